@@ -1,0 +1,15 @@
+"""The pure translation of legacy v1.1 calls into v2 calls: no I/O, no clock, no globals.
+
+`ROUTES` maps each translated v1.1 method and path to its flow. A flow gets the request and the
+steps that identify the caller, which it runs once the request's own parameters are known good.
+"""
+
+from collections.abc import Callable, Mapping
+
+from mappings import mutes
+from mappings.types import Caller, Flow, Steps, V11Request
+
+ROUTES: Mapping[tuple[str, str], Callable[[V11Request, Steps[Caller]], Flow]] = {
+    ("POST", "/1.1/mutes/users/create.json"): mutes.create,
+    ("POST", "/1.1/mutes/users/destroy.json"): mutes.destroy,
+}

@@ -1,0 +1,26 @@
+"""Who the caller is: the source user id that v2 wants in its paths."""
+
+import re
+
+from mappings.errors import V11Error, raise_for_v2
+from mappings.types import Caller, Steps, V2Call
+
+# An OAuth 1.0a access token starts with its user's id: `1072250532645998596-…` (reference README).
+TOKEN_USER_ID = re.compile(r"([0-9]{1,19})-")
+
+
+def caller_from_token(token: str) -> Caller | None:
+    """The caller named by an access token's numeric prefix, or None when it carries none."""
+    match = TOKEN_USER_ID.match(token)
+    return Caller(user_id=match.group(1)) if match else None
+
+
+def whoami() -> Steps[Caller]:
+    """Ask v2 who the token belongs to, for tokens that do not say."""
+    (me,) = yield (V2Call("GET", "/2/users/me"),)
+    raise_for_v2(me)
+    data = me.body.get("data") if isinstance(me.body, dict) else None
+    user_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(user_id, str) or not user_id.isdigit():
+        raise V11Error(131)
+    return Caller(user_id=user_id)

@@ -1,0 +1,132 @@
+"""v1.1 errors: the code table, and which v1.1 error a v2 answer stands for.
+
+Every failure the shim reports is a `V11Error`, raised by a flow or by the shell and rendered by one
+handler as `{"errors":[{"code":N,"message":"…"}]}`. Codes and messages are Twitter's published
+response-code list (reference README, "v1.1 error codes"):
+
+    32  401 Could not authenticate you.            bad signature, replayed nonce
+    34  404 Sorry, that page does not exist.       unknown path or method
+    38  403 … parameter is missing.                neither user_id nor screen_name
+    50  404 User not found.                        no such target, or a malformed one
+    63  403 User has been suspended.               target suspended
+    64  403 Your account is suspended …            the caller is suspended
+    87  403 Client is not permitted …              the app is not enrolled for v2
+    88  429 Rate limit exceeded.                   upstream 429
+    89  401 Invalid or expired token.              unknown or revoked access token
+    130 503 Over capacity.                         upstream unavailable or too slow
+    131 500 Internal error.                        upstream 5xx or unreadable answer
+    135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
+    215 400 Bad Authentication data.               no or unparseable Authorization
+    220 403 Your credentials do not allow …        v2 refused the token for this call
+    271 403 You can't mute yourself.               source == target
+"""
+
+from collections.abc import Mapping
+
+from mappings.types import NO_ANSWER, V2Reply
+
+CODES: Mapping[int, tuple[int, str]] = {
+    32: (401, "Could not authenticate you."),
+    34: (404, "Sorry, that page does not exist."),
+    38: (403, "screen_name or user_id parameter is missing."),
+    50: (404, "User not found."),
+    63: (403, "User has been suspended."),
+    64: (403, "Your account is suspended and is not permitted to access this feature."),
+    87: (403, "Client is not permitted to perform this action."),
+    88: (429, "Rate limit exceeded."),
+    89: (401, "Invalid or expired token."),
+    130: (503, "Over capacity."),
+    131: (500, "Internal error."),
+    135: (401, "Timestamp out of bounds."),
+    215: (400, "Bad Authentication data."),
+    220: (403, "Your credentials do not allow access to this resource."),
+    271: (403, "You can't mute yourself."),
+    272: (403, "You are not muting the specified user."),
+}
+
+NOT_ENROLLED = (
+    "Client is not permitted to perform this action. API v2 refused the shim's app "
+    "(client-not-enrolled): attach the app whose SHIM_CONSUMER_KEY the shim uses to a Project "
+    "in the X developer portal, then retry."
+)
+
+RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+
+
+class V11Error(Exception):
+    """A failure the legacy client sees as a v1.1 error body."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        known_status, default = CODES.get(code, (403, ""))
+        super().__init__(f"{code} {message or default}")
+        self.code = code
+        self.status = status or known_status
+        self.message = message or default
+        self.headers: Mapping[str, str] = headers or {}
+
+    def body(self) -> dict[str, list[dict[str, object]]]:
+        """The v1.1 error body."""
+        return {"errors": [{"code": self.code, "message": self.message}]}
+
+
+def rate_limit_headers(reply: V2Reply) -> dict[str, str]:
+    """The `x-rate-limit-*` headers of a v2 reply, to pass on to the client."""
+    return {name: reply.headers[name] for name in RATE_LIMIT_HEADERS if name in reply.headers}
+
+
+def raise_for_v2(reply: V2Reply) -> None:
+    """Raise the V11Error a v2 reply stands for; return when it is a usable success."""
+    if reply.status == NO_ANSWER or reply.status in (502, 503, 504):
+        raise V11Error(130)
+    if reply.status == 429:
+        raise V11Error(88, headers=rate_limit_headers(reply))
+    if reply.status >= 500 or not isinstance(reply.body, dict):
+        raise V11Error(131)
+    if reply.status == 401:
+        # The shim checked the signature with the same consumer key, so v2 refusing it means the
+        # token itself was revoked or lost its access (reference README: code 89).
+        raise V11Error(89)
+    legacy = _legacy_error(reply)
+    if legacy is not None:
+        raise legacy
+    if reply.status == 403:
+        raise _forbidden(reply.body)
+    if reply.status >= 400:
+        raise V11Error(131)
+    if "errors" in reply.body and "data" not in reply.body:
+        # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
+        raise _resource_error(reply.body["errors"])
+
+
+def _legacy_error(reply: V2Reply) -> V11Error | None:
+    """Some v2 refusals arrive already v1.1-shaped, e.g. code 453 for a tier without access."""
+    errors = reply.body.get("errors") if isinstance(reply.body, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code, message = errors[0].get("code"), errors[0].get("message")
+        if isinstance(code, int) and isinstance(message, str):
+            return V11Error(code, message, status=reply.status if reply.status >= 400 else None)
+    return None
+
+
+def _forbidden(body: Mapping[str, object]) -> V11Error:
+    """A v2 403: the app is not enrolled, the caller is suspended, or the token lacks access."""
+    if body.get("reason") == "client-not-enrolled":
+        return V11Error(87, NOT_ENROLLED)
+    if str(body.get("type", "")).endswith("/user-suspended"):
+        return V11Error(64)
+    return V11Error(220)
+
+
+def _resource_error(errors: object) -> V11Error:
+    """The v1.1 error for a v2 lookup that found no usable user."""
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    detail = str(first.get("detail", "")) if isinstance(first, dict) else ""
+    if "suspended" in detail.lower():
+        return V11Error(63)
+    return V11Error(50)

@@ -1,0 +1,40 @@
+"""Which user a v1.1 mute call names: `user_id` or `screen_name`, checked before any v2 call."""
+
+import re
+from dataclasses import dataclass
+
+from mappings.errors import V11Error
+from mappings.types import V11Request
+
+# v2's own patterns for a user id and a username (reference api-facts 2.1 and 2.4).
+USER_ID = re.compile(r"[0-9]{1,19}")
+SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The user to mute or unmute: exactly one of the two is set."""
+
+    user_id: str | None = None
+    screen_name: str | None = None
+
+
+def parse_target(request: V11Request) -> Target:
+    """The target named by the request; `user_id` wins when both are given, as in v1.1."""
+    user_id = request.param("user_id")
+    if user_id is not None:
+        # A malformed id cannot name a user: v1.1 answered such lookups with "User not found."
+        if not USER_ID.fullmatch(user_id):
+            raise V11Error(50)
+        return Target(user_id=str(int(user_id)))
+    screen_name = request.param("screen_name")
+    if screen_name is not None:
+        if not SCREEN_NAME.fullmatch(screen_name):
+            raise V11Error(50)
+        return Target(screen_name=screen_name)
+    raise V11Error(38)
+
+
+def is_true(value: str | None) -> bool:
+    """v1.1's reading of a boolean parameter: `true`, `t` or `1`."""
+    return value is not None and value.lower() in ("true", "t", "1")

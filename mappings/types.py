@@ -1,0 +1,70 @@
+"""The values that cross between the shell and the pure translation core.
+
+A flow takes a `V11Request` and a `Caller`, yields batches of `V2Call`s, receives the matching
+`V2Reply`s and returns a `V11Reply`. Nothing here does I/O.
+"""
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class V11Request:
+    """A legacy request as the client sent it: method, path and its query plus form parameters."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> str | None:
+        """The first value of a parameter, or None when absent."""
+        return next((value for key, value in self.params if key == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user on whose behalf the shim calls v2."""
+
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class V2Call:
+    """One request to API v2, as data."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    json: Mapping[str, str] | None = None
+
+
+NO_ANSWER = 0
+"""`V2Reply.status` when no HTTP answer arrived: time-out, refused or broken connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class V2Reply:
+    """What v2 answered; `body` is the decoded JSON, or None when it was absent or not JSON."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class V11Reply:
+    """The answer the legacy client gets."""
+
+    status: int
+    body: object
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Steps = Generator[tuple[V2Call, ...], tuple[V2Reply, ...], T]
+"""Yield a batch of independent v2 calls, receive their replies in order, repeat, return a T."""
+
+Flow = Steps[V11Reply]
+"""The steps of one v1.1 endpoint: they end in the reply the legacy client gets."""

@@ -1,0 +1,93 @@
+"""The `shim` command: `serve`, and `tokens add|list|remove` for the credential store."""
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from shim.app import create_app
+from shim.config import ConfigError, Settings
+from shim.credentials import TokenStore, mask
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a `shim` subcommand; the return value is the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.run(settings, args))
+    except ConfigError as error:
+        print(f"shim: {error}", file=sys.stderr)
+        return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="shim", description=__doc__)
+    commands = top.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="run the proxy")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8080)
+    serve_cmd.add_argument("--ssl-certfile", help="serve TLS with this certificate (PEM)")
+    serve_cmd.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    serve_cmd.set_defaults(run=serve)
+
+    tokens = commands.add_parser("tokens", help="manage users' access tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = tokens.add_parser("add", help="store a token and its secret")
+    add.add_argument("--token", required=True)
+    add.add_argument("--secret", help="the token's secret; asked for when left out")
+    add.set_defaults(run=tokens_add)
+    tokens.add_parser("list", help="list stored tokens, masked").set_defaults(run=tokens_list)
+    remove = tokens.add_parser("remove", help="forget a token")
+    remove.add_argument("--token", required=True)
+    remove.set_defaults(run=tokens_remove)
+    return top
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_app()
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
+    # A secret typed at a prompt stays out of the shell's history and the process list.
+    secret = args.secret or (
+        getpass.getpass("token secret: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    )
+    if not secret:
+        raise ConfigError("the token's secret is empty")
+    store = TokenStore(settings.db_path)
+    store.add(args.token, secret)
+    store.close()
+    print(f"stored {mask(args.token)}")
+    return 0
+
+
+def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
+    store = TokenStore(settings.db_path)
+    for token in store.list():
+        print(f"{token.masked}\tadded {token.added_at}")
+    store.close()
+    return 0
+
+
+def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
+    store = TokenStore(settings.db_path)
+    removed = store.remove(args.token)
+    store.close()
+    print(f"removed {mask(args.token)}" if removed else f"no such token: {mask(args.token)}")
+    return 0 if removed else 1

@@ -1,0 +1,73 @@
+"""The v2 side of the walk: one httpx2 client, and `drive`, which runs a flow's batches.
+
+Transport failures and unreadable bodies become `V2Reply` values, so every decision about what
+they mean to a v1.1 client stays in `mappings/`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx2
+
+from mappings.errors import V11Error
+from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
+from shim import __version__
+
+log = logging.getLogger("shim.upstream")
+
+Send = Callable[[V2Call], Awaitable[V2Reply]]
+
+# What a flow raises when an upstream body lacks what it reads: the answer was unusable.
+UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+class Upstream:
+    """Sends `V2Call`s to the v2 base URL through one pooled client."""
+
+    def __init__(
+        self, base_url: str, timeout: float, transport: httpx2.AsyncBaseTransport | None = None
+    ) -> None:
+        self.client = httpx2.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"user-agent": f"twitter-mute-shim/{__version__}"},
+        )
+
+    async def send(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
+        """One v2 call; a failure to get an answer is a reply with status NO_ANSWER."""
+        try:
+            response = await self.client.request(
+                call.method, call.path, params=call.params, json=call.json, auth=auth
+            )
+        except httpx2.TransportError as error:
+            log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
+            return V2Reply(NO_ANSWER)
+        try:
+            body = response.json()
+        except ValueError:
+            log.warning(
+                "v2 %s %s: %d, body is not JSON", call.method, call.path, response.status_code
+            )
+            body = None
+        return V2Reply(response.status_code, dict(response.headers), body)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def drive(steps: Steps[T], send: Send) -> T:
+    """Run a flow: send each batch it yields concurrently and hand the replies back in order."""
+    try:
+        batch = next(steps)
+        while True:
+            replies = await asyncio.gather(*map(send, batch))
+            batch = steps.send(tuple(replies))
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    except UNREADABLE:
+        log.exception("a v2 answer lacked what the flow reads")
+        raise V11Error(131) from None
