@@ -31,7 +31,8 @@ def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow
     include_entities = request.param("include_entities") is None or is_true(
         request.param("include_entities")
     )
-    lookup = _lookup_call(target, with_status=not is_true(request.param("skip_status")))
+    with_status = not is_true(request.param("skip_status"))
+    lookup = _lookup_call(target, with_status=with_status)
     if target.user_id is not None:
         _refuse_self(caller, target.user_id, mute=mute)
         changed, found = yield (_change_call(caller, target.user_id, mute=mute), lookup)
@@ -47,7 +48,12 @@ def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow
         _refuse_self(caller, target_id, mute=mute)
         (changed,) = yield (_change_call(caller, target_id, mute=mute),)
         raise_for_v2(changed)
-    user = v11_user(_found_user(found), muting=_muting(changed), include_entities=include_entities)
+    user = v11_user(
+        _found_user(found),
+        muting=_muting(changed),
+        include_entities=include_entities,
+        with_status=with_status,
+    )
     return V11Reply(200, user, rate_limit_headers(changed))
 
 

@@ -46,7 +46,11 @@ def lookup_params(*, with_status: bool) -> tuple[tuple[str, str], ...]:
 
 
 def v11_user(
-    found: Mapping[str, Any], *, muting: bool, include_entities: bool = True
+    found: Mapping[str, Any],
+    *,
+    muting: bool,
+    include_entities: bool = True,
+    with_status: bool = True,
 ) -> dict[str, Any]:
     """The v1.1 user object for a v2 user lookup body (`data` plus `includes`)."""
     user = found["data"]
@@ -75,7 +79,7 @@ def v11_user(
         "statuses_count": metrics.get("tweet_count", 0),
         "lang": None,
     }
-    tweet = _most_recent_tweet(found)
+    tweet = _most_recent_tweet(found) if with_status else None
     if tweet is not None:
         v11["status"] = v11_status(tweet, include_entities=include_entities)
     v11 |= {

@@ -1,0 +1,205 @@
+"""A stand-in for API v2 and the credentials tests use. Every credential here is fake."""
+
+import json
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx2
+from oauthlib.oauth1 import Client
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+DATA = Path(__file__).parent / "data"
+
+CONSUMER_KEY = "fakeconsumerkey0000000000"
+CONSUMER_SECRET = "fake-consumer-secret-not-real"
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    secret: str
+    user_id: str
+
+
+# A token carrying its user id, as Twitter's do, and one that does not (the shim asks /2/users/me).
+ALICE = Token(
+    "1500000000000000001-" + "fake" * 10, "fake-token-secret-alice", "1500000000000000001"
+)
+BOB = Token("faketokenwithoutuserid" + "x" * 18, "fake-token-secret-bob", "1500000000000000002")
+
+
+def load(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def twitter_user() -> dict[str, Any]:
+    """@Twitter as the v2 user lookup the shim asks for (tests/data/README.md)."""
+    return load("twitter_v2_user.json")  # type: ignore[no-any-return]
+
+
+def minimal_user(user_id: str, username: str) -> dict[str, Any]:
+    """A v2 user with only what v2 always returns plus created_at."""
+    return {
+        "data": {
+            "id": user_id,
+            "name": username,
+            "username": username,
+            "created_at": "2020-01-01T00:00:00.000Z",
+        }
+    }
+
+
+V2_JSON = "application/json; charset=utf-8"  # v2's spelling, with a space (reference README)
+
+
+def v2_response(status: int, body: object, **headers: str) -> httpx2.Response:
+    content = json.dumps(body).encode()
+    return httpx2.Response(status, content=content, headers={"content-type": V2_JSON, **headers})
+
+
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
+
+
+class FakeV2:
+    """Answers v2 user lookups and muting calls, after checking each call's OAuth 1.0a signature.
+
+    `calls` records every request it received, so "no upstream call" is `fake.calls == []`.
+    `canned[(method, path)]` overrides the answer: a response to return or an exception to raise.
+    """
+
+    def __init__(self, *users: dict[str, Any], tokens: tuple[Token, ...] = (ALICE, BOB)) -> None:
+        self.users = {u["data"]["id"]: u for u in users}
+        self.tokens = {t.token: t for t in tokens}
+        self.calls: list[httpx2.Request] = []
+        self.muted: set[tuple[str, str]] = set()
+        self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.calls.append(request)
+        canned = self.canned.get((request.method, request.url.path))
+        if isinstance(canned, Exception):
+            raise canned
+        if canned is not None:
+            return canned
+        token = self.signer(request)
+        if token is None:
+            return v2_response(401, UNAUTHORIZED)
+        return self.route(request, token)
+
+    def signer(self, request: httpx2.Request) -> Token | None:
+        """The token whose credentials signed the request, if the signature checks out."""
+        header = request.headers.get("authorization", "")
+        try:
+            params = dict(parse_authorization_header(header))
+        except ValueError:
+            return None
+        token = self.tokens.get(params.get("oauth_token", ""))
+        if token is None or params.get("oauth_consumer_key") != CONSUMER_KEY:
+            return None
+        client = Client(
+            CONSUMER_KEY,
+            client_secret=CONSUMER_SECRET,
+            resource_owner_key=token.token,
+            resource_owner_secret=token.secret,
+            nonce=params["oauth_nonce"],
+            timestamp=params["oauth_timestamp"],
+        )
+        _, signed, _ = client.sign(str(request.url), request.method)
+        expected = dict(parse_authorization_header(signed["Authorization"]))["oauth_signature"]
+        return token if expected == params["oauth_signature"] else None
+
+    def route(self, request: httpx2.Request, token: Token) -> httpx2.Response:
+        parts = request.url.path.strip("/").split("/")
+        match request.method, parts:
+            case "GET", ["2", "users", "me"]:
+                return v2_response(
+                    200, {"data": {"id": token.user_id, "name": "me", "username": "me"}}
+                )
+            case "GET", ["2", "users", "by", "username", name]:
+                found = [
+                    u for u in self.users.values() if u["data"]["username"].lower() == name.lower()
+                ]
+                return self.found(found, "username", name)
+            case "GET", ["2", "users", user_id]:
+                return self.found(
+                    [self.users[user_id]] if user_id in self.users else [], "id", user_id
+                )
+            case "POST", ["2", "users", source, "muting"] if source == token.user_id:
+                target = json.loads(request.content)["target_user_id"]
+                self.muted.add((source, target))
+                return self.changed(True)
+            case "DELETE", ["2", "users", source, "muting", target] if source == token.user_id:
+                self.muted.discard((source, target))
+                return self.changed(False)
+        return v2_response(
+            403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
+        )
+
+    def found(self, users: list[dict[str, Any]], parameter: str, value: str) -> httpx2.Response:
+        if users:
+            return v2_response(200, deepcopy(users[0]), **{"x-rate-limit-limit": "300"})
+        # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
+        return v2_response(
+            200,
+            {
+                "errors": [
+                    {
+                        "value": value,
+                        "detail": f"Could not find user with {parameter}: [{value}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": parameter,
+                        "resource_id": value,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                ]
+            },
+        )
+
+    def changed(self, muting: bool) -> httpx2.Response:
+        limits = {
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "48",
+            "x-rate-limit-reset": "1633594356",
+        }
+        return v2_response(200, {"data": {"muting": muting}}, **limits)
+
+    def paths(self) -> list[tuple[str, str]]:
+        return [(r.method, r.url.path) for r in self.calls]
+
+
+def sign(
+    method: str,
+    url: str,
+    token: Token = ALICE,
+    *,
+    form: dict[str, str] | None = None,
+    consumer_secret: str = CONSUMER_SECRET,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """Headers for a request signed as a legacy client signs it; a form body is part of it."""
+    client = Client(
+        CONSUMER_KEY,
+        client_secret=consumer_secret,
+        resource_owner_key=token.token,
+        resource_owner_secret=token.secret,
+        timestamp=timestamp,
+        nonce=nonce,
+    )
+    body = httpx2.QueryParams(form).__str__() if form else None
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+    _, signed, _ = client.sign(url, method, body, headers)
+    return dict(signed)
+
+
+def query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(httpx2.URL(url).query.decode()))

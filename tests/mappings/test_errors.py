@@ -1,0 +1,112 @@
+"""Which v1.1 error each kind of v2 answer becomes."""
+
+import pytest
+
+from mappings.errors import CODES, NOT_ENROLLED, V11Error, raise_for_v2
+from mappings.types import NO_ANSWER, V2Reply
+
+# Real v2 bodies, as quoted in the reference (api-facts 2.5).
+NOT_ENROLLED_BODY = {
+    "client_id": "00000000",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and "
+    "tokens from a Twitter developer App that is attached to a Project. You can create a project "
+    "via the developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden",
+    "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled",
+    "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
+TIER_BODY = {
+    "errors": [
+        {
+            "message": "You currently have access to a subset of X API V2 endpoints "
+            "and limited v1.1 endpoints (e.g. media post, oauth) only.",
+            "code": 453,
+        }
+    ]
+}
+SUSPENDED_CALLER = {
+    "detail": "The user used for authentication is suspended",
+    "title": "Forbidden",
+    "status": 403,
+    "type": "https://api.twitter.com/2/problems/user-suspended",
+}
+MISSING = {
+    "errors": [
+        {
+            "value": "nobody",
+            "detail": "Could not find user with username: [nobody].",
+            "title": "Not Found Error",
+            "resource_type": "user",
+            "parameter": "username",
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+    ]
+}
+SUSPENDED = {
+    "errors": [
+        {
+            "detail": "User has been suspended: [gone].",
+            "title": "Forbidden",
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+    ]
+}
+LIMITS = {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "99"}
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "status"),
+    [
+        (V2Reply(NO_ANSWER), 130, 503),
+        (V2Reply(503, {}, None), 130, 503),
+        (V2Reply(502, {}, {"title": "Bad Gateway"}), 130, 503),
+        (V2Reply(504, {}, None), 130, 503),
+        (V2Reply(500, {}, {"title": "Internal"}), 131, 500),
+        (V2Reply(200, {}, None), 131, 500),
+        (V2Reply(200, {}, ["not", "an", "object"]), 131, 500),
+        (V2Reply(429, LIMITS, {"title": "Too Many Requests", "status": 429}), 88, 429),
+        (V2Reply(401, {}, {"title": "Unauthorized", "status": 401}), 89, 401),
+        (V2Reply(403, {}, NOT_ENROLLED_BODY), 87, 403),
+        (V2Reply(403, {}, TIER_BODY), 453, 403),
+        (V2Reply(403, {}, SUSPENDED_CALLER), 64, 403),
+        (V2Reply(403, {}, {"title": "Forbidden", "status": 403, "detail": "Forbidden"}), 220, 403),
+        (V2Reply(400, {}, {"title": "Invalid Request"}), 131, 500),
+        (V2Reply(200, {}, MISSING), 50, 404),
+        (V2Reply(200, {}, SUSPENDED), 63, 403),
+    ],
+)
+def test_v2_failures_become_v11_errors(reply, code, status):
+    with pytest.raises(V11Error) as error:
+        raise_for_v2(reply)
+
+    assert (code, status) == (error.value.code, error.value.status)
+
+
+def test_a_success_raises_nothing():
+    raise_for_v2(V2Reply(200, {}, {"data": {"muting": True}}))
+
+
+def test_rate_limits_travel_with_the_429():
+    with pytest.raises(V11Error) as error:
+        raise_for_v2(V2Reply(429, {**LIMITS, "x-other": "1"}, {"title": "Too Many Requests"}))
+
+    assert error.value.headers == LIMITS
+
+
+def test_not_enrolled_tells_the_operator_what_to_do():
+    with pytest.raises(V11Error) as error:
+        raise_for_v2(V2Reply(403, {}, NOT_ENROLLED_BODY))
+
+    assert error.value.message == NOT_ENROLLED
+    assert "Project" in error.value.message
+    assert "SHIM_CONSUMER_KEY" in error.value.message
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_error_body_has_the_v11_shape(code):
+    status, message = CODES[code]
+
+    assert {"errors": [{"code": code, "message": message}]} == V11Error(code).body()
+    assert status == V11Error(code).status

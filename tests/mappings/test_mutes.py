@@ -1,0 +1,215 @@
+"""The mute and unmute flows, driven by hand with v2 replies as plain data."""
+
+from typing import Any
+
+import pytest
+
+from mappings import mutes
+from mappings.callers import whoami
+from mappings.errors import V11Error
+from mappings.types import Caller, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.users import lookup_params
+from tests.fakes import twitter_user
+from tests.mappings.play import play
+
+ME = Caller("1500000000000000001")
+LOOKUP = lookup_params(with_status=True)
+LIMITS = {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "48", "x-rate-limit-reset": "1"}
+NOT_FOUND = {
+    "errors": [
+        {
+            "detail": "Could not find user with id: [9].",
+            "title": "Not Found Error",
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+    ]
+}
+
+
+def known(caller: Caller) -> Steps[Caller]:
+    """Steps that identify the caller without a v2 call, as for a token with an id prefix."""
+    return caller
+    yield  # a generator, like every Steps
+
+
+def request(path: str, **params: str) -> V11Request:
+    return V11Request("POST", f"/1.1/mutes/users/{path}.json", tuple(params.items()))
+
+
+def body(reply: V11Reply) -> dict[str, Any]:
+    assert isinstance(reply.body, dict)
+    return reply.body
+
+
+def muted(value: bool = True) -> V2Reply:
+    return V2Reply(200, LIMITS, {"data": {"muting": value}})
+
+
+FOUND = V2Reply(200, {}, twitter_user())
+MUTE = V2Call("POST", f"/2/users/{ME.user_id}/muting", json={"target_user_id": "783214"})
+UNMUTE = V2Call("DELETE", f"/2/users/{ME.user_id}/muting/783214")
+BY_ID = V2Call("GET", "/2/users/783214", LOOKUP)
+BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP)
+
+
+def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
+    """With a user_id the two calls are independent, so they form one concurrent batch."""
+    reply = play(
+        mutes.create(request("create", user_id="783214"), known(ME)),
+        ((MUTE, BY_ID), (muted(), FOUND)),
+    )
+
+    assert isinstance(reply, V11Reply)
+    assert reply.status == 200
+    assert body(reply)["id"] == 783214
+    assert body(reply)["muting"] is True
+    assert reply.headers == LIMITS
+
+
+def test_mute_by_screen_name_looks_the_id_up_first():
+    """v2 needs the target's id, so a screen_name costs a lookup round before the change."""
+    reply = play(
+        mutes.create(request("create", screen_name="Twitter"), known(ME)),
+        ((BY_NAME,), (FOUND,)),
+        ((MUTE,), (muted(),)),
+    )
+
+    assert body(reply)["screen_name"] == "Twitter"
+
+
+def test_unmute_deletes_and_reports_what_v2_says():
+    """The v1.1 object's `muting` is v2's answer, not an assumption."""
+    reply = play(
+        mutes.destroy(request("destroy", user_id="783214"), known(ME)),
+        ((UNMUTE, BY_ID), (muted(False), FOUND)),
+    )
+
+    assert body(reply)["muting"] is False
+
+
+def test_user_id_wins_over_screen_name():
+    reply = play(
+        mutes.create(request("create", user_id="783214", screen_name="nobody"), known(ME)),
+        ((MUTE, BY_ID), (muted(), FOUND)),
+    )
+
+    assert body(reply)["id"] == 783214
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({}, 38),
+        ({"user_id": ""}, 50),
+        ({"user_id": "12ab"}, 50),
+        ({"user_id": "1" * 20}, 50),
+        ({"user_id": "-5"}, 50),
+        ({"screen_name": "has space"}, 50),
+        ({"screen_name": "x" * 16}, 50),
+        ({"screen_name": "émile"}, 50),
+        ({"screen_name": ""}, 50),
+    ],
+)
+def test_bad_parameters_fail_before_any_call(params, code):
+    """Bad input is refused before the flow yields anything, even before identifying the caller."""
+    flow = mutes.create(request("create", **params), whoami())
+
+    with pytest.raises(V11Error) as error:
+        next(flow)
+
+    assert code == error.value.code
+
+
+def test_muting_yourself_is_refused_without_a_call():
+    flow = mutes.create(request("create", user_id=ME.user_id), known(ME))
+
+    with pytest.raises(V11Error) as error:
+        next(flow)
+
+    assert (error.value.code, error.value.status) == (271, 403)
+
+
+def test_unmuting_yourself_is_not_muting_the_user():
+    flow = mutes.destroy(request("destroy", user_id=ME.user_id), known(ME))
+
+    with pytest.raises(V11Error) as error:
+        next(flow)
+
+    assert error.value.code == 272
+
+
+def test_muting_yourself_by_screen_name_stops_after_the_lookup():
+    me = {
+        "data": {
+            "id": ME.user_id,
+            "name": "Me",
+            "username": "me",
+            "created_at": "2020-01-01T00:00:00.000Z",
+        }
+    }
+    flow = mutes.create(request("create", screen_name="me"), known(ME))
+    assert (V2Call("GET", "/2/users/by/username/me", LOOKUP),) == next(flow)
+
+    with pytest.raises(V11Error) as error:
+        flow.send((V2Reply(200, {}, me),))
+
+    assert error.value.code == 271
+
+
+def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
+    """The caller comes from /2/users/me only once the request's own parameters are known good."""
+    me = V2Reply(200, {}, {"data": {"id": ME.user_id, "name": "Me", "username": "me"}})
+    reply = play(
+        mutes.create(request("create", user_id="783214"), whoami()),
+        ((V2Call("GET", "/2/users/me"),), (me,)),
+        ((MUTE, BY_ID), (muted(), FOUND)),
+    )
+
+    assert reply.status == 200
+
+
+def test_a_missing_user_outranks_the_failed_change():
+    """When the target does not exist, v1.1 said "User not found.", whatever the change answered."""
+    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    next(flow)
+
+    with pytest.raises(V11Error) as error:
+        flow.send((V2Reply(400, {}, {"title": "Invalid Request"}), V2Reply(200, {}, NOT_FOUND)))
+
+    assert (error.value.code, error.value.status) == (50, 404)
+
+
+def test_a_rate_limited_change_passes_the_limits_on():
+    limited = V2Reply(429, LIMITS, {"title": "Too Many Requests", "status": 429})
+    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    next(flow)
+
+    with pytest.raises(V11Error) as error:
+        flow.send((limited, FOUND))
+
+    assert (error.value.code, error.value.status, error.value.headers) == (88, 429, LIMITS)
+
+
+def test_a_change_without_a_muting_flag_is_an_internal_error():
+    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    next(flow)
+
+    with pytest.raises(V11Error) as error:
+        flow.send((V2Reply(200, {}, {"data": {}}), FOUND))
+
+    assert error.value.code == 131
+
+
+def test_skip_status_and_include_entities_shape_the_answer():
+    """python-twitter sends these to mutes/users/create; v1.1 honoured them."""
+    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=False))
+    reply = play(
+        mutes.create(
+            request("create", user_id="783214", skip_status="true", include_entities="false"),
+            known(ME),
+        ),
+        ((MUTE, lookup), (muted(), FOUND)),
+    )
+
+    assert "status" not in body(reply)
+    assert "entities" not in body(reply)
