@@ -1,0 +1,192 @@
+"""Build cassettes/ from the real v2 traffic in tests/data/reference.
+
+Until someone with live credentials records the shim's own traffic, these cassettes are the v2
+answers the reference holds: real headers (rate limits, content type, dates) from tweepy's v2
+recordings, real bodies where one exists (muting, /2/users/me, not-found and error bodies quoted in
+api-facts 2.5), and @Twitter's user as tests/data/twitter_v2_user.json re-expresses it. Requests
+are stored without headers, so no Authorization ever reaches a cassette.
+
+Run from the repository root: `.venv/bin/python scripts/build_cassettes.py`.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mappings.users import lookup_params  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+V2 = "https://api.x.com"
+ALICE = "1500000000000000001"  # tests/fakes.py: the id in ALICE's token
+BOB = "1500000000000000002"  # BOB's token carries no id; /2/users/me says this one
+
+
+def recorded(name: str, index: int) -> dict[str, Any]:
+    path = DATA / "reference" / f"{name}.decoded.json"
+    return json.loads(path.read_text())["interactions"][index]["response"]  # type: ignore[no-any-return]
+
+
+MUTE_HEADERS = recorded("test_client_mute_get_muted_and_unmute", 0)["headers"]
+LOOKUP_HEADERS = recorded("test_client_get_user", 0)["headers"]
+ME_HEADERS = recorded("test_client_get_me", 0)["headers"]
+PROBLEM = {"content-type": ["application/problem+json"], "date": ["Thu, 07 Oct 2021 07:59:53 UTC"]}
+LOOKUP_QUERY = "?" + urlencode(lookup_params(with_status=True))
+TWITTER = json.loads((DATA / "twitter_v2_user.json").read_text())
+NOT_FOUND = {
+    "errors": [
+        {
+            "value": "nobody",
+            "detail": "Could not find user with username: [nobody].",
+            "title": "Not Found Error",
+            "resource_type": "user",
+            "parameter": "username",
+            "resource_id": "nobody",
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+    ]
+}
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
+NOT_ENROLLED = {
+    "client_id": "00000000",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and "
+    "tokens from a Twitter developer App that is attached to a Project. You can create a project "
+    "via the developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden",
+    "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled",
+    "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
+TOO_MANY = {
+    "title": "Too Many Requests",
+    "detail": "Too Many Requests",
+    "type": "about:blank",
+    "status": 429,
+}
+LIMITED = {**MUTE_HEADERS, "x-rate-limit-remaining": ["0"]}
+REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    403: "Forbidden",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
+
+
+def interaction(
+    method: str,
+    path: str,
+    status: int,
+    body: object,
+    headers: dict[str, list[str]],
+    sent: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    headers = {k: v for k, v in headers.items() if k not in ("content-encoding", "set-cookie")}
+    headers["content-length"] = [str(len(text.encode()))]
+    return {
+        "request": {
+            "method": method,
+            "uri": V2 + path,
+            "body": json.dumps(sent, separators=(",", ":")) if sent else "",
+            "headers": {"content-type": ["application/json"]} if sent else {},
+        },
+        "response": {
+            "status": {"code": status, "message": REASONS[status]},
+            "headers": headers,
+            "body": {"string": text},
+        },
+    }
+
+
+def mute(
+    source: str, status: int = 200, body: object = None, headers: Any = None
+) -> dict[str, Any]:
+    return interaction(
+        "POST",
+        f"/2/users/{source}/muting",
+        status,
+        body or {"data": {"muting": True}},
+        headers or MUTE_HEADERS,
+        {"target_user_id": "783214"},
+    )
+
+
+def unmute(status: int = 200) -> dict[str, Any]:
+    return interaction(
+        "DELETE",
+        f"/2/users/{ALICE}/muting/783214",
+        status,
+        {"data": {"muting": False}},
+        MUTE_HEADERS,
+    )
+
+
+def by_id(status: int = 200, body: object = None, headers: Any = None) -> dict[str, Any]:
+    return interaction(
+        "GET", "/2/users/783214" + LOOKUP_QUERY, status, body or TWITTER, headers or LOOKUP_HEADERS
+    )
+
+
+def by_name(name: str = "Twitter", body: object = None) -> dict[str, Any]:
+    return interaction(
+        "GET", f"/2/users/by/username/{name}" + LOOKUP_QUERY, 200, body or TWITTER, LOOKUP_HEADERS
+    )
+
+
+def me() -> dict[str, Any]:
+    body = {"data": {"id": BOB, "name": "Tweepy Testing", "username": "TweepyDev"}}
+    return interaction("GET", "/2/users/me", 200, body, ME_HEADERS)
+
+
+CASSETTES = {
+    "mutes_create_by_user_id": [mute(ALICE), by_id()],
+    "mutes_create_by_screen_name": [by_name(), mute(ALICE)],
+    "mutes_destroy_by_user_id": [unmute(), by_id()],
+    "mutes_destroy_by_screen_name": [by_name(), unmute()],
+    "mutes_create_token_without_user_id": [me(), mute(BOB), by_id()],
+    "mutes_create_unknown_screen_name": [by_name("nobody", NOT_FOUND)],
+    "mutes_create_revoked_token": [
+        mute(ALICE, 401, UNAUTHORIZED, PROBLEM),
+        by_id(401, UNAUTHORIZED, PROBLEM),
+    ],
+    "mutes_create_app_not_in_project": [
+        mute(ALICE, 403, NOT_ENROLLED, PROBLEM),
+        by_id(403, NOT_ENROLLED, PROBLEM),
+    ],
+    "mutes_create_rate_limited": [mute(ALICE, 429, TOO_MANY, LIMITED), by_id()],
+    "mutes_create_over_capacity": [
+        mute(
+            ALICE, 503, "<html><body>Over capacity</body></html>", {"content-type": ["text/html"]}
+        ),
+        by_id(503, "<html><body>Over capacity</body></html>", {"content-type": ["text/html"]}),
+    ],
+}
+
+
+def main() -> None:
+    for name, interactions in CASSETTES.items():
+        text = yaml.safe_dump(
+            {"interactions": interactions, "version": 1},
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+        )
+        (ROOT / "cassettes" / f"{name}.yaml").write_text(text)
+        print(f"cassettes/{name}.yaml")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The app with its real v2 transport, replaying cassettes/ with vcrpy: no network, no fake.
+
+Each test also checks that every recorded interaction was played, so the shim made exactly the
+v2 calls the cassette holds.
+"""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import vcr
+from starlette.testclient import TestClient
+
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, BOB, CONSUMER_SECRET, Token, sign
+from tests.real import knowable_differences
+
+CASSETTES = Path(__file__).parent.parent / "cassettes"
+REPLAY = vcr.VCR(
+    cassette_library_dir=str(CASSETTES),
+    record_mode="none",
+    match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+    # For whoever re-records: OAuth headers and cookies never reach a cassette.
+    filter_headers=["authorization", "cookie"],
+    ignore_hosts=["testserver"],
+)
+CREATE = "http://testserver/1.1/mutes/users/create.json"
+DESTROY = "http://testserver/1.1/mutes/users/destroy.json"
+
+
+def replay(make_client: MakeClient, cassette: str, url: str, token: Token = ALICE):
+    """POST a signed v1.1 request through the app while the cassette stands in for v2."""
+    with REPLAY.use_cassette(f"{cassette}.yaml") as played:
+        client: TestClient = make_client(transport=None)
+        response = client.post(url, headers=sign("POST", url, token))
+    assert played.all_played, f"{cassette}: the shim did not make every recorded call"
+    return response
+
+
+@pytest.mark.parametrize(
+    ("cassette", "url", "token", "muting"),
+    [
+        ("mutes_create_by_user_id", f"{CREATE}?user_id=783214", ALICE, True),
+        ("mutes_create_by_screen_name", f"{CREATE}?screen_name=Twitter", ALICE, True),
+        ("mutes_destroy_by_user_id", f"{DESTROY}?user_id=783214", ALICE, False),
+        ("mutes_destroy_by_screen_name", f"{DESTROY}?screen_name=Twitter", ALICE, False),
+        ("mutes_create_token_without_user_id", f"{CREATE}?user_id=783214", BOB, True),
+    ],
+)
+def test_success_is_the_real_v11_user(make_client: MakeClient, cassette, url, token, muting):
+    """The answer equals the real v1.1 object for @Twitter on every field v2 carries."""
+    response = replay(make_client, cassette, url, token)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json;charset=utf-8"
+    body = response.json()
+    assert knowable_differences(body) == {}
+    assert body["muting"] is muting
+    assert response.headers["x-rate-limit-limit"] == "50"
+
+
+ERRORS: list[tuple[str, str, int, int, Callable[[dict[str, str]], bool]]] = [
+    ("mutes_create_unknown_screen_name", "?screen_name=nobody", 404, 50, lambda h: True),
+    ("mutes_create_revoked_token", "?user_id=783214", 401, 89, lambda h: True),
+    ("mutes_create_app_not_in_project", "?user_id=783214", 403, 87, lambda h: True),
+    (
+        "mutes_create_rate_limited",
+        "?user_id=783214",
+        429,
+        88,
+        lambda h: (
+            h.get("x-rate-limit-remaining") == "0" and h.get("x-rate-limit-reset") == "1633594356"
+        ),
+    ),
+    ("mutes_create_over_capacity", "?user_id=783214", 503, 130, lambda h: True),
+]
+
+
+@pytest.mark.parametrize(("cassette", "query", "status", "code", "headers_ok"), ERRORS)
+def test_v2_errors_are_v11_errors(
+    make_client: MakeClient, cassette, query, status, code, headers_ok
+):
+    response = replay(make_client, cassette, CREATE + query)
+
+    assert response.status_code == status
+    assert [e["code"] for e in response.json()["errors"]] == [code]
+    assert headers_ok(response.headers)
+
+
+@pytest.mark.parametrize("path", sorted(CASSETTES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_cassettes_hold_no_secret(path: Path):
+    text = path.read_text()
+
+    assert not re.search(r"(?i)authorization|oauth_|set-cookie|bearer ", text)
+    for secret in (ALICE.token, ALICE.secret, BOB.token, BOB.secret, CONSUMER_SECRET):
+        assert secret not in text
