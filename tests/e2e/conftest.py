@@ -1,0 +1,106 @@
+"""A real uvicorn server over TLS, started once per module and stopped by the tests."""
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+import requests
+import trustme
+import uvicorn
+
+from shim.app import create_app
+from shim.config import Settings
+from shim.credentials import TokenStore
+from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str  # host:port, as tweepy's API(host=…) takes it
+    ca_file: str  # the CA clients must trust
+    fake: FakeV2
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
+    """A throwaway CA and a certificate for 127.0.0.1: (ca, cert chain, key) file paths."""
+    folder: Path = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    paths = [str(folder / name) for name in ("ca.pem", "cert.pem", "key.pem")]
+    ca.cert_pem.write_to_path(paths[0])
+    cert.cert_chain_pems[0].write_to_path(paths[1])
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(paths[1], append=True)
+    cert.private_key_pem.write_to_path(paths[2])
+    return paths[0], paths[1], paths[2]
+
+
+@pytest.fixture(scope="module")
+def running(
+    tmp_path_factory: pytest.TempPathFactory, tls: tuple[str, str, str]
+) -> Iterator[Server]:
+    """`shim serve --ssl-certfile … --ssl-keyfile …` on a free port, in front of a fake v2."""
+    ca_file, cert_file, key_file = tls
+    db = str(tmp_path_factory.mktemp("store") / "shim.db")
+    store = TokenStore(db)
+    for user in (ALICE, BOB):
+        store.add(user.token, user.secret)
+    store.close()
+    fake = FakeV2(twitter_user())
+    settings = Settings(consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET, db_path=db)
+    config = uvicorn.Config(
+        create_app(settings, httpx2.MockTransport(fake)),
+        host="127.0.0.1",
+        port=0,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield Server(f"127.0.0.1:{port}", ca_file, fake)
+    # Clients' responses sit in reference cycles (tweepy's models point back at the API, which
+    # keeps its last response) and hold their sockets open; the server's TLS shutdown would
+    # wait for them.
+    gc.collect()
+    server.should_exit = True
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "the server did not stop"
+
+
+@pytest.fixture
+def server(running: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+    """The running server, with the fake v2's memory wiped for this test."""
+    running.fake.calls.clear()
+    running.fake.muted.clear()
+    # How an operator makes requests-based clients (tweepy) trust the shim's certificate.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_file)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    return running
+
+
+@pytest.fixture
+def track() -> Iterator[Callable[[requests.Session], requests.Session]]:
+    """Close the sessions a test opens, so no client connection outlives it."""
+    opened: list[requests.Session] = []
+
+    def add(session: requests.Session) -> requests.Session:
+        opened.append(session)
+        return session
+
+    yield add
+    for session in opened:
+        session.close()

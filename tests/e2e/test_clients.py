@@ -1,0 +1,154 @@
+"""Real legacy clients, unchanged but for their host, against `shim serve` over TLS."""
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+from twython import Twython, TwythonAuthError, TwythonError
+
+from tests.e2e.conftest import Server
+from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, Token
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def tweepy_api(
+    server: Server, track: Callable[[requests.Session], requests.Session]
+) -> Callable[..., tweepy.API]:
+    """tweepy's v1.1 API with only its host changed."""
+
+    def make(token: Token = ALICE, secret: str = CONSUMER_SECRET) -> tweepy.API:
+        auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, secret, token.token, token.secret)
+        api = tweepy.API(auth, host=server.host)
+        track(api.session)
+        return api
+
+    return make
+
+
+def test_tweepy_mutes_and_unmutes_by_screen_name(server: Server, tweepy_api):
+    api = tweepy_api()
+
+    muted = api.create_mute(screen_name="Twitter")
+    assert {(ALICE.user_id, "783214")} == server.fake.muted
+    unmuted = api.destroy_mute(screen_name="Twitter")
+
+    assert isinstance(muted, tweepy.models.User)
+    assert (muted.id, muted.screen_name, muted.muting) == (783214, "Twitter", True)
+    assert isinstance(muted.created_at, datetime)
+    assert muted.followers_count == 56335782
+    assert muted.status.text == "@Caleb_Brentley Solid select"
+    assert (unmuted.id, unmuted.muting) == (783214, False)
+    assert set() == server.fake.muted
+
+
+def test_tweepy_mutes_and_unmutes_by_user_id(server: Server, tweepy_api):
+    api = tweepy_api(BOB)
+
+    muted = api.create_mute(user_id=783214)
+    unmuted = api.destroy_mute(user_id=783214)
+
+    assert (muted.muting, unmuted.muting) == (True, False)
+    assert server.fake.paths()[0] == ("GET", "/2/users/me")
+
+
+def test_tweepy_sees_v11_errors(server: Server, tweepy_api):
+    with pytest.raises(tweepy.Unauthorized) as forged:
+        tweepy_api(secret="not-the-secret").create_mute(user_id=783214)
+    with pytest.raises(tweepy.NotFound) as missing:
+        tweepy_api().create_mute(screen_name="nobody")
+    with pytest.raises(tweepy.Forbidden) as yourself:
+        tweepy_api().create_mute(user_id=int(ALICE.user_id))
+
+    assert forged.value.api_codes == [32]
+    assert missing.value.api_codes == [50]
+    assert (
+        yourself.value.api_codes,
+        yourself.value.api_messages,
+    ) == ([271], ["You can't mute yourself."])
+    assert server.fake.paths()[-1] == ("GET", "/2/users/by/username/nobody")
+    assert len(server.fake.calls) == 1
+
+
+@pytest.fixture
+def twython(
+    server: Server, track: Callable[[requests.Session], requests.Session]
+) -> Callable[..., Twython]:
+    """twython with only its API URL changed; it sends parameters as a form body."""
+
+    def make(token: Token = ALICE) -> Twython:
+        client = Twython(
+            CONSUMER_KEY,
+            CONSUMER_SECRET,
+            token.token,
+            token.secret,
+            client_args={"verify": server.ca_file},
+        )
+        client.api_url = f"https://{server.host}/%s"
+        track(client.client)
+        return client
+
+    return make
+
+
+def test_twython_sends_a_form_body(twython):
+    client = twython()
+
+    muted = client.create_mute(screen_name="Twitter")
+    unmuted = client.destroy_mute(user_id="783214")
+
+    assert (muted["screen_name"], muted["muting"], unmuted["muting"]) == ("Twitter", True, False)
+
+
+def test_twython_sees_v11_errors(server: Server, twython):
+    stranger = Token("1500000000000000009-" + "z" * 40, "fake-unknown-secret", "9")
+
+    with pytest.raises(TwythonAuthError) as unknown:
+        twython(stranger).create_mute(user_id="783214")
+    with pytest.raises(TwythonError) as no_target:
+        twython().create_mute()
+
+    assert unknown.value.error_code == 401
+    assert "Invalid or expired token." in str(unknown.value)
+    assert no_target.value.error_code == 403
+    assert server.fake.calls == []
+
+
+def test_requests_oauthlib_replay_is_refused(
+    server: Server, track: Callable[[requests.Session], requests.Session]
+):
+    """The same signed request twice: the second is a replay, refused before v2."""
+    auth = OAuth1(
+        CONSUMER_KEY,
+        CONSUMER_SECRET,
+        ALICE.token,
+        ALICE.secret,
+        nonce="e2ereplaynonce0001",
+        timestamp=str(int(time.time())),
+    )
+    url = f"https://{server.host}/1.1/mutes/users/create.json"
+    session = track(requests.Session())
+
+    first = session.post(url, data={"user_id": "783214"}, auth=auth, verify=server.ca_file)
+    calls = len(server.fake.calls)
+    second = session.post(url, data={"user_id": "783214"}, auth=auth, verify=server.ca_file)
+
+    assert (first.status_code, second.status_code) == (200, 401)
+    assert second.json() == {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+    assert calls == len(server.fake.calls)
+
+
+def test_no_authorization_is_bad_authentication_data(server: Server, track):
+    response = track(requests.Session()).post(
+        f"https://{server.host}/1.1/mutes/users/create.json?user_id=1", verify=server.ca_file
+    )
+
+    assert (
+        response.status_code,
+        response.json(),
+    ) == (400, {"errors": [{"code": 215, "message": "Bad Authentication data."}]})
