@@ -1,0 +1,180 @@
+"""`shim serve` as an operator runs it: its own process, TLS, the real v2 transport over HTTP."""
+
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+import tweepy
+import uvicorn
+
+from shim.credentials import TokenStore
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+
+pytestmark = pytest.mark.e2e
+
+
+class FakeV2App:
+    """The fake v2 as an ASGI app, so the shim reaches it over a real socket."""
+
+    def __init__(self, fake: FakeV2) -> None:
+        self.fake = fake
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        host = dict(scope["headers"])[b"host"].decode()
+        url = f"http://{host}{scope['path']}" + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
+        request = httpx2.Request(scope["method"], url, headers=scope["headers"], content=body)
+        response = self.fake(request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+
+@pytest.fixture(scope="module")
+def fake_upstream() -> Iterator[tuple[str, FakeV2]]:
+    fake = FakeV2(twitter_user())
+    server = uvicorn.Server(
+        uvicorn.Config(FakeV2App(fake), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", fake
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(
+    tmp_path: Path, tls: tuple[str, str, str], upstream: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `shim serve` over TLS and wait until it accepts connections."""
+    _, cert_file, key_file = tls
+    db = str(tmp_path / "shim.db")
+    store = TokenStore(db)
+    store.add(ALICE.token, ALICE.secret)
+    store.close()
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHIM_CONSUMER_KEY": CONSUMER_KEY,
+        "SHIM_CONSUMER_SECRET": CONSUMER_SECRET,
+        "SHIM_DB": db,
+        "SHIM_UPSTREAM_URL": upstream,
+        "SHIM_UPSTREAM_TIMEOUT": "3",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shim",
+            "serve",
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            cert_file,
+            "--ssl-keyfile",
+            key_file,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.communicate()[0].decode()) from None
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes]) -> str:
+    """Stop it as a process manager does, with SIGTERM; return what it printed."""
+    # tweepy's objects sit in reference cycles that keep their sockets open until collected, and
+    # the server's TLS shutdown waits for open client sockets.
+    gc.collect()
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output.decode()
+
+
+@pytest.fixture
+def trust(tls: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls[0])
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+
+def tweepy_mute(host: str, **target: int | str) -> tuple[int, bool] | tuple[int, list[int]]:
+    """Mute with tweepy's v1.1 API; return plain values, so no client object outlives the call."""
+    api = tweepy.API(
+        tweepy.OAuth1UserHandler(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret),
+        host=host,
+    )
+    try:
+        muted = api.create_mute(**target)
+    except tweepy.HTTPException as error:
+        return error.response.status_code, error.api_codes
+    return muted.id, muted.muting
+
+
+@pytest.mark.usefixtures("trust")
+def test_tweepy_through_shim_serve(tmp_path: Path, tls, fake_upstream):
+    upstream, fake = fake_upstream
+    process, host = start(tmp_path, tls, upstream)
+    try:
+        muted = tweepy_mute(host, screen_name="Twitter")
+    finally:
+        output = stop(process)
+
+    assert muted == (783214, True)
+    assert (ALICE.user_id, "783214") in fake.muted
+    for secret in (ALICE.secret, CONSUMER_SECRET, ALICE.token):
+        assert secret not in output
+
+
+@pytest.mark.usefixtures("trust")
+def test_an_unreachable_upstream_is_over_capacity_in_bounded_time(tmp_path: Path, tls):
+    process, host = start(tmp_path, tls, f"http://127.0.0.1:{free_port()}")
+    try:
+        started = time.monotonic()
+        refused = tweepy_mute(host, user_id=783214)
+        elapsed = time.monotonic() - started
+    finally:
+        stop(process)
+
+    assert refused == (503, [130])
+    assert elapsed < 5
