@@ -2,6 +2,8 @@
 
 import argparse
 import getpass
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +54,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_app()
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
+        if not os.path.isfile(path):
+            raise ConfigError(f"no such file: {path}")
+    # The shim's own lines look like uvicorn's; none of them ever holds a token or a secret.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
     uvicorn.run(
         create_app(settings),
         host=args.host,

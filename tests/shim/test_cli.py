@@ -85,6 +85,8 @@ def test_serve_needs_both_tls_files(monkeypatch: pytest.MonkeyPatch, capsys):
 
     assert main(["serve", "--ssl-certfile", "cert.pem"]) == 2
     assert "--ssl-keyfile" in capsys.readouterr().err
+    assert main(["serve", "--ssl-certfile", "nowhere.pem", "--ssl-keyfile", "nowhere.key"]) == 2
+    assert "no such file: nowhere.pem" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
