@@ -81,8 +81,12 @@ REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     429: "Too Many Requests",
+    500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+HTML = {"content-type": ["text/html"]}
 
 
 def interaction(
@@ -167,11 +171,14 @@ CASSETTES = {
         by_id(403, NOT_ENROLLED, PROBLEM),
     ],
     "mutes_create_rate_limited": [mute(ALICE, 429, TOO_MANY, LIMITED), by_id()],
+    # The reference holds no real v2 5xx body; these are plain HTML error pages.
     "mutes_create_over_capacity": [
-        mute(
-            ALICE, 503, "<html><body>Over capacity</body></html>", {"content-type": ["text/html"]}
-        ),
-        by_id(503, "<html><body>Over capacity</body></html>", {"content-type": ["text/html"]}),
+        mute(ALICE, 503, "<html><body>Over capacity</body></html>", HTML),
+        by_id(503, "<html><body>Over capacity</body></html>", HTML),
+    ],
+    "mutes_create_internal_error": [
+        mute(ALICE, 500, "<html><body>Internal Server Error</body></html>", HTML),
+        by_id(),
     ],
 }
 

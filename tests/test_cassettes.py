@@ -74,6 +74,7 @@ ERRORS: list[tuple[str, str, int, int, Callable[[dict[str, str]], bool]]] = [
         ),
     ),
     ("mutes_create_over_capacity", "?user_id=783214", 503, 130, lambda h: True),
+    ("mutes_create_internal_error", "?user_id=783214", 500, 131, lambda h: True),
 ]
 
 

@@ -255,3 +255,44 @@ def test_a_slow_upstream_is_cut_off_at_the_deadline(make_client: MakeClient):
 
     assert refusal(response) == (503, 130)
     assert time.monotonic() - started < 2
+
+
+def test_a_body_that_is_not_utf8(make_client: MakeClient, fake_v2: FakeV2):
+    headers = {**sign("POST", CREATE), "Content-Type": "application/x-www-form-urlencoded"}
+    response = make_client().post(CREATE, content=b"screen_name=\xff\xfe", headers=headers)
+
+    assert refusal(response) == (400, 215)
+    assert fake_v2.calls == []
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"data": {"id": "783214"}},  # no name, username or created_at
+        {"data": {"name": "x", "username": "x"}},  # no id
+        {"data": {"id": "783214", "name": "x", "username": "x", "created_at": "yesterday"}},
+    ],
+)
+def test_a_user_lookup_missing_what_v11_needs(make_client: MakeClient, fake_v2: FakeV2, user):
+    """A v2 answer that parses but lacks the user's fields is v2's fault: code 131, not a crash."""
+    fake_v2.canned[("GET", "/2/users/by/username/Twitter")] = v2_response(200, user)
+
+    assert refusal(post(make_client(), f"{CREATE}?screen_name=Twitter")) == (500, 131)
+
+
+def test_independent_calls_are_in_flight_together(make_client: MakeClient, fake_v2: FakeV2):
+    """Each call waits for the other to arrive: sent one after the other, both would time out."""
+    arrived: list[str] = []
+    both = asyncio.Event()
+
+    async def meet(request: httpx2.Request) -> httpx2.Response:
+        arrived.append(request.method)
+        if len(arrived) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=1)
+        return fake_v2(request)
+
+    response = post(make_client(httpx2.MockTransport(meet)), f"{CREATE}?user_id=783214")
+
+    assert response.status_code == 200
+    assert sorted(arrived) == ["GET", "POST"]
