@@ -98,7 +98,7 @@ def interaction(
     sent: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    headers = {k: v for k, v in headers.items() if k not in ("content-encoding", "set-cookie")}
+    headers = {k: list(v) for k, v in headers.items() if k not in ("content-encoding", "set-cookie")}
     headers["content-length"] = [str(len(text.encode()))]
     return {
         "request": {
