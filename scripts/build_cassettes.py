@@ -39,42 +39,9 @@ ME_HEADERS = recorded("test_client_get_me", 0)["headers"]
 PROBLEM = {"content-type": ["application/problem+json"], "date": ["Thu, 07 Oct 2021 07:59:53 UTC"]}
 LOOKUP_QUERY = "?" + urlencode(lookup_params(with_status=True))
 TWITTER = json.loads((DATA / "twitter_v2_user.json").read_text())
-NOT_FOUND = {
-    "errors": [
-        {
-            "value": "nobody",
-            "detail": "Could not find user with username: [nobody].",
-            "title": "Not Found Error",
-            "resource_type": "user",
-            "parameter": "username",
-            "resource_id": "nobody",
-            "type": "https://api.twitter.com/2/problems/resource-not-found",
-        }
-    ]
-}
-UNAUTHORIZED = {
-    "title": "Unauthorized",
-    "type": "about:blank",
-    "status": 401,
-    "detail": "Unauthorized",
-}
-NOT_ENROLLED = {
-    "client_id": "00000000",
-    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and "
-    "tokens from a Twitter developer App that is attached to a Project. You can create a project "
-    "via the developer portal.",
-    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
-    "title": "Client Forbidden",
-    "required_enrollment": "Appropriate Level of API Access",
-    "reason": "client-not-enrolled",
-    "type": "https://api.twitter.com/2/problems/client-forbidden",
-}
-TOO_MANY = {
-    "title": "Too Many Requests",
-    "detail": "Too Many Requests",
-    "type": "about:blank",
-    "status": 429,
-}
+ERRORS = json.loads((DATA / "v2_errors.json").read_text())
+NOT_FOUND, UNAUTHORIZED = ERRORS["not_found_username"], ERRORS["unauthorized"]
+NOT_ENROLLED, TOO_MANY = ERRORS["client_not_enrolled"], ERRORS["too_many_requests"]
 LIMITED = {**MUTE_HEADERS, "x-rate-limit-remaining": ["0"]}
 REASONS = {
     200: "OK",
@@ -98,7 +65,9 @@ def interaction(
     sent: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    headers = {k: list(v) for k, v in headers.items() if k not in ("content-encoding", "set-cookie")}
+    headers = {
+        k: list(v) for k, v in headers.items() if k not in ("content-encoding", "set-cookie")
+    }
     headers["content-length"] = [str(len(text.encode()))]
     return {
         "request": {

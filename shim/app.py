@@ -23,7 +23,7 @@ from mappings import ROUTES
 from mappings.callers import caller_from_token, whoami
 from mappings.errors import V11Error
 from mappings.types import Caller, Flow, Steps, V11Reply, V11Request
-from shim.auth import FORM, OAuth1, Verifier
+from shim.auth import FORM, OAuth1, Validator, Verifier
 from shim.caches import LRU
 from shim.config import Settings
 from shim.credentials import TokenStore
@@ -50,7 +50,7 @@ class Shell:
         self.settings = settings
         self.store = TokenStore(settings.db_path)
         self.verifier = Verifier(
-            settings.consumer_key, settings.consumer_secret, self.token_secret, nonces
+            Validator(settings.consumer_key, settings.consumer_secret, self.token_secret, nonces)
         )
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
         self.callers: LRU[str, Caller] = LRU(10_000)

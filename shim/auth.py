@@ -61,16 +61,16 @@ class Validator(RequestValidator):  # type: ignore[misc]
     ) -> None:
         super().__init__()
         self._consumer_key = consumer_key
-        self._consumer_secret = consumer_secret
+        self.consumer_secret = consumer_secret
         self._token_secret = token_secret
-        self._nonces = nonces
+        self.nonces = nonces
 
     def validate_client_key(self, client_key: str, request: OAuthRequest) -> bool:
         return hmac.compare_digest(client_key, self._consumer_key)
 
     def get_client_secret(self, client_key: str, request: OAuthRequest) -> str:
         known = hmac.compare_digest(client_key, self._consumer_key)
-        return self._consumer_secret if known else "dummy"
+        return self.consumer_secret if known else "dummy"
 
     def validate_access_token(self, client_key: str, token: str, request: OAuthRequest) -> bool:
         request.token_secret = self._token_secret(token)
@@ -95,7 +95,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
     ) -> bool:
         # Only look here: a nonce is recorded once the signature is valid (`Verifier.verify`), so a
         # forged request cannot burn a real client's nonce.
-        return not self._nonces.seen(nonce_key(client_key, access_token or "", timestamp, nonce))
+        return not self.nonces.seen(nonce_key(client_key, access_token or "", timestamp, nonce))
 
 
 def nonce_key(client_key: str, token: str, timestamp: str, nonce: str) -> str:
@@ -127,19 +127,10 @@ def _out_of_window(timestamp: str, now: float) -> bool:
 class Verifier:
     """Checks an incoming request's OAuth 1.0a signature and returns the caller's credentials."""
 
-    def __init__(
-        self,
-        consumer_key: str,
-        consumer_secret: str,
-        token_secret: Callable[[str], str | None],
-        nonces: Nonces,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._validator = Validator(consumer_key, consumer_secret, token_secret, nonces)
-        self._endpoint = ResourceEndpoint(self._validator)
-        self._nonces = nonces
+    def __init__(self, validator: Validator, clock: Callable[[], float] = time.time) -> None:
+        self._validator = validator
+        self._endpoint = ResourceEndpoint(validator)
         self._clock = clock
-        self._consumer = (consumer_key, consumer_secret)
 
     def verify(self, uri: str, method: str, body: str, headers: Mapping[str, str]) -> Credentials:
         """The caller's credentials, or a V11Error saying why the request is refused."""
@@ -157,9 +148,14 @@ class Verifier:
             request.client_key, request.resource_owner_key, request.timestamp, request.nonce
         )
         # Two copies of one request can both pass `seen`; only the first `add` wins.
-        if not self._nonces.add(key, 2 * TIMESTAMP_WINDOW):
+        if not self._validator.nonces.add(key, 2 * TIMESTAMP_WINDOW):
             raise V11Error(32)
-        return Credentials(*self._consumer, request.resource_owner_key, request.token_secret)
+        return Credentials(
+            request.client_key,
+            self._validator.consumer_secret,
+            request.resource_owner_key,
+            request.token_secret,
+        )
 
 
 class OAuth1(httpx2.Auth):

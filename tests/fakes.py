@@ -60,12 +60,7 @@ def v2_response(status: int, body: object, **headers: str) -> httpx2.Response:
     return httpx2.Response(status, content=content, headers={"content-type": V2_JSON, **headers})
 
 
-UNAUTHORIZED = {
-    "title": "Unauthorized",
-    "type": "about:blank",
-    "status": 401,
-    "detail": "Unauthorized",
-}
+ERRORS = load("v2_errors.json")  # real v2 error bodies from the reference
 
 
 class FakeV2:
@@ -91,7 +86,7 @@ class FakeV2:
             return canned
         token = self.signer(request)
         if token is None:
-            return v2_response(401, UNAUTHORIZED)
+            return v2_response(401, ERRORS["unauthorized"])
         return self.route(request, token)
 
     def signer(self, request: httpx2.Request) -> Token | None:
@@ -139,9 +134,7 @@ class FakeV2:
             case "DELETE", ["2", "users", source, "muting", target] if source == token.user_id:
                 self.muted.discard((source, target))
                 return self.changed(False)
-        return v2_response(
-            403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
-        )
+        return v2_response(403, ERRORS["forbidden"])
 
     def found(self, users: list[dict[str, Any]], parameter: str, value: str) -> httpx2.Response:
         if users:

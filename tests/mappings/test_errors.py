@@ -4,46 +4,13 @@ import pytest
 
 from mappings.errors import CODES, NOT_ENROLLED, V11Error, raise_for_v2
 from mappings.types import NO_ANSWER, V2Reply
+from tests.fakes import load
 
-# Real v2 bodies, as quoted in the reference (api-facts 2.5).
-NOT_ENROLLED_BODY = {
-    "client_id": "00000000",
-    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and "
-    "tokens from a Twitter developer App that is attached to a Project. You can create a project "
-    "via the developer portal.",
-    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
-    "title": "Client Forbidden",
-    "required_enrollment": "Appropriate Level of API Access",
-    "reason": "client-not-enrolled",
-    "type": "https://api.twitter.com/2/problems/client-forbidden",
-}
-TIER_BODY = {
-    "errors": [
-        {
-            "message": "You currently have access to a subset of X API V2 endpoints "
-            "and limited v1.1 endpoints (e.g. media post, oauth) only.",
-            "code": 453,
-        }
-    ]
-}
-SUSPENDED_CALLER = {
-    "detail": "The user used for authentication is suspended",
-    "title": "Forbidden",
-    "status": 403,
-    "type": "https://api.twitter.com/2/problems/user-suspended",
-}
-MISSING = {
-    "errors": [
-        {
-            "value": "nobody",
-            "detail": "Could not find user with username: [nobody].",
-            "title": "Not Found Error",
-            "resource_type": "user",
-            "parameter": "username",
-            "type": "https://api.twitter.com/2/problems/resource-not-found",
-        }
-    ]
-}
+ERRORS = load("v2_errors.json")  # real v2 bodies from the reference
+NOT_ENROLLED_BODY = ERRORS["client_not_enrolled"]
+TIER_BODY = ERRORS["tier_without_access"]
+SUSPENDED_CALLER = ERRORS["caller_suspended"]
+MISSING = ERRORS["not_found_username"]
 SUSPENDED = {
     "errors": [
         {
