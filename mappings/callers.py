@@ -9,6 +9,16 @@ from mappings.types import Caller, Steps, V2Call
 TOKEN_USER_ID = re.compile(r"([0-9]{1,19})-")
 
 
+# App-only bearer tokens are a run of "A"s then the app's id, encoded. They carry no user, and v1.1
+# answered 220 to credentials without the access an endpoint needs (reference README).
+APP_ONLY_PREFIX = "AAAAAAAAAAAAAAAAAAAAA"
+
+
+def is_app_only(bearer: str) -> bool:
+    """Whether an OAuth 2.0 bearer token is an app-only token, which carries no user."""
+    return bearer.startswith(APP_ONLY_PREFIX)
+
+
 def caller_from_token(token: str) -> Caller | None:
     """The caller named by an access token's numeric prefix, or None when it carries none."""
     match = TOKEN_USER_ID.match(token)

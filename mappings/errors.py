@@ -16,6 +16,7 @@ response-code list (reference README, "v1.1 error codes"):
     130 503 Over capacity.                         upstream unavailable or too slow
     131 500 Internal error.                        upstream 5xx or unreadable answer
     135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
+    195 403 Missing or invalid url parameter.      a cursor this shim did not issue
     215 400 Bad Authentication data.               no or unparseable Authorization
     220 403 Your credentials do not allow …        v2 refused the token for this call
     271 403 You can't mute yourself.               source == target
@@ -38,6 +39,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     130: (503, "Over capacity."),
     131: (500, "Internal error."),
     135: (401, "Timestamp out of bounds."),
+    195: (403, "Missing or invalid url parameter."),
     215: (400, "Bad Authentication data."),
     220: (403, "Your credentials do not allow access to this resource."),
     271: (403, "You can't mute yourself."),

@@ -1,4 +1,4 @@
-"""The flows of `POST mutes/users/create.json` and `POST mutes/users/destroy.json` over v2.
+"""The flows of v1.1's mutes family over v2: create, destroy, and the ids and list pages.
 
 v2 mutes with `POST /2/users/:id/muting {"target_user_id"}` and unmutes with
 `DELETE /2/users/:source_user_id/muting/:target_user_id`; both answer `{"data":{"muting":bool}}`, so
@@ -8,29 +8,80 @@ independent and go in one batch; a `screen_name` must be looked up first, becaus
 
 from typing import Any
 
+from mappings.cursors import Cursors, page_cursors, parse_page
 from mappings.errors import V11Error, raise_for_v2, rate_limit_headers
 from mappings.params import Target, is_true, parse_target
-from mappings.types import Caller, Flow, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import Caller, Context, Flow, Steps, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params, v11_user
 
 
-def create(request: V11Request, identify: Steps[Caller]) -> Flow:
+def create(request: V11Request, context: Context) -> Flow:
     """POST /1.1/mutes/users/create.json → POST /2/users/:id/muting."""
-    return _change(request, identify, mute=True)
+    return _change(request, context.identify, mute=True)
 
 
-def destroy(request: V11Request, identify: Steps[Caller]) -> Flow:
+def destroy(request: V11Request, context: Context) -> Flow:
     """POST /1.1/mutes/users/destroy.json → DELETE /2/users/:id/muting/:target_user_id."""
-    return _change(request, identify, mute=False)
+    return _change(request, context.identify, mute=False)
+
+
+def ids(request: V11Request, context: Context) -> Flow:
+    """GET /1.1/mutes/users/ids.json → GET /2/users/:id/muting, ids only."""
+    # v1.1 pages held up to 5000 ids; v2 pages hold up to 1000.
+    page = parse_page(request, context.cursors, default_count=1000)
+    stringify = is_true(request.param("stringify_ids"))
+    caller = yield from context.identify
+    reply, cursors = yield from _muted_page(caller, page.params)
+    users = _page_users(reply)
+    muted = [user["id"] if stringify else int(user["id"]) for user in users]
+    return V11Reply(
+        200, {"ids": muted, **cursors.fields}, rate_limit_headers(reply), cursors.remember
+    )
+
+
+def users_list(request: V11Request, context: Context) -> Flow:
+    """GET /1.1/mutes/users/list.json → GET /2/users/:id/muting with the user fields."""
+    page = parse_page(request, context.cursors, default_count=20)
+    include_entities = _include_entities(request)
+    caller = yield from context.identify
+    reply, cursors = yield from _muted_page(
+        caller, (*page.params, *lookup_params(with_status=False))
+    )
+    users = [
+        v11_user({"data": user}, muting=True, include_entities=include_entities, with_status=False)
+        | {"blocking": False, "blocked_by": False}
+        for user in _page_users(reply)
+    ]
+    return V11Reply(
+        200, {"users": users, **cursors.fields}, rate_limit_headers(reply), cursors.remember
+    )
+
+
+def _muted_page(
+    caller: Caller, params: tuple[tuple[str, str], ...]
+) -> Steps[tuple[V2Reply, Cursors]]:
+    (reply,) = yield (V2Call("GET", f"/2/users/{caller.user_id}/muting", params),)
+    raise_for_v2(reply)
+    meta = reply.body.get("meta", {}) if isinstance(reply.body, dict) else {}
+    return reply, page_cursors(meta)
+
+
+def _page_users(reply: V2Reply) -> list[dict[str, Any]]:
+    users = reply.body.get("data", []) if isinstance(reply.body, dict) else []
+    if not isinstance(users, list):
+        raise V11Error(131)
+    return users
+
+
+def _include_entities(request: V11Request) -> bool:
+    return request.param("include_entities") is None or is_true(request.param("include_entities"))
 
 
 def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow:
     # Parameters are checked before anything, so bad input never costs a v2 call.
     target = parse_target(request)
     caller = yield from identify
-    include_entities = request.param("include_entities") is None or is_true(
-        request.param("include_entities")
-    )
+    include_entities = _include_entities(request)
     with_status = not is_true(request.param("skip_status"))
     lookup = _lookup_call(target, with_status=with_status)
     if target.user_id is not None:
@@ -60,8 +111,8 @@ def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow
 def _lookup_call(target: Target, *, with_status: bool) -> V2Call:
     params = lookup_params(with_status=with_status)
     if target.user_id is not None:
-        return V2Call("GET", f"/2/users/{target.user_id}", params)
-    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params)
+        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=True)
+    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params, cache=True)
 
 
 def _change_call(caller: Caller, target_id: str, *, mute: bool) -> V2Call:

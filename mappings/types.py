@@ -33,12 +33,13 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class V2Call:
-    """One request to API v2, as data."""
+    """One request to API v2, as data; `cache` marks a lookup whose answer may be reused a while."""
 
     method: str
     path: str
     params: tuple[tuple[str, str], ...] = ()
     json: Mapping[str, str] | None = None
+    cache: bool = False
 
 
 NO_ANSWER = 0
@@ -56,15 +57,25 @@ class V2Reply:
 
 @dataclass(frozen=True, slots=True)
 class V11Reply:
-    """The answer the legacy client gets."""
+    """The answer the legacy client gets, and the v1.1 cursors it hands out (cursor → v2 token)."""
 
     status: int
     body: object
     headers: Mapping[str, str] = field(default_factory=dict)
+    cursors: Mapping[str, str] = field(default_factory=dict)
 
 
 Steps = Generator[tuple[V2Call, ...], tuple[V2Reply, ...], T]
 """Yield a batch of independent v2 calls, receive their replies in order, repeat, return a T."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a flow may know beyond the request: how to find the caller, and the cursors issued."""
+
+    identify: Steps[Caller]
+    cursors: Mapping[str, str] = field(default_factory=dict)
+
 
 Flow = Steps[V11Reply]
 """The steps of one v1.1 endpoint: they end in the reply the legacy client gets."""

@@ -32,8 +32,31 @@ class Credentials:
 
     consumer_key: str
     consumer_secret: str = field(repr=False)
-    token: str
+    token: str = field(repr=False)
     token_secret: str = field(repr=False)
+
+    def auth(self) -> httpx2.Auth:
+        return OAuth1(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """An OAuth 2.0 token the client sent; the shim holds no secret for it and passes it on."""
+
+    token: str = field(repr=False)
+
+    def auth(self) -> httpx2.Auth:
+        return BearerAuth(self.token)
+
+
+def bearer_token(authorization: str) -> Bearer | None:
+    """The token of an `Authorization: Bearer …` header, or None for any other scheme."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    if not token.strip():
+        raise V11Error(215)
+    return Bearer(token.strip())
 
 
 class Validator(RequestValidator):  # type: ignore[misc]
@@ -156,6 +179,19 @@ class Verifier:
             request.resource_owner_key,
             request.token_secret,
         )
+
+
+class BearerAuth(httpx2.Auth):
+    """Passes an OAuth 2.0 token on to v2 as it came."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
 
 
 class OAuth1(httpx2.Auth):

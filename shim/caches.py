@@ -1,27 +1,54 @@
-"""Small in-process caches with a size bound."""
+"""In-process caches with a size bound and a time to live, counting their hits and misses."""
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class LRU(Generic[K, V]):
-    """A mapping that forgets its least recently used entry beyond `size` entries."""
+class TTLCache(Mapping[K, V], Generic[K, V]):
+    """Forgets entries after `ttl` seconds, and the least recently used beyond `size` entries."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
 
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
+    def __getitem__(self, key: K) -> V:
+        expires, value = self._entries[key]
+        if expires <= self._clock():
+            del self._entries[key]
+            raise KeyError(key)
+        self._entries.move_to_end(key)
+        return value
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        """The live value for `key`, counted as a hit, or `default`, counted as a miss."""
+        try:
+            value = self[key]
+        except KeyError:
+            self.misses += 1
+            return default
+        self.hits += 1
         return value
 
     def put(self, key: K, value: V) -> None:
-        self._entries[key] = value
+        self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def stats(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "entries": len(self)}

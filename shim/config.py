@@ -26,6 +26,10 @@ class Settings:
     public_url: str | None = None
     upstream_url: str = DEFAULT_UPSTREAM
     upstream_timeout: float = DEFAULT_TIMEOUT
+    passthrough: bool = True
+    cache_ttl: float = 300.0
+    cache_size: int = 10_000
+    admin_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -42,6 +46,12 @@ class Settings:
             public_url=env.get("SHIM_PUBLIC_URL") or None,
             upstream_url=env.get("SHIM_UPSTREAM_URL", DEFAULT_UPSTREAM).rstrip("/"),
             upstream_timeout=_seconds(env.get("SHIM_UPSTREAM_TIMEOUT"), DEFAULT_TIMEOUT),
+            passthrough=_switch(env.get("SHIM_PASSTHROUGH", "on"), "SHIM_PASSTHROUGH"),
+            cache_ttl=_number(env.get("SHIM_CACHE_TTL"), 300.0, "SHIM_CACHE_TTL", 0, 86_400),
+            cache_size=int(
+                _number(env.get("SHIM_CACHE_SIZE"), 10_000, "SHIM_CACHE_SIZE", 0, 10**7)
+            ),
+            admin_token=env.get("SHIM_ADMIN_TOKEN") or None,
         )
 
     def require_app(self) -> None:
@@ -53,14 +63,27 @@ class Settings:
 
 
 def _seconds(value: str | None, default: float) -> float:
+    seconds = _number(value, default, "SHIM_UPSTREAM_TIMEOUT", 0, 300)
+    if seconds == 0:
+        raise ConfigError("SHIM_UPSTREAM_TIMEOUT must be more than 0 seconds")
+    return seconds
+
+
+def _number(value: str | None, default: float, name: str, low: float, high: float) -> float:
     if value is None:
         return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        raise ConfigError(
-            f"SHIM_UPSTREAM_TIMEOUT must be a number of seconds, not {value!r}"
-        ) from None
-    if not 0 < seconds <= 300:
-        raise ConfigError("SHIM_UPSTREAM_TIMEOUT must be between 0 and 300 seconds")
-    return seconds
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}")
+    return number
+
+
+def _switch(value: str, name: str) -> bool:
+    if value.lower() in ("on", "true", "1", "yes"):
+        return True
+    if value.lower() in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {value!r}")

@@ -29,6 +29,9 @@ ALICE = Token(
     "1500000000000000001-" + "fake" * 10, "fake-token-secret-alice", "1500000000000000001"
 )
 BOB = Token("faketokenwithoutuserid" + "x" * 18, "fake-token-secret-bob", "1500000000000000002")
+# An OAuth 2.0 user token: no secret, no id in it. And an app-only one, which names no user.
+CAROL = Token("fake-oauth2-user-token-carol", "", "1500000000000000003")
+APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAFAKEappOnlyToken%3Dfake"
 
 
 def load(name: str) -> Any:
@@ -70,9 +73,15 @@ class FakeV2:
     `canned[(method, path)]` overrides the answer: a response to return or an exception to raise.
     """
 
-    def __init__(self, *users: dict[str, Any], tokens: tuple[Token, ...] = (ALICE, BOB)) -> None:
+    def __init__(
+        self,
+        *users: dict[str, Any],
+        tokens: tuple[Token, ...] = (ALICE, BOB),
+        bearers: tuple[Token, ...] = (CAROL,),
+    ) -> None:
         self.users = {u["data"]["id"]: u for u in users}
         self.tokens = {t.token: t for t in tokens}
+        self.bearers = {t.token: t for t in bearers}
         self.calls: list[httpx2.Request] = []
         self.muted: set[tuple[str, str]] = set()
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
@@ -92,6 +101,8 @@ class FakeV2:
     def signer(self, request: httpx2.Request) -> Token | None:
         """The token whose credentials signed the request, if the signature checks out."""
         header = request.headers.get("authorization", "")
+        if header.startswith("Bearer "):
+            return self.bearers.get(header.removeprefix("Bearer "))
         try:
             params = dict(parse_authorization_header(header))
         except ValueError:
@@ -107,7 +118,10 @@ class FakeV2:
             nonce=params["oauth_nonce"],
             timestamp=params["oauth_timestamp"],
         )
-        _, signed, _ = client.sign(str(request.url), request.method)
+        form = request.headers.get("content-type", "").startswith("application/x-www-form")
+        body = request.content.decode() if form and request.content else None
+        headers = {"Content-Type": request.headers["content-type"]} if body else {}
+        _, signed, _ = client.sign(str(request.url), request.method, body, headers)
         expected = dict(parse_authorization_header(signed["Authorization"]))["oauth_signature"]
         return token if expected == params["oauth_signature"] else None
 
@@ -134,6 +148,10 @@ class FakeV2:
             case "DELETE", ["2", "users", source, "muting", target] if source == token.user_id:
                 self.muted.discard((source, target))
                 return self.changed(False)
+            case "GET", ["2", "users", source, "muting"] if source == token.user_id:
+                return self.muting_page(source, request.url.params)
+            case _, ["1.1", *_]:
+                return self.v11(request)
         return v2_response(403, ERRORS["forbidden"])
 
     def found(self, users: list[dict[str, Any]], parameter: str, value: str) -> httpx2.Response:
@@ -164,6 +182,55 @@ class FakeV2:
             "x-rate-limit-reset": "1633594356",
         }
         return v2_response(200, {"data": {"muting": muting}}, **limits)
+
+    def muting_page(self, source: str, params: httpx2.QueryParams) -> httpx2.Response:
+        """A page of the mute list, ordered by id, with opaque page tokens as v2 gives them."""
+        size = int(params.get("max_results", "100"))
+        if not 1 <= size <= 1000:
+            return v2_response(400, {"title": "Invalid Request", "errors": [{"message": "bad"}]})
+        offset = (
+            int(params["pagination_token"].removeprefix("PAGE"))
+            if "pagination_token" in params
+            else 0
+        )
+        targets = sorted((t for s, t in self.muted if s == source), key=int)
+        page = targets[offset : offset + size]
+        users = [self.users.get(t, minimal_user(t, f"user{t}"))["data"] for t in page]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if offset + size < len(targets):
+            meta["next_token"] = f"PAGE{offset + size:07d}"
+        if offset:
+            meta["previous_token"] = f"PAGE{max(offset - size, 0):07d}"
+        limits = {
+            "x-rate-limit-limit": "15",
+            "x-rate-limit-remaining": "14",
+            "x-rate-limit-reset": "1633594302",
+        }
+        return v2_response(200, {"data": users, "meta": meta} if page else {"meta": meta}, **limits)
+
+    def v11(self, request: httpx2.Request) -> httpx2.Response:
+        """A stand-in for v1.1 itself, for pass-through: it echoes what reached it."""
+        if request.url.path == "/1.1/account/verify_credentials.json":
+            body: object = load("reference/testcreatedestroyblock.decoded.json")["interactions"][0][
+                "response"
+            ]["body"]
+        else:
+            body = {
+                "method": request.method,
+                "path": request.url.path,
+                "query": str(request.url.query.decode()),
+                "body": request.content.decode(),
+                "content_type": request.headers.get("content-type"),
+            }
+        headers = [
+            ("content-type", "application/json;charset=utf-8"),
+            ("x-rate-limit-limit", "75"),
+            ("x-rate-limit-remaining", "74"),
+            ("set-cookie", "guest_id=v1%3A1; Path=/"),
+            ("set-cookie", "lang=en; Path=/"),
+            ("keep-alive", "timeout=5"),
+        ]
+        return httpx2.Response(200, headers=headers, content=json.dumps(body).encode())
 
     def paths(self) -> list[tuple[str, str]]:
         return [(r.method, r.url.path) for r in self.calls]

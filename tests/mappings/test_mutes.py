@@ -7,7 +7,7 @@ import pytest
 from mappings import mutes
 from mappings.callers import whoami
 from mappings.errors import V11Error
-from mappings.types import Caller, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import Caller, Context, Steps, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
 from tests.fakes import twitter_user
 from tests.mappings.play import play
@@ -48,14 +48,14 @@ def muted(value: bool = True) -> V2Reply:
 FOUND = V2Reply(200, {}, twitter_user())
 MUTE = V2Call("POST", f"/2/users/{ME.user_id}/muting", json={"target_user_id": "783214"})
 UNMUTE = V2Call("DELETE", f"/2/users/{ME.user_id}/muting/783214")
-BY_ID = V2Call("GET", "/2/users/783214", LOOKUP)
-BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP)
+BY_ID = V2Call("GET", "/2/users/783214", LOOKUP, cache=True)
+BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, cache=True)
 
 
 def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
     """With a user_id the two calls are independent, so they form one concurrent batch."""
     reply = play(
-        mutes.create(request("create", user_id="783214"), known(ME)),
+        mutes.create(request("create", user_id="783214"), Context(known(ME))),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
 
@@ -69,7 +69,7 @@ def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
 def test_mute_by_screen_name_looks_the_id_up_first():
     """v2 needs the target's id, so a screen_name costs a lookup round before the change."""
     reply = play(
-        mutes.create(request("create", screen_name="Twitter"), known(ME)),
+        mutes.create(request("create", screen_name="Twitter"), Context(known(ME))),
         ((BY_NAME,), (FOUND,)),
         ((MUTE,), (muted(),)),
     )
@@ -80,7 +80,7 @@ def test_mute_by_screen_name_looks_the_id_up_first():
 def test_unmute_deletes_and_reports_what_v2_says():
     """The v1.1 object's `muting` is v2's answer, not an assumption."""
     reply = play(
-        mutes.destroy(request("destroy", user_id="783214"), known(ME)),
+        mutes.destroy(request("destroy", user_id="783214"), Context(known(ME))),
         ((UNMUTE, BY_ID), (muted(False), FOUND)),
     )
 
@@ -89,7 +89,7 @@ def test_unmute_deletes_and_reports_what_v2_says():
 
 def test_user_id_wins_over_screen_name():
     reply = play(
-        mutes.create(request("create", user_id="783214", screen_name="nobody"), known(ME)),
+        mutes.create(request("create", user_id="783214", screen_name="nobody"), Context(known(ME))),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
 
@@ -112,7 +112,7 @@ def test_user_id_wins_over_screen_name():
 )
 def test_bad_parameters_fail_before_any_call(params, code):
     """Bad input is refused before the flow yields anything, even before identifying the caller."""
-    flow = mutes.create(request("create", **params), whoami())
+    flow = mutes.create(request("create", **params), Context(whoami()))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -121,7 +121,7 @@ def test_bad_parameters_fail_before_any_call(params, code):
 
 
 def test_muting_yourself_is_refused_without_a_call():
-    flow = mutes.create(request("create", user_id=ME.user_id), known(ME))
+    flow = mutes.create(request("create", user_id=ME.user_id), Context(known(ME)))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -130,7 +130,7 @@ def test_muting_yourself_is_refused_without_a_call():
 
 
 def test_unmuting_yourself_is_not_muting_the_user():
-    flow = mutes.destroy(request("destroy", user_id=ME.user_id), known(ME))
+    flow = mutes.destroy(request("destroy", user_id=ME.user_id), Context(known(ME)))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -147,8 +147,8 @@ def test_muting_yourself_by_screen_name_stops_after_the_lookup():
             "created_at": "2020-01-01T00:00:00.000Z",
         }
     }
-    flow = mutes.create(request("create", screen_name="me"), known(ME))
-    assert (V2Call("GET", "/2/users/by/username/me", LOOKUP),) == next(flow)
+    flow = mutes.create(request("create", screen_name="me"), Context(known(ME)))
+    assert next(flow) == (V2Call("GET", "/2/users/by/username/me", LOOKUP, cache=True),)
 
     with pytest.raises(V11Error) as error:
         flow.send((V2Reply(200, {}, me),))
@@ -160,7 +160,7 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
     """The caller comes from /2/users/me only once the request's own parameters are known good."""
     me = V2Reply(200, {}, {"data": {"id": ME.user_id, "name": "Me", "username": "me"}})
     reply = play(
-        mutes.create(request("create", user_id="783214"), whoami()),
+        mutes.create(request("create", user_id="783214"), Context(whoami())),
         ((V2Call("GET", "/2/users/me"),), (me,)),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
@@ -170,7 +170,7 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
 
 def test_a_missing_user_outranks_the_failed_change():
     """When the target does not exist, v1.1 said "User not found.", whatever the change answered."""
-    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -181,7 +181,7 @@ def test_a_missing_user_outranks_the_failed_change():
 
 def test_a_rate_limited_change_passes_the_limits_on():
     limited = V2Reply(429, LIMITS, {"title": "Too Many Requests", "status": 429})
-    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -191,7 +191,7 @@ def test_a_rate_limited_change_passes_the_limits_on():
 
 
 def test_a_change_without_a_muting_flag_is_an_internal_error():
-    flow = mutes.create(request("create", user_id="783214"), known(ME))
+    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -202,11 +202,11 @@ def test_a_change_without_a_muting_flag_is_an_internal_error():
 
 def test_skip_status_and_include_entities_shape_the_answer():
     """python-twitter sends these to mutes/users/create; v1.1 honoured them."""
-    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=False))
+    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=False), cache=True)
     reply = play(
         mutes.create(
             request("create", user_id="783214", skip_status="true", include_entities="false"),
-            known(ME),
+            Context(known(ME)),
         ),
         ((MUTE, lookup), (muted(), FOUND)),
     )

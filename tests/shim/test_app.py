@@ -7,7 +7,7 @@ import httpx2
 import pytest
 
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, BOB, FakeV2, sign, v2_response
+from tests.fakes import ALICE, APP_ONLY, BOB, CAROL, FakeV2, sign, v2_response
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json"
@@ -84,7 +84,8 @@ def refusal(response) -> tuple[int, int]:
     ("headers", "code"),
     [
         ({}, (400, 215)),
-        ({"Authorization": "Bearer AAAAfakebearer"}, (400, 215)),
+        ({"Authorization": "Bearer "}, (400, 215)),
+        ({"Authorization": "Basic ZmFrZTpmYWtl"}, (400, 215)),
         ({"Authorization": "OAuth"}, (400, 215)),
         ({"Authorization": 'OAuth oauth_consumer_key="x'}, (400, 215)),
         ({"Authorization": 'OAuth oauth_consumer_key="fakeconsumerkey0000000000"'}, (400, 215)),
@@ -175,11 +176,18 @@ def test_the_public_url_is_what_clients_sign(make_client: MakeClient):
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("POST", "/1.1/statuses/update.json"), ("GET", "/1.1/mutes/users/create.json"), ("GET", "/")],
+    ("method", "path"), [("GET", "/"), ("POST", "/favicon.ico"), ("GET", "/3/x")]
 )
 def test_unknown_pages(make_client: MakeClient, fake_v2: FakeV2, method, path):
     response = make_client().request(method, f"{BASE}{path}")
+
+    assert refusal(response) == (404, 34)
+    assert fake_v2.calls == []
+
+
+def test_with_pass_through_off_other_api_paths_are_unknown(make_client: MakeClient, fake_v2):
+    url = f"{BASE}/1.1/statuses/update.json?status=hi"
+    response = make_client(passthrough=False).post(url, headers=sign("POST", url))
 
     assert refusal(response) == (404, 34)
     assert fake_v2.calls == []
@@ -296,3 +304,104 @@ def test_independent_calls_are_in_flight_together(make_client: MakeClient, fake_
 
     assert response.status_code == 200
     assert sorted(arrived) == ["GET", "POST"]
+
+
+def test_an_oauth2_user_token_mutes_without_any_secret(make_client: MakeClient, fake_v2: FakeV2):
+    """The shim holds nothing for it: v2 checks it, and /2/users/me names the caller, once."""
+    client = make_client(db_path=":memory:")
+    headers = {"Authorization": f"Bearer {CAROL.token}"}
+    first = client.post(f"{CREATE}?screen_name=Twitter", headers=headers)
+    second = client.post(f"{DESTROY}?screen_name=Twitter", headers=headers)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert fake_v2.paths().count(("GET", "/2/users/me")) == 1
+    assert ("POST", f"/2/users/{CAROL.user_id}/muting") in fake_v2.paths()
+    assert {r.headers["authorization"] for r in fake_v2.calls} == {f"Bearer {CAROL.token}"}
+
+
+def test_an_app_only_token_cannot_mute(make_client: MakeClient, fake_v2: FakeV2):
+    response = make_client().post(
+        f"{CREATE}?user_id=783214", headers={"Authorization": f"Bearer {APP_ONLY}"}
+    )
+
+    assert refusal(response) == (403, 220)
+    assert fake_v2.calls == []
+
+
+def test_a_revoked_oauth2_token_is_89(make_client: MakeClient, fake_v2: FakeV2):
+    response = make_client().post(
+        f"{CREATE}?user_id=783214", headers={"Authorization": "Bearer fake-revoked-token"}
+    )
+
+    assert refusal(response) == (401, 89)
+    assert fake_v2.paths() == [("GET", "/2/users/me")]
+
+
+def test_a_repeated_screen_name_costs_no_lookup(make_client: MakeClient, fake_v2: FakeV2):
+    client = make_client()
+    for url in (
+        f"{CREATE}?screen_name=Twitter",
+        f"{DESTROY}?screen_name=Twitter",
+        f"{CREATE}?screen_name=Twitter",
+    ):
+        assert post(client, url).status_code == 200
+
+    assert fake_v2.paths().count(("GET", "/2/users/by/username/Twitter")) == 1
+    assert fake_v2.paths().count(("POST", f"/2/users/{ALICE.user_id}/muting")) == 2
+    stats = client.app.state.shell.stats()["users"]  # type: ignore[attr-defined]
+    assert (stats["hits"], stats["misses"]) == (2, 1)
+
+
+def test_cached_lookups_expire(make_client: MakeClient, fake_v2: FakeV2):
+    client = make_client(cache_ttl=0)
+    post(client, f"{CREATE}?screen_name=Twitter")
+    post(client, f"{CREATE}?screen_name=Twitter")
+
+    assert fake_v2.paths().count(("GET", "/2/users/by/username/Twitter")) == 2
+
+
+def test_a_missing_user_is_not_cached(make_client: MakeClient, fake_v2: FakeV2):
+    client = make_client()
+    post(client, f"{CREATE}?screen_name=nobody")
+    post(client, f"{CREATE}?screen_name=nobody")
+
+    assert fake_v2.paths().count(("GET", "/2/users/by/username/nobody")) == 2
+
+
+def test_stats_need_the_admin_token(make_client: MakeClient):
+    closed = make_client()
+    assert refusal(closed.get(f"{BASE}/_shim/stats")) == (404, 34)
+
+    client = make_client(admin_token="fake-admin-token")
+    assert refusal(client.get(f"{BASE}/_shim/stats", headers={"Authorization": "Bearer no"})) == (
+        401,
+        32,
+    )
+    post(client, f"{CREATE}?screen_name=Twitter")
+    stats = client.get(f"{BASE}/_shim/stats", headers={"Authorization": "Bearer fake-admin-token"})
+
+    assert stats.json()["users"] == {"hits": 0, "misses": 1, "entries": 1}
+
+
+def test_mute_list_pages_walk_every_muted_user_once(make_client: MakeClient, fake_v2: FakeV2):
+    """Cursors the shim hands out come back and lead on, until next_cursor is 0."""
+    muted = {str(n) for n in range(1000, 1047)}
+    fake_v2.muted |= {(ALICE.user_id, target) for target in muted}
+    client = make_client()
+    seen: list[str] = []
+    cursor = "-1"
+    while cursor != "0":
+        url = f"{BASE}/1.1/mutes/users/list.json?cursor={cursor}&count=10"
+        page = client.get(url, headers=sign("GET", url)).json()
+        seen += [user["id_str"] for user in page["users"]]
+        cursor = page["next_cursor_str"]
+
+    assert sorted(seen) == sorted(muted)
+    assert len(seen) == len(muted)
+
+
+def test_a_forgotten_cursor_is_refused(make_client: MakeClient, fake_v2: FakeV2):
+    url = f"{BASE}/1.1/mutes/users/ids.json?cursor=1234567890"
+
+    assert refusal(make_client().get(url, headers=sign("GET", url))) == (403, 195)
+    assert fake_v2.calls == []

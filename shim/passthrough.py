@@ -1,0 +1,72 @@
+"""Pass-through: calls the shim does not translate go upstream as they came, signed anew.
+
+Method, path, query and body are kept byte for byte, with the headers that shape the answer;
+the answer streams back unchanged but for hop-by-hop headers, which belong to each connection.
+"""
+
+from collections.abc import AsyncIterator
+
+import httpx2
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from mappings.errors import V11Error
+
+PREFIXES = ("/1.1/", "/2/", "/oauth/")
+"""The upstream's own path spaces; anything else is no page of the API."""
+
+REQUEST_HEADERS = ("accept", "accept-encoding", "accept-language", "content-type", "user-agent")
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
+
+
+def forwards(path: str) -> bool:
+    """Whether a path is the upstream's, and so passed through."""
+    return path.startswith(PREFIXES)
+
+
+async def forward(
+    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+) -> StreamingResponse:
+    """Send the request upstream with `auth` and stream the answer back."""
+    # The raw path keeps the client's percent-encoding, which its signature covered.
+    path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+    query = request.url.query
+    headers = {name: value for name in REQUEST_HEADERS if (value := request.headers.get(name))}
+    upstream = client.build_request(
+        request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
+    )
+    try:
+        answer = await client.send(upstream, auth=auth, stream=True)
+    except httpx2.TransportError:
+        raise V11Error(130) from None
+    response = StreamingResponse(
+        _raw(answer), answer.status_code, background=BackgroundTask(answer.aclose)
+    )
+    response.raw_headers = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in answer.headers.multi_items()
+        if name.lower() not in HOP_BY_HOP
+    ]
+    return response
+
+
+async def _raw(answer: httpx2.Response) -> AsyncIterator[bytes]:
+    """The answer's bytes as they came, still encoded; some transports hand them over read."""
+    if answer.is_stream_consumed:
+        yield answer.content
+        return
+    async for chunk in answer.aiter_raw():
+        yield chunk

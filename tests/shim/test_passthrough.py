@@ -1,0 +1,90 @@
+"""Calls the shim does not translate pass through to the upstream, verified and signed anew."""
+
+import httpx2
+import pytest
+
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, CAROL, FakeV2, sign
+
+BASE = "http://testserver"
+
+
+def test_a_v11_get_passes_through_unchanged(make_client: MakeClient, fake_v2: FakeV2):
+    url = f"{BASE}/1.1/account/verify_credentials.json?include_entities=false&skip_status=1"
+    response = make_client().get(url, headers=sign("GET", url))
+
+    assert response.status_code == 200
+    assert response.json()["screen_name"] == "Twitter"
+    assert response.headers["x-rate-limit-remaining"] == "74"
+    assert response.headers.get_list("set-cookie") == ["guest_id=v1%3A1; Path=/", "lang=en; Path=/"]
+    assert "keep-alive" not in response.headers
+    (sent,) = fake_v2.calls
+    assert (
+        str(sent.url)
+        == "https://api.x.com/1.1/account/verify_credentials.json?include_entities=false&skip_status=1"
+    )
+
+
+def test_a_form_post_keeps_its_body_and_is_signed_with_it(make_client: MakeClient, fake_v2):
+    """The fake v2 checks the signature over the form body too, so this fails if it is dropped."""
+    url = f"{BASE}/1.1/statuses/update.json"
+    form = {"status": "Hello, world & friends"}
+    response = make_client().post(url, data=form, headers=sign("POST", url, form=form))
+
+    assert response.status_code == 200
+    assert response.json()["body"] == "status=Hello%2C+world+%26+friends"
+    assert response.json()["content_type"] == "application/x-www-form-urlencoded"
+
+
+def test_encoded_paths_and_queries_are_kept(make_client: MakeClient):
+    url = f"{BASE}/1.1/search/tweets.json?q=%23python%20shim&count=2"
+    response = make_client().get(url, headers=sign("GET", url))
+
+    assert response.status_code == 200
+    assert response.json()["query"] == "q=%23python%20shim&count=2"
+
+
+def test_pass_through_checks_the_signature_first(make_client: MakeClient, fake_v2: FakeV2):
+    url = f"{BASE}/1.1/account/verify_credentials.json"
+    response = make_client().get(url, headers=sign("GET", url, consumer_secret="wrong"))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 32)
+    assert fake_v2.calls == []
+
+
+def test_v2_paths_pass_through_too(make_client: MakeClient, fake_v2: FakeV2):
+    fake_v2.muted.add((ALICE.user_id, "783214"))
+    url = f"{BASE}/2/users/{ALICE.user_id}/muting"
+    response = make_client().get(url, headers=sign("GET", url))
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.json()["data"][0]["id"] == "783214"
+
+
+def test_an_oauth2_token_passes_through_as_it_came(make_client: MakeClient, fake_v2: FakeV2):
+    response = make_client().get(
+        f"{BASE}/2/users/me", headers={"Authorization": f"Bearer {CAROL.token}"}
+    )
+
+    assert response.json()["data"]["id"] == CAROL.user_id
+    assert fake_v2.calls[0].headers["authorization"] == f"Bearer {CAROL.token}"
+
+
+def test_an_unreachable_upstream_is_130(make_client: MakeClient):
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused")
+
+    url = f"{BASE}/1.1/account/verify_credentials.json"
+    response = make_client(httpx2.MockTransport(refuse)).get(url, headers=sign("GET", url))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (503, 130)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_every_method_passes_and_the_upstream_status_comes_back(make_client, fake_v2, method):
+    url = f"{BASE}/2/lists/123"
+    response = make_client().request(method, url, headers=sign(method, url))
+
+    assert [(r.method, r.url.path) for r in fake_v2.calls] == [(method, "/2/lists/123")]
+    assert (response.status_code, response.json()["title"]) == (403, "Forbidden")
