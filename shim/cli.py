@@ -1,4 +1,4 @@
-"""The `shim` command: `serve`, and `tokens add|list|remove` for the credential store."""
+"""The `shim` command: `serve`, `stats`, and `tokens add|list|remove` for the credential store."""
 
 import argparse
 import getpass
@@ -6,12 +6,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
+import httpx2
 import uvicorn
 
 from shim.app import create_app
 from shim.config import ConfigError, Settings
 from shim.credentials import TokenStore, mask
+from shim.recording import recording
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +37,15 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=8080)
     serve_cmd.add_argument("--ssl-certfile", help="serve TLS with this certificate (PEM)")
     serve_cmd.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    serve_cmd.add_argument(
+        "--record", metavar="CASSETTE", help="record upstream traffic, scrubbed, into a cassette"
+    )
     serve_cmd.set_defaults(run=serve)
+
+    stats_cmd = commands.add_parser("stats", help="cache hits and misses of a running shim")
+    stats_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="where the shim serves")
+    stats_cmd.add_argument("--cacert", help="the CA that signed the shim's certificate")
+    stats_cmd.set_defaults(run=stats)
 
     tokens = commands.add_parser("tokens", help="manage users' access tokens").add_subparsers(
         required=True, metavar="ACTION"
@@ -59,14 +70,38 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(f"no such file: {path}")
     # The shim's own lines look like uvicorn's; none of them ever holds a token or a secret.
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        timeout_graceful_shutdown=30,
-    )
+    with recording(args.record) if args.record else nullcontext():
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            timeout_graceful_shutdown=30,
+        )
+    return 0
+
+
+def stats(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.admin_token:
+        raise ConfigError("set SHIM_ADMIN_TOKEN to the running shim's admin token")
+    try:
+        response = httpx2.get(
+            f"{args.url.rstrip('/')}/_shim/stats",
+            headers={"Authorization": f"Bearer {settings.admin_token}"},
+            verify=args.cacert or True,
+        )
+    except httpx2.HTTPError as error:
+        raise ConfigError(f"cannot reach {args.url}: {type(error).__name__}") from None
+    if response.status_code != 200:
+        raise ConfigError(f"{args.url} answered {response.status_code}: {response.text}")
+    for name, counts in response.json().items():
+        looked = counts["hits"] + counts["misses"]
+        rate = f"{100 * counts['hits'] / looked:.0f}% hits" if looked else "no lookups"
+        print(
+            f"{name}: {counts['hits']} hits, {counts['misses']} misses ({rate}), "
+            f"{counts['entries']} entries"
+        )
     return 0
 
 

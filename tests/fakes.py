@@ -1,6 +1,10 @@
 """A stand-in for API v2 and the credentials tests use. Every credential here is fake."""
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx2
+import uvicorn
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
@@ -234,6 +239,56 @@ class FakeV2:
 
     def paths(self) -> list[tuple[str, str]]:
         return [(r.method, r.url.path) for r in self.calls]
+
+
+class FakeV2App:
+    """The fake v2 as an ASGI app, so the shim reaches it over a real socket."""
+
+    def __init__(self, fake: FakeV2) -> None:
+        self.fake = fake
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        host = dict(scope["headers"])[b"host"].decode()
+        url = f"http://{host}{scope['path']}" + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
+        request = httpx2.Request(scope["method"], url, headers=scope["headers"], content=body)
+        response = self.fake(request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+
+@contextmanager
+def serving(fake: FakeV2) -> Iterator[str]:
+    """Serve the fake v2 over plain HTTP on a free loopback port; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(FakeV2App(fake), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the fake v2 did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def sign(

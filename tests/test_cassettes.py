@@ -9,22 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import vcr
 from starlette.testclient import TestClient
 
+from shim.recording import cassettes
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, CONSUMER_SECRET, Token, sign
 from tests.real import knowable_differences
 
 CASSETTES = Path(__file__).parent.parent / "cassettes"
-REPLAY = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=["method", "scheme", "host", "port", "path", "query", "body"],
-    # For whoever re-records: OAuth headers and cookies never reach a cassette.
-    filter_headers=["authorization", "cookie"],
-    ignore_hosts=["testserver"],
-)
+# The settings `shim serve --record` records with, replaying only.
+REPLAY = cassettes("none", str(CASSETTES))
 CREATE = "http://testserver/1.1/mutes/users/create.json"
 DESTROY = "http://testserver/1.1/mutes/users/destroy.json"
 

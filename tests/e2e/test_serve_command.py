@@ -6,67 +6,24 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 import tweepy
-import uvicorn
 
 from shim.credentials import TokenStore
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, serving, twitter_user
 
 pytestmark = pytest.mark.e2e
-
-
-class FakeV2App:
-    """The fake v2 as an ASGI app, so the shim reaches it over a real socket."""
-
-    def __init__(self, fake: FakeV2) -> None:
-        self.fake = fake
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        host = dict(scope["headers"])[b"host"].decode()
-        url = f"http://{host}{scope['path']}" + (
-            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
-        )
-        request = httpx2.Request(scope["method"], url, headers=scope["headers"], content=body)
-        response = self.fake(request)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.content})
 
 
 @pytest.fixture(scope="module")
 def fake_upstream() -> Iterator[tuple[str, FakeV2]]:
     fake = FakeV2(twitter_user())
-    server = uvicorn.Server(
-        uvicorn.Config(FakeV2App(fake), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", fake
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(fake) as url:
+        yield url, fake
 
 
 def free_port() -> int:

@@ -1,0 +1,70 @@
+"""Record the shim's real upstream traffic into a vcrpy cassette, with every secret scrubbed.
+
+`shim serve --record PATH` lets someone with live credentials refresh `cassettes/`. The same
+settings replay cassettes in the tests, so what is recorded is what the tests can match.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import vcr
+from vcr.request import Request as VCRRequest
+
+MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
+SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
+# OAuth values that can travel outside headers: a query-signed request, an oauth/access_token
+# answer, an OAuth 2.0 token grant.
+SECRET_VALUE = re.compile(
+    rb"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
+)
+SCRUBBED = b"SCRUBBED"
+
+
+def scrub_request(request: VCRRequest) -> VCRRequest:
+    """Drop OAuth parameters from the URL and the body; headers go by `filter_headers`."""
+    parts = urlsplit(request.uri)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("oauth_")
+    ]
+    request.uri = urlunsplit(parts._replace(query=urlencode(query)))
+    if isinstance(request.body, bytes):
+        request.body = SECRET_VALUE.sub(rb"\1" + SCRUBBED, request.body)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Drop cookies and any OAuth value from a recorded answer."""
+    response["headers"] = {
+        name: values
+        for name, values in response["headers"].items()
+        if name.lower() not in ("set-cookie", "set-cookie2")
+    }
+    body = response["body"].get("string")
+    if isinstance(body, bytes):
+        response["body"]["string"] = SECRET_VALUE.sub(rb"\1" + SCRUBBED, body)
+    return response
+
+
+def cassettes(record_mode: str, library: str | None = None) -> vcr.VCR:
+    """A vcrpy configuration that scrubs what it records and matches on everything but headers."""
+    return vcr.VCR(
+        cassette_library_dir=library,
+        record_mode=record_mode,
+        match_on=MATCH_ON,
+        filter_headers=list(SECRET_HEADERS),
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
+        decode_compressed_response=True,
+    )
+
+
+@contextmanager
+def recording(path: str) -> Iterator[None]:
+    """Record every upstream call made inside the block into the cassette at `path`."""
+    with cassettes("all").use_cassette(path):
+        yield
