@@ -4,6 +4,7 @@ import argparse
 import getpass
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -89,7 +90,7 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
         response = httpx2.get(
             f"{args.url.rstrip('/')}/_shim/stats",
             headers={"Authorization": f"Bearer {settings.admin_token}"},
-            verify=args.cacert or True,
+            verify=ssl.create_default_context(cafile=args.cacert) if args.cacert else True,
         )
     except httpx2.HTTPError as error:
         raise ConfigError(f"cannot reach {args.url}: {type(error).__name__}") from None

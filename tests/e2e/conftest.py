@@ -16,7 +16,17 @@ import uvicorn
 from shim.app import create_app
 from shim.config import Settings
 from shim.credentials import TokenStore
-from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+from tests.fakes import (
+    ALICE,
+    BOB,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    FakeV2,
+    minimal_user,
+    twitter_user,
+)
+
+ADMIN_TOKEN = "fake-admin-token-for-stats"
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,14 @@ def running(
     for user in (ALICE, BOB):
         store.add(user.token, user.secret)
     store.close()
-    fake = FakeV2(twitter_user())
-    settings = Settings(consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET, db_path=db)
+    # StatsProbe is looked up by the stats test only, so its cache entries are that test's own.
+    fake = FakeV2(twitter_user(), minimal_user("4242", "StatsProbe"))
+    settings = Settings(
+        consumer_key=CONSUMER_KEY,
+        consumer_secret=CONSUMER_SECRET,
+        db_path=db,
+        admin_token=ADMIN_TOKEN,
+    )
     config = uvicorn.Config(
         create_app(settings, httpx2.MockTransport(fake)),
         host="127.0.0.1",

@@ -1,5 +1,6 @@
 """Real legacy clients, unchanged but for their host, against `shim serve` over TLS."""
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +11,8 @@ import tweepy
 from requests_oauthlib import OAuth1
 from twython import Twython, TwythonAuthError, TwythonError
 
-from tests.e2e.conftest import Server
+from shim.cli import main
+from tests.e2e.conftest import ADMIN_TOKEN, Server
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, Token
 
 pytestmark = pytest.mark.e2e
@@ -152,3 +154,50 @@ def test_no_authorization_is_bad_authentication_data(server: Server, track):
         response.status_code,
         response.json(),
     ) == (400, {"errors": [{"code": 215, "message": "Bad Authentication data."}]})
+
+
+def test_tweepy_walks_every_mute_list_page(server: Server, tweepy_api):
+    """get_muted_ids (3 pages of up to 1000) and get_mutes (pages of 20) each see everyone once."""
+    muted = {str(n) for n in range(10_000, 12_345)}
+    server.fake.muted |= {(ALICE.user_id, target) for target in muted}
+    api = tweepy_api()
+
+    ids = list(tweepy.Cursor(api.get_muted_ids).items())
+    users = list(tweepy.Cursor(api.get_mutes).items())
+
+    assert sorted(str(i) for i in ids) == sorted(muted)
+    assert len(ids) == len(muted)
+    assert sorted(u.id_str for u in users) == sorted(muted)
+    assert len(users) == len(muted)
+    assert all(u.muting for u in users)
+
+
+def test_tweepy_calls_pass_through(server: Server, tweepy_api):
+    me = tweepy_api().verify_credentials()
+
+    assert (me.screen_name, me.id) == ("Twitter", 783214)
+    assert server.fake.paths() == [("GET", "/1.1/account/verify_credentials.json")]
+
+
+def user_stats(capsys) -> tuple[int, int]:
+    """Run `shim stats` against the server; the users cache's hits and misses."""
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("users:"))
+    hits, misses = re.match(r"users: (\d+) hits, (\d+) misses", line).groups()  # type: ignore[union-attr]
+    return int(hits), int(misses)
+
+
+def test_shim_stats_reports_cache_hits(server: Server, tweepy_api, monkeypatch, capsys):
+    """A second lookup of the same screen name is a hit: no second v2 lookup."""
+    monkeypatch.setenv("SHIM_ADMIN_TOKEN", ADMIN_TOKEN)
+    stats = ["stats", "--url", f"https://{server.host}", "--cacert", server.ca_file]
+    api = tweepy_api()
+    assert main(stats) == 0
+    before = user_stats(capsys)
+
+    api.create_mute(screen_name="StatsProbe")
+    api.destroy_mute(screen_name="StatsProbe")
+    assert main(stats) == 0
+    after = user_stats(capsys)
+
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+    assert server.fake.paths().count(("GET", "/2/users/by/username/StatsProbe")) == 1
