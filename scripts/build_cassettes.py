@@ -26,6 +26,7 @@ DATA = ROOT / "tests" / "data"
 V2 = "https://api.x.com"
 ALICE = "1500000000000000001"  # tests/fakes.py: the id in ALICE's token
 BOB = "1500000000000000002"  # BOB's token carries no id; /2/users/me says this one
+CAROL = "1500000000000000003"  # CAROL's OAuth 2.0 token: /2/users/me says this one
 
 
 def recorded(name: str, index: int) -> dict[str, Any]:
@@ -119,9 +120,29 @@ def by_name(name: str = "Twitter", body: object = None) -> dict[str, Any]:
     )
 
 
-def me() -> dict[str, Any]:
-    body = {"data": {"id": BOB, "name": "Tweepy Testing", "username": "TweepyDev"}}
+def me(user_id: str = BOB) -> dict[str, Any]:
+    body = {"data": {"id": user_id, "name": "Tweepy Testing", "username": "TweepyDev"}}
     return interaction("GET", "/2/users/me", 200, body, ME_HEADERS)
+
+
+MUTING = recorded("test_client_mute_get_muted_and_unmute", 1)
+
+
+def muting_page(query: str, body: object) -> dict[str, Any]:
+    return interaction("GET", f"/2/users/{ALICE}/muting?{query}", 200, body, MUTING["headers"])
+
+
+def verify_credentials() -> dict[str, Any]:
+    """tweepy's real v1.1 verify_credentials answer (2019), for pass-through."""
+    path = DATA / "reference" / "testverifycredentials.json"
+    response = json.loads(path.read_text())["interactions"][0]["response"]
+    return interaction(
+        "GET",
+        "/1.1/account/verify_credentials.json",
+        200,
+        response["body"]["string"],
+        response["headers"],
+    )
 
 
 CASSETTES = {
@@ -131,6 +152,15 @@ CASSETTES = {
     "mutes_destroy_by_screen_name": [by_name(), unmute()],
     "mutes_create_token_without_user_id": [me(), mute(BOB), by_id()],
     "mutes_create_unknown_screen_name": [by_name("nobody", NOT_FOUND)],
+    "mutes_create_oauth2_user_token": [me(CAROL), mute(CAROL), by_id()],
+    "mutes_ids": [muting_page("max_results=1000", MUTING["body"])],
+    "mutes_list": [
+        muting_page(
+            "max_results=20&" + urlencode(lookup_params(with_status=False)),
+            {"data": [TWITTER["data"]], "meta": {"result_count": 1}},
+        )
+    ],
+    "passthrough_verify_credentials": [verify_credentials()],
     "mutes_create_revoked_token": [
         mute(ALICE, 401, UNAUTHORIZED, PROBLEM),
         by_id(401, UNAUTHORIZED, PROBLEM),

@@ -32,13 +32,15 @@ UNKNOWABLE = {
 UNKNOWABLE_IN_STATUS = {"source", "entities"}  # v2 gives plain-text sources, no mention names
 
 
-def knowable_differences(ours: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def knowable_differences(
+    ours: dict[str, Any], *, with_status: bool = True
+) -> dict[str, tuple[Any, Any]]:
     """Fields v2 does carry where ours differs from the real @Twitter object: (real, ours)."""
     keys = (REAL_TWITTER.keys() | ours.keys()) - UNKNOWABLE - {"status", "muting", "following"}
     differences = {
         k: (REAL_TWITTER.get(k), ours.get(k)) for k in keys if REAL_TWITTER.get(k) != ours.get(k)
     }
-    for key in REAL_TWITTER["status"].keys() - UNKNOWABLE_IN_STATUS:
+    for key in REAL_TWITTER["status"].keys() - UNKNOWABLE_IN_STATUS if with_status else ():
         if REAL_TWITTER["status"][key] != ours.get("status", {}).get(key):
             differences[f"status.{key}"] = (REAL_TWITTER["status"][key], ours["status"].get(key))
     return differences
