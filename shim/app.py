@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import httpx2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mappings import ROUTES
@@ -25,11 +25,12 @@ from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
 from mappings.types import Caller, Context, Flow, Steps, V2Call, V2Reply, V11Reply, V11Request
 from shim import passthrough
-from shim.auth import FORM, Bearer, Credentials, Validator, Verifier, bearer_token
+from shim.auth import Validator, Verifier
 from shim.caches import TTLCache
 from shim.config import Settings
-from shim.credentials import TokenStore
+from shim.credentials import TokenStore, mask
 from shim.nonces import MemoryNonces, Nonces
+from shim.signing import FORM, Bearer, Credentials, bearer_token
 from shim.upstream import Send, Upstream, drive
 
 log = logging.getLogger("shim")
@@ -58,9 +59,17 @@ class Shell:
     ) -> None:
         self.settings = settings
         self.store = TokenStore(settings.db_path)
-        self.verifier = Verifier(
-            Validator(settings.consumer_key, settings.consumer_secret, self.token_secret, nonces)
+        # Between oauth/request_token and oauth/access_token, the secret of the request token
+        # the upstream issued; Twitter's expired within minutes.
+        self.request_tokens: TTLCache[str, str] = TTLCache(10_000, 900)
+        validator = Validator(
+            settings.consumer_key,
+            settings.consumer_secret,
+            self.token_secret,
+            nonces,
+            self.request_tokens.get,
         )
+        self.verifier = Verifier(validator)
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
         self.callers: TTLCache[str, Caller] = TTLCache(settings.cache_size, settings.cache_ttl)
         self.users: TTLCache[tuple[str, V2Call], V2Reply] = TTLCache(
@@ -79,11 +88,8 @@ class Shell:
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None:
             return bearer
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            raise V11Error(215) from None
-        return self.verifier.verify(self.signed_url(request), request.method, text, request.headers)
+        url = self.signed_url(request)
+        return self.verifier.verify(url, request.method, _text(body), request.headers)
 
     def signed_url(self, request: Request) -> str:
         """The URL the client signed, on SHIM_PUBLIC_URL where set, else where it arrived."""
@@ -118,6 +124,24 @@ class Shell:
 
         return send
 
+    async def sign_in(self, step: str, request: Request, body: bytes) -> Response:
+        """One step of OAuth 1.0a sign-in through the shim (see `SIGN_IN`)."""
+        credentials = self.verifier.verify_sign_in(
+            step, self.signed_url(request), request.method, _text(body), request.headers
+        )
+        response, content = await passthrough.exchange(
+            self.upstream.client, request, body, credentials.auth()
+        )
+        granted = dict(parse_qsl(content.decode(errors="replace")))
+        token, secret = granted.get("oauth_token"), granted.get("oauth_token_secret")
+        if response.status_code == 200 and token and secret:
+            if step == "request_token":
+                self.request_tokens.put(token, secret)
+            else:
+                self.store.add(token, secret)
+                log.info("signed in: stored %s", mask(token))
+        return response
+
     def stats(self) -> dict[str, dict[str, int]]:
         return {
             "users": self.users.stats(),
@@ -128,6 +152,13 @@ class Shell:
     async def aclose(self) -> None:
         await self.upstream.aclose()
         self.store.close()
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        raise V11Error(215) from None
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
@@ -169,13 +200,26 @@ async def _within_deadline(shell: Shell, steps: Flow, send: Send) -> V11Reply:
         raise V11Error(130) from None
 
 
+# Sign-in through the shim: the app's signature on request_token, the request token's on
+# access_token; the user's browser goes to the upstream itself to authorize.
+SIGN_IN = {"/oauth/request_token": "request_token", "/oauth/access_token": "access_token"}
+BROWSER = ("/oauth/authorize", "/oauth/authenticate")
+
+
 def passing(shell: Shell) -> Callable[[Request], object]:
     """The endpoint for every other path: passed through when it is the API's and allowed."""
 
     async def serve(request: Request) -> Response:
-        if not (shell.settings.passthrough and passthrough.forwards(request.url.path)):
+        path = request.url.path
+        if not (shell.settings.passthrough and passthrough.forwards(path)):
             raise V11Error(34)
+        if path in BROWSER:
+            query = request.url.query
+            upstream = shell.settings.upstream_url + path + (f"?{query}" if query else "")
+            return RedirectResponse(upstream, 302)
         body = await request.body()
+        if path in SIGN_IN:
+            return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = shell.authenticate(request, body)
         return await passthrough.forward(shell.upstream.client, request, body, credentials.auth())
 

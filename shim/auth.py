@@ -1,62 +1,32 @@
-"""OAuth 1.0a both ways: verify the legacy client's signature, sign the shim's own v2 calls.
+"""Verifying the legacy client's OAuth 1.0a signature, with oauthlib, against the URL it signed.
 
-The client signed the shim's URL, so its signature cannot be forwarded; every upstream call is
-signed anew with the same consumer key and the caller's token (reference README, "Pitfalls").
+The checks are tuned to what Twitter accepted and real clients send; each refusal maps to the
+v1.1 code Twitter gave for it.
 """
 
 import hashlib
 import hmac
 import string
 import time
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx2
 from oauthlib.common import Request as OAuthRequest
-from oauthlib.oauth1 import Client, RequestValidator, ResourceEndpoint
+from oauthlib.oauth1 import (
+    AccessTokenEndpoint,
+    RequestTokenEndpoint,
+    RequestValidator,
+    ResourceEndpoint,
+)
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
+from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
 from mappings.errors import V11Error
 from shim.nonces import Nonces
+from shim.signing import Credentials
 
 TIMESTAMP_WINDOW = 300
 """Seconds a request's oauth_timestamp may be from the shim's clock either way."""
-
-FORM = "application/x-www-form-urlencoded"
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A user's OAuth 1.0a credentials, as the shim signs v2 calls with them."""
-
-    consumer_key: str
-    consumer_secret: str = field(repr=False)
-    token: str = field(repr=False)
-    token_secret: str = field(repr=False)
-
-    def auth(self) -> httpx2.Auth:
-        return OAuth1(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Bearer:
-    """An OAuth 2.0 token the client sent; the shim holds no secret for it and passes it on."""
-
-    token: str = field(repr=False)
-
-    def auth(self) -> httpx2.Auth:
-        return BearerAuth(self.token)
-
-
-def bearer_token(authorization: str) -> Bearer | None:
-    """The token of an `Authorization: Bearer …` header, or None for any other scheme."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    if not token.strip():
-        raise V11Error(215)
-    return Bearer(token.strip())
 
 
 class Validator(RequestValidator):  # type: ignore[misc]
@@ -68,12 +38,15 @@ class Validator(RequestValidator):  # type: ignore[misc]
     safe_characters = frozenset(string.ascii_letters + string.digits + "-_.~")
     client_key_length = (8, 64)
     access_token_length = (8, 128)
+    request_token_length = (8, 128)
     nonce_length = (8, 128)
+    verifier_length = (1, 128)  # the PIN of the out-of-band flow is 7 digits
     timestamp_lifetime = TIMESTAMP_WINDOW
     # TLS may end at a terminator in front of the shim; the URL checked is SHIM_PUBLIC_URL's.
     enforce_ssl = False
     dummy_client = "dummy-client-key"
     dummy_access_token = "dummy-access-token"
+    dummy_request_token = "dummy-request-token"
 
     def __init__(
         self,
@@ -81,11 +54,13 @@ class Validator(RequestValidator):  # type: ignore[misc]
         consumer_secret: str,
         token_secret: Callable[[str], str | None],
         nonces: Nonces,
+        request_token_secret: Callable[[str], str | None] = lambda token: None,
     ) -> None:
         super().__init__()
         self._consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self._token_secret = token_secret
+        self._request_token_secret = request_token_secret
         self.nonces = nonces
 
     def validate_client_key(self, client_key: str, request: OAuthRequest) -> bool:
@@ -104,7 +79,27 @@ class Validator(RequestValidator):  # type: ignore[misc]
         # that refusing them takes as long as refusing a bad signature.
         return getattr(request, "token_secret", None) or "dummy"
 
+    def validate_request_token(self, client_key: str, token: str, request: OAuthRequest) -> bool:
+        request.token_secret = self._request_token_secret(token)
+        return request.token_secret is not None
+
+    def get_request_token_secret(self, client_key: str, token: str, request: OAuthRequest) -> str:
+        return getattr(request, "token_secret", None) or "dummy"
+
     def validate_realms(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    def get_default_realms(self, *args: Any, **kwargs: Any) -> list[str]:
+        return []
+
+    # The upstream checks these when the sign-in reaches it; the shim only checks signatures.
+    def validate_requested_realms(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    def validate_redirect_uri(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    def validate_verifier(self, *args: Any, **kwargs: Any) -> bool:
         return True
 
     def validate_timestamp_and_nonce(
@@ -127,18 +122,18 @@ def nonce_key(client_key: str, token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def refusal_code(request: OAuthRequest | None, now: float) -> int:
+def refusal_code(request: OAuthRequest | None, now: float, *, needs_token: bool = True) -> int:
     """The v1.1 code for a request oauthlib refused, from what it got to check."""
     if request is None:
         return 215
     mandatory = (request.signature, request.client_key, request.nonce, request.timestamp)
-    if not all(mandatory) or not request.resource_owner_key:
+    if not all(mandatory) or (needs_token and not request.resource_owner_key):
         return 215
     log = request.validator_log
     if not log:
         # Refused before the signature check: format, timestamp, nonce already seen.
         return 135 if _out_of_window(request.timestamp, now) else 32
-    if not log["resource_owner"]:
+    if not log.get("resource_owner", True):
         return 89
     return 32
 
@@ -147,28 +142,64 @@ def _out_of_window(timestamp: str, now: float) -> bool:
     return timestamp.isdigit() and abs(now - int(timestamp)) > TIMESTAMP_WINDOW
 
 
+def _check_scheme(headers: Mapping[str, str]) -> None:
+    if not headers.get("authorization", "").lower().startswith("oauth "):
+        raise V11Error(215)
+
+
 class Verifier:
     """Checks an incoming request's OAuth 1.0a signature and returns the caller's credentials."""
 
     def __init__(self, validator: Validator, clock: Callable[[], float] = time.time) -> None:
         self._validator = validator
-        self._endpoint = ResourceEndpoint(validator)
+        self._resource = ResourceEndpoint(validator)
+        self._request_token = RequestTokenEndpoint(validator)
+        self._access_token = AccessTokenEndpoint(validator)
         self._clock = clock
 
     def verify(self, uri: str, method: str, body: str, headers: Mapping[str, str]) -> Credentials:
         """The caller's credentials, or a V11Error saying why the request is refused."""
-        if not headers.get("authorization", "").lower().startswith("oauth "):
-            raise V11Error(215)
+        _check_scheme(headers)
         try:
-            valid, request = self._endpoint.validate_protected_resource_request(
+            valid, request = self._resource.validate_protected_resource_request(
                 uri, method, body or None, dict(headers)
             )
         except ValueError:  # oauthlib's parsers raise it for undecodable parameters
             raise V11Error(215) from None
         if not valid:
             raise V11Error(refusal_code(request, self._clock()))
+        return self._accepted(request)
+
+    def verify_sign_in(
+        self, step: str, uri: str, method: str, body: str, headers: Mapping[str, str]
+    ) -> Credentials:
+        """What to sign a sign-in step upstream with: `request_token`, signed by the app alone,
+        or `access_token`, signed with a request token the shim saw the upstream issue."""
+        _check_scheme(headers)
+        try:
+            request = self._resource._create_request(uri, method, body or None, dict(headers))
+        except (OAuth1Error, ValueError):
+            raise V11Error(215) from None
+        if step == "request_token":
+            if not request.redirect_uri:  # Twitter's apps sign in with a callback, or "oob"
+                raise V11Error(215)
+            validate = self._request_token.validate_request_token_request
+        else:
+            validate = self._access_token.validate_access_token_request
+        try:
+            valid, _ = validate(request)
+        except OAuth1Error:
+            valid = False
+        if not valid:
+            raise V11Error(
+                refusal_code(request, self._clock(), needs_token=step != "request_token")
+            )
+        return self._accepted(request)
+
+    def _accepted(self, request: OAuthRequest) -> Credentials:
+        """Record the nonce of a request whose signature is valid, and say who signed it."""
         key = nonce_key(
-            request.client_key, request.resource_owner_key, request.timestamp, request.nonce
+            request.client_key, request.resource_owner_key or "", request.timestamp, request.nonce
         )
         # Two copies of one request can both pass `seen`; only the first `add` wins.
         if not self._validator.nonces.add(key, 2 * TIMESTAMP_WINDOW):
@@ -176,42 +207,8 @@ class Verifier:
         return Credentials(
             request.client_key,
             self._validator.consumer_secret,
-            request.resource_owner_key,
-            request.token_secret,
+            request.resource_owner_key or "",
+            getattr(request, "token_secret", None) or "",
+            callback=request.redirect_uri,
+            verifier=request.verifier,
         )
-
-
-class BearerAuth(httpx2.Auth):
-    """Passes an OAuth 2.0 token on to v2 as it came."""
-
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
-
-    def auth_flow(
-        self, request: httpx2.Request
-    ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
-
-
-class OAuth1(httpx2.Auth):
-    """Signs an upstream request with a user's OAuth 1.0a credentials (HMAC-SHA1, header)."""
-
-    def __init__(self, credentials: Credentials) -> None:
-        self._client = Client(
-            credentials.consumer_key,
-            client_secret=credentials.consumer_secret,
-            resource_owner_key=credentials.token,
-            resource_owner_secret=credentials.token_secret,
-        )
-
-    def auth_flow(
-        self, request: httpx2.Request
-    ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        # Only a form body is part of an OAuth 1.0a signature; a JSON body is not.
-        content_type = request.headers.get("content-type", "")
-        body = request.content.decode() if content_type.startswith(FORM) else None
-        headers = {"Content-Type": content_type} if body is not None else {}
-        _, signed, _ = self._client.sign(str(request.url), request.method, body, headers)
-        request.headers["Authorization"] = signed["Authorization"]
-        yield request

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx2
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from mappings.errors import V11Error
 
@@ -41,6 +41,36 @@ async def forward(
     client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
 ) -> StreamingResponse:
     """Send the request upstream with `auth` and stream the answer back."""
+    answer = await _send(client, request, body, auth)
+    response = StreamingResponse(
+        _raw(answer), answer.status_code, background=BackgroundTask(answer.aclose)
+    )
+    response.raw_headers = _headers(answer)
+    return response
+
+
+async def exchange(
+    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+) -> tuple[Response, bytes]:
+    """Send the request upstream with `auth`; the answer, read whole, and its decoded body."""
+    answer = await _send(client, request, body, auth)
+    try:
+        content = await answer.aread()
+    finally:
+        await answer.aclose()
+    response = Response(content, answer.status_code)
+    # The body is decoded now, so its encoding and length headers no longer describe it.
+    response.raw_headers = [
+        header
+        for header in _headers(answer)
+        if header[0].lower() not in (b"content-encoding", b"content-length")
+    ] + [(b"content-length", str(len(content)).encode())]
+    return response, content
+
+
+async def _send(
+    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+) -> httpx2.Response:
     # The raw path keeps the client's percent-encoding, which its signature covered.
     path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
     query = request.url.query
@@ -49,18 +79,17 @@ async def forward(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )
     try:
-        answer = await client.send(upstream, auth=auth, stream=True)
+        return await client.send(upstream, auth=auth, stream=True)
     except httpx2.TransportError:
         raise V11Error(130) from None
-    response = StreamingResponse(
-        _raw(answer), answer.status_code, background=BackgroundTask(answer.aclose)
-    )
-    response.raw_headers = [
+
+
+def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:
+    return [
         (name.encode("latin-1"), value.encode("latin-1"))
         for name, value in answer.headers.multi_items()
         if name.lower() not in HOP_BY_HOP
     ]
-    return response
 
 
 async def _raw(answer: httpx2.Response) -> AsyncIterator[bytes]:

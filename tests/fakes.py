@@ -37,6 +37,11 @@ BOB = Token("faketokenwithoutuserid" + "x" * 18, "fake-token-secret-bob", "15000
 # An OAuth 2.0 user token: no secret, no id in it. And an app-only one, which names no user.
 CAROL = Token("fake-oauth2-user-token-carol", "", "1500000000000000003")
 APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAFAKEappOnlyToken%3Dfake"
+# Signing in: the request token the fake upstream issues, the PIN the user would type, and the
+# access token it grants in exchange.
+REQUEST_TOKEN = Token("fakerequesttoken0000000000001", "fake-request-token-secret", "")
+VERIFIER = "1234567"
+DAVE = Token("1500000000000000004-" + "dave" * 10, "fake-token-secret-dave", "1500000000000000004")
 
 
 def load(name: str) -> Any:
@@ -98,6 +103,8 @@ class FakeV2:
             raise canned
         if canned is not None:
             return canned
+        if request.url.path in ("/oauth/request_token", "/oauth/access_token"):
+            return self.sign_in(request)
         token = self.signer(request)
         if token is None:
             return v2_response(401, ERRORS["unauthorized"])
@@ -115,11 +122,19 @@ class FakeV2:
         token = self.tokens.get(params.get("oauth_token", ""))
         if token is None or params.get("oauth_consumer_key") != CONSUMER_KEY:
             return None
+        return token if self.signed_by(request, params, token) else None
+
+    def signed_by(
+        self, request: httpx2.Request, params: dict[str, str], token: Token | None
+    ) -> bool:
+        """Whether the request's signature is the one these credentials make."""
         client = Client(
             CONSUMER_KEY,
             client_secret=CONSUMER_SECRET,
-            resource_owner_key=token.token,
-            resource_owner_secret=token.secret,
+            resource_owner_key=token.token if token else None,
+            resource_owner_secret=token.secret if token else None,
+            callback_uri=params.get("oauth_callback"),
+            verifier=params.get("oauth_verifier"),
             nonce=params["oauth_nonce"],
             timestamp=params["oauth_timestamp"],
         )
@@ -128,7 +143,32 @@ class FakeV2:
         headers = {"Content-Type": request.headers["content-type"]} if body else {}
         _, signed, _ = client.sign(str(request.url), request.method, body, headers)
         expected = dict(parse_authorization_header(signed["Authorization"]))["oauth_signature"]
-        return token if expected == params["oauth_signature"] else None
+        return bool(expected == params["oauth_signature"])
+
+    def sign_in(self, request: httpx2.Request) -> httpx2.Response:
+        """oauth/request_token, then oauth/access_token with the verifier the user got."""
+        params = dict(parse_authorization_header(request.headers.get("authorization", "")))
+        if request.url.path == "/oauth/request_token":
+            if "oauth_callback" in params and self.signed_by(request, params, None):
+                return self.granted(REQUEST_TOKEN, oauth_callback_confirmed="true")
+        elif (
+            params.get("oauth_token") == REQUEST_TOKEN.token
+            and params.get("oauth_verifier") == VERIFIER
+            and self.signed_by(request, params, REQUEST_TOKEN)
+        ):
+            self.tokens[DAVE.token] = DAVE
+            return self.granted(DAVE, user_id=DAVE.user_id, screen_name="dave")
+        return httpx2.Response(
+            401, json={"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+        )
+
+    def granted(self, token: Token, **extra: str) -> httpx2.Response:
+        form = {"oauth_token": token.token, "oauth_token_secret": token.secret, **extra}
+        return httpx2.Response(
+            200,
+            headers={"content-type": "text/html; charset=utf-8"},
+            content=str(httpx2.QueryParams(form)).encode(),
+        )
 
     def route(self, request: httpx2.Request, token: Token) -> httpx2.Response:
         parts = request.url.path.strip("/").split("/")
@@ -294,23 +334,27 @@ def serving(fake: FakeV2) -> Iterator[str]:
 def sign(
     method: str,
     url: str,
-    token: Token = ALICE,
+    token: Token | None = ALICE,
     *,
     form: dict[str, str] | None = None,
     consumer_secret: str = CONSUMER_SECRET,
     timestamp: str | None = None,
     nonce: str | None = None,
+    callback: str | None = None,
+    verifier: str | None = None,
 ) -> dict[str, str]:
     """Headers for a request signed as a legacy client signs it; a form body is part of it."""
     client = Client(
         CONSUMER_KEY,
         client_secret=consumer_secret,
-        resource_owner_key=token.token,
-        resource_owner_secret=token.secret,
+        resource_owner_key=token.token if token else None,
+        resource_owner_secret=token.secret if token else None,
         timestamp=timestamp,
         nonce=nonce,
+        callback_uri=callback,
+        verifier=verifier,
     )
-    body = httpx2.QueryParams(form).__str__() if form else None
+    body = str(httpx2.QueryParams(form)) if form else None
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
     _, signed, _ = client.sign(url, method, body, headers)
     return dict(signed)

@@ -8,12 +8,21 @@ from datetime import datetime
 import pytest
 import requests
 import tweepy
-from requests_oauthlib import OAuth1
+from requests_oauthlib import OAuth1, OAuth1Session
 from twython import Twython, TwythonAuthError, TwythonError
 
 from shim.cli import main
 from tests.e2e.conftest import ADMIN_TOKEN, Server
-from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, Token
+from tests.fakes import (
+    ALICE,
+    BOB,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    DAVE,
+    REQUEST_TOKEN,
+    VERIFIER,
+    Token,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -201,3 +210,26 @@ def test_shim_stats_reports_cache_hits(server: Server, tweepy_api, monkeypatch, 
 
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     assert server.fake.paths().count(("GET", "/2/users/by/username/StatsProbe")) == 1
+
+
+def test_requests_oauthlib_signs_a_user_in_through_the_shim(server: Server, track, tweepy_api):
+    """The three-legged flow as tweepy and twython run it, then the new user mutes with tweepy."""
+    base = f"https://{server.host}/oauth"
+    signing_in = track(
+        OAuth1Session(CONSUMER_KEY, client_secret=CONSUMER_SECRET, callback_uri="oob")
+    )
+    signing_in.verify = server.ca_file
+
+    request_token = signing_in.fetch_request_token(f"{base}/request_token")
+    authorize = signing_in.authorization_url(f"{base}/authorize")
+    # The PIN the user types after authorizing at the upstream (the "oob" flow).
+    access = signing_in.fetch_access_token(f"{base}/access_token", verifier=VERIFIER)
+    muted = tweepy_api(Token(access["oauth_token"], access["oauth_token_secret"], "")).create_mute(
+        screen_name="Twitter"
+    )
+
+    assert request_token["oauth_token"] == REQUEST_TOKEN.token
+    assert authorize == f"{base}/authorize?oauth_token={REQUEST_TOKEN.token}"
+    assert (access["oauth_token"], access["screen_name"]) == (DAVE.token, "dave")
+    assert muted.muting is True
+    assert (DAVE.user_id, "783214") in server.fake.muted

@@ -1,0 +1,64 @@
+"""Signing a user in through the shim: request_token, authorize, access_token, then use it."""
+
+from urllib.parse import parse_qsl
+
+from tests.conftest import MakeClient
+from tests.fakes import DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, Token, sign
+
+BASE = "http://testserver"
+REQUEST = f"{BASE}/oauth/request_token"
+ACCESS = f"{BASE}/oauth/access_token"
+MUTE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
+
+
+def form(response) -> dict[str, str]:
+    return dict(parse_qsl(response.text))
+
+
+def test_a_user_signs_in_and_can_mute_at_once(make_client: MakeClient, fake_v2: FakeV2):
+    """The access token the upstream grants goes into the store: no `shim tokens add` needed."""
+    client = make_client()
+    requested = client.post(REQUEST, headers=sign("POST", REQUEST, None, callback="oob"))
+    authorize = client.get(
+        f"{BASE}/oauth/authorize?oauth_token={REQUEST_TOKEN.token}", follow_redirects=False
+    )
+    granted = client.post(ACCESS, headers=sign("POST", ACCESS, REQUEST_TOKEN, verifier=VERIFIER))
+    muted = client.post(MUTE, headers=sign("POST", MUTE, DAVE))
+
+    assert form(requested) == {
+        "oauth_token": REQUEST_TOKEN.token,
+        "oauth_token_secret": REQUEST_TOKEN.secret,
+        "oauth_callback_confirmed": "true",
+    }
+    assert authorize.status_code == 302
+    assert authorize.headers["location"] == (
+        f"https://api.x.com/oauth/authorize?oauth_token={REQUEST_TOKEN.token}"
+    )
+    assert form(granted)["oauth_token"] == DAVE.token
+    assert (muted.status_code, muted.json()["muting"]) == (200, True)
+    assert (DAVE.user_id, "783214") in fake_v2.muted
+
+
+def test_a_forged_request_token_request_never_leaves(make_client: MakeClient, fake_v2: FakeV2):
+    response = make_client().post(
+        REQUEST, headers=sign("POST", REQUEST, None, callback="oob", consumer_secret="wrong")
+    )
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 32)
+    assert fake_v2.calls == []
+
+
+def test_a_request_token_without_a_callback_is_bad_data(make_client: MakeClient, fake_v2):
+    response = make_client().post(REQUEST, headers=sign("POST", REQUEST, None))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (400, 215)
+    assert fake_v2.calls == []
+
+
+def test_an_access_token_request_needs_a_request_token_the_shim_saw(make_client, fake_v2):
+    """A request token the upstream did not issue through this shim: its secret is unknown."""
+    stranger = Token("fakerequesttokenneverissued01", "fake-guess", "")
+    response = make_client().post(ACCESS, headers=sign("POST", ACCESS, stranger, verifier="1"))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 89)
+    assert fake_v2.calls == []
