@@ -30,6 +30,7 @@ class Settings:
     cache_ttl: float = 300.0
     cache_size: int = 10_000
     admin_token: str | None = field(default=None, repr=False)
+    config_path: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -52,6 +53,7 @@ class Settings:
                 _number(env.get("SHIM_CACHE_SIZE"), 10_000, "SHIM_CACHE_SIZE", 0, 10**7)
             ),
             admin_token=env.get("SHIM_ADMIN_TOKEN") or None,
+            config_path=env.get("SHIM_CONFIG") or None,
         )
 
     def require_app(self) -> None:

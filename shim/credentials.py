@@ -34,15 +34,20 @@ def mask(token: str) -> str:
     return f"{token[:3]}…{token[-3:]}" if len(token) > 8 else "…"
 
 
+def connect(path: str) -> sqlite3.Connection:
+    """The shim's SQLite file, created readable by its owner only, in autocommit mode."""
+    if path != ":memory:" and not os.path.exists(path):
+        # Create the file owner-only before SQLite writes any secret into it.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    # Used from the event loop's thread or a CLI command only.
+    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+
 class TokenStore:
     """Access-token secrets by token, in one SQLite file."""
 
     def __init__(self, path: str) -> None:
-        if path != ":memory:" and not os.path.exists(path):
-            # Create the file owner-only before SQLite writes any secret into it.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        # One connection, used from the event loop's thread or a CLI command only.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = connect(path)
         self._db.execute(SCHEMA)
 
     def close(self) -> None:

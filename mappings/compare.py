@@ -1,0 +1,145 @@
+"""Field-level differences between a v1.1 answer and the shim's v2 translation of the same call.
+
+As Twitter's Diffy does, a difference is noise when the same field also differs between two v1.1
+answers to the same call (counts move, `status` changes). Differences this project knows of are
+named, each with the phrase of the README row that explains it.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mappings.users import COLOURS, THEME
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One version's answer: HTTP status and decoded body (None when it was not JSON)."""
+
+    status: int
+    body: object
+
+    @property
+    def code(self) -> int | None:
+        """The v1.1 error code, for an error answer."""
+        errors = self.body.get("errors") if isinstance(self.body, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            code = errors[0].get("code")
+            return code if isinstance(code, int) else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One field that differs: `kind` is status, code, value, type, only-v1 or only-v2."""
+
+    field: str
+    kind: str
+    v1: object
+    v2: object
+    noise: bool = False
+    known: str | None = None
+
+
+# Fields v2 has no source for, answered with v1.1's defaults (README, "Fields of the user object").
+NO_V2_SOURCE = frozenset({"geo_enabled", *THEME, *COLOURS, "translator_type"})
+CURSOR_FIELDS = frozenset(
+    {"next_cursor", "next_cursor_str", "previous_cursor", "previous_cursor_str"}
+)
+
+Known = Callable[[str, Difference, Outcome, Outcome], bool]
+
+KNOWN: Mapping[str, tuple[str, Known]] = {
+    "unmute-not-muted": (
+        "unmute a user you were not muting",
+        lambda endpoint, d, v1, v2: endpoint.endswith("destroy") and v1.code == 272,
+    ),
+    "no-v2-source": (
+        "Fields of the user object v2 no longer has",
+        lambda endpoint, d, v1, v2: _leaf(d.field) in NO_V2_SOURCE,
+    ),
+    "status-from-v2": (
+        "`status` | the most recent tweet",
+        lambda endpoint, d, v1, v2: d.field.startswith(("status.", "users[].status")),
+    ),
+    "muting-state": (
+        "`muting` in the answer",
+        lambda endpoint, d, v1, v2: d.field == "muting",
+    ),
+    "page-size": (
+        "mute list page size",
+        lambda endpoint, d, v1, v2: d.field in ("ids", "users") and d.kind == "value",
+    ),
+    "cursors": (
+        "| cursors |",
+        lambda endpoint, d, v1, v2: d.field in CURSOR_FIELDS,
+    ),
+    "total-count": (
+        "`total_count`",
+        lambda endpoint, d, v1, v2: d.field == "total_count",
+    ),
+}
+
+
+def differences(
+    endpoint: str, v1: Outcome, v2: Outcome, v1_again: Outcome | None = None
+) -> list[Difference]:
+    """What differs between v1.1's answer and the translation's, noise and known ones marked."""
+    noisy = {(d.field, d.kind) for d in _raw(v1, v1_again)} if v1_again else set()
+    return [
+        Difference(
+            d.field, d.kind, d.v1, d.v2, (d.field, d.kind) in noisy, _known(endpoint, d, v1, v2)
+        )
+        for d in _raw(v1, v2)
+    ]
+
+
+def _raw(v1: Outcome, v2: Outcome) -> list[Difference]:
+    found = []
+    if v1.status != v2.status:
+        found.append(Difference("(status)", "status", v1.status, v2.status))
+    if v1.code != v2.code:
+        found.append(Difference("(code)", "code", v1.code, v2.code))
+    if v1.status == v2.status:
+        found += _walk("", v1.body, v2.body)
+    return found
+
+
+def _walk(path: str, a: object, b: object) -> Iterator[Difference]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            field = f"{path}.{key}" if path else key
+            if key not in b:
+                yield Difference(field, "only-v1", _short(a[key]), None)
+            elif key not in a:
+                yield Difference(field, "only-v2", None, _short(b[key]))
+            else:
+                yield from _walk(field, a[key], b[key])
+    elif _objects(a) and _objects(b) and len(a) == len(b):  # type: ignore[arg-type]
+        for x, y in zip(a, b, strict=True):  # type: ignore[call-overload]
+            yield from _walk(f"{path}[]", x, y)
+    elif type(a) is not type(b) and not (a is None or b is None):
+        yield Difference(path, "type", _short(a), _short(b))
+    elif a != b:
+        yield Difference(path, "value", _short(a), _short(b))
+
+
+def _objects(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _known(endpoint: str, difference: Difference, v1: Outcome, v2: Outcome) -> str | None:
+    return next(
+        (name for name, (_, applies) in KNOWN.items() if applies(endpoint, difference, v1, v2)),
+        None,
+    )
+
+
+def _leaf(field: str) -> str:
+    return field.rsplit(".", 1)[-1]
+
+
+def _short(value: Any) -> Any:
+    # Examples go into records and reports; a whole user object would drown them.
+    text = repr(value)
+    return value if len(text) <= 120 else text[:117] + "..."

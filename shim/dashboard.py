@@ -1,0 +1,144 @@
+"""The operator's page at /_shim/: per endpoint, where traffic goes, how it fares, and what the
+comparison of v1.1 with v2 found. Plain HTML with inline SVG bars: nothing to fetch, no script."""
+
+import base64
+import hmac
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from mappings.routing import Routing
+
+STYLE = """
+body{font:15px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;background:#f6f8fa}
+h1{font-size:22px;margin:0 0 4px} .sub{color:#59636e;margin-bottom:18px}
+.card{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:14px 18px;margin:0 0 16px}
+h2{font-size:17px;margin:0 0 6px} .route{color:#59636e;font-size:13px}
+.row{display:flex;gap:28px;flex-wrap:wrap;margin-top:8px} .metric{min-width:250px}
+.label{font-size:12px;color:#59636e;text-transform:uppercase;letter-spacing:.04em}
+table{border-collapse:collapse;font-size:13px;margin-top:6px} td,th{padding:3px 10px 3px 0;
+text-align:left;vertical-align:top} th{color:#59636e;font-weight:600}
+.known{color:#0969da} .new{color:#cf222e;font-weight:600}
+.alert{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;
+margin-bottom:16px}
+"""
+V1, V2, GOOD, BAD = "#8c959f", "#0969da", "#1a7f37", "#cf222e"
+
+
+def admitted(authorization: str, token: str) -> bool:
+    """Whether the header carries the admin token: `Bearer <token>` or basic auth's password."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            value = base64.b64decode(value, validate=True).decode().partition(":")[2]
+        except ValueError:
+            return False
+    elif scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.encode(), token.encode())
+
+
+def html(
+    traffic: Mapping[str, Mapping[str, Any]], report: Mapping[str, Any], routing: Routing
+) -> str:
+    """The whole page."""
+    endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
+    cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
+    alert = (
+        (
+            '<div class="alert">All translated endpoints are sent to v1.1 (the all-v1 switch '
+            "is on).</div>"
+        )
+        if routing.all_v1
+        else ""
+    )
+    empty = "" if endpoints else "<p>No traffic yet.</p>"
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>shim</title>"
+        f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
+        f'<div class="sub">v1.1 calls served through v2, per endpoint</div>'
+        f"{alert}{cards}{empty}</body></html>"
+    )
+
+
+def _card(
+    endpoint: str,
+    traffic: Mapping[str, Any] | None,
+    compared: Mapping[str, Any] | None,
+    routing: Routing,
+) -> str:
+    route = routing.route(endpoint)
+    v1 = (traffic or {}).get("v1", {"requests": 0, "errors": 0, "seconds": 0.0})
+    v2 = (traffic or {}).get("v2", {"requests": 0, "errors": 0, "seconds": 0.0})
+    split = _bar([(v1["requests"], V1, "v1.1"), (v2["requests"], V2, "v2")])
+    errors = (
+        "".join(
+            f"<div>{name}: {_rate(row['errors'], row['requests'])} errors, "
+            f"{_mean_ms(row)} mean upstream time</div>"
+            for name, row in (("v1.1", v1), ("v2", v2))
+            if row["requests"]
+        )
+        or "<div>no requests</div>"
+    )
+    return (
+        f'<div class="card"><h2>{escape(endpoint)}</h2><div class="route">mode '
+        f"{escape(route.mode)}, primary {escape(route.primary)}, rollout {route.rollout}%"
+        f'</div><div class="row"><div class="metric"><div class="label">traffic v1.1 / v2'
+        f'</div>{split}</div><div class="metric"><div class="label">errors and latency'
+        f"</div>{errors}</div>{_comparison(compared)}</div></div>"
+    )
+
+
+def _comparison(compared: Mapping[str, Any] | None) -> str:
+    if not compared:
+        return '<div class="metric"><div class="label">comparison</div>not compared</div>'
+    requests, matches = compared["requests"], compared["matches"]
+    bar = _bar([(matches, GOOD, "match"), (requests - matches, BAD, "differ")])
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{field['count']}</td>"
+        f"<td>{escape(', '.join(field['kinds']))}</td>"
+        + (
+            f'<td class="known">known: {escape(field["known"])}</td>'
+            if field["known"]
+            else '<td class="new">not explained</td>'
+        )
+        + "</tr>"
+        for name, field in list(compared["fields"].items())[:12]
+    )
+    table = (
+        f"<table><tr><th>field</th><th>times</th><th>kind</th><th></th></tr>{rows}</table>"
+        if rows
+        else ""
+    )
+    noise = f"<div>noise filtered: {', '.join(map(escape, compared['noise'])) or 'none'}</div>"
+    return (
+        f'<div class="metric"><div class="label">comparison: {requests} compared</div>'
+        f"{bar}{noise}{table}</div>"
+    )
+
+
+def _bar(parts: list[tuple[float, str, str]]) -> str:
+    """A stacked horizontal bar with its legend."""
+    total = sum(value for value, _, _ in parts) or 1
+    x, rects, legend = 0.0, [], []
+    for value, colour, name in parts:
+        width = 240 * value / total
+        rects.append(f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="18" fill="{colour}"/>')
+        legend.append(
+            f'<tspan fill="{colour}">■</tspan> {escape(name)} {value:g} '
+            f"({100 * value / total:.0f}%)  "
+        )
+        x += width
+    return (
+        f'<svg width="250" height="40" role="img"><rect width="240" height="18" '
+        f'fill="#eaeef2"/>{"".join(rects)}<text x="0" y="34" font-size="12">'
+        f"{''.join(legend)}</text></svg>"
+    )
+
+
+def _rate(errors: float, requests: float) -> str:
+    return f"{100 * errors / requests:.0f}%" if requests else "n/a"
+
+
+def _mean_ms(row: Mapping[str, Any]) -> str:
+    return f"{1000 * row['seconds'] / row['requests']:.0f} ms" if row["requests"] else "n/a"

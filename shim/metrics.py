@@ -1,0 +1,75 @@
+"""Prometheus metrics for `/metrics`, in a registry of the app's own so apps never share counts."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class CacheCollector(Collector):
+    """Cache hits and misses, read from the caches when scraped."""
+
+    def __init__(self, stats: Callable[[], Mapping[str, Mapping[str, int]]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "shim_cache_lookups", "Cache lookups by cache and result", labels=["cache", "result"]
+        )
+        for cache, counts in self._stats().items():
+            family.add_metric([cache, "hit"], counts["hits"])
+            family.add_metric([cache, "miss"], counts["misses"])
+        yield family
+
+
+class Metrics:
+    def __init__(self, cache_stats: Callable[[], Mapping[str, Mapping[str, int]]]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "shim_requests",
+            "Translated-endpoint requests by endpoint, backend and status",
+            ["endpoint", "backend", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "shim_upstream_seconds",
+            "Time spent on the upstream per request",
+            ["endpoint", "backend"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.comparisons = Counter(
+            "shim_comparisons",
+            "Compared requests by endpoint and outcome (match, differ)",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
+        self.registry.register(CacheCollector(cache_stats))
+
+    def served(self, endpoint: str, backend: str, status: int, seconds: float) -> None:
+        self.requests.labels(endpoint, backend, str(status)).inc()
+        self.latency.labels(endpoint, backend).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def by_endpoint(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint and backend: requests, errors and seconds spent, for the dashboard."""
+        table: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {b: {"requests": 0, "errors": 0, "seconds": 0.0} for b in ("v1", "v2")}
+        )
+        for metric in self.registry.collect():
+            for sample in metric.samples:
+                labels = sample.labels
+                if sample.name == "shim_requests_total":
+                    row = table[labels["endpoint"]][labels["backend"]]
+                    row["requests"] += sample.value
+                    row["errors"] += sample.value if int(labels["status"]) >= 400 else 0
+                elif sample.name == "shim_upstream_seconds_sum":
+                    table[labels["endpoint"]][labels["backend"]]["seconds"] += sample.value
+        return dict(table)

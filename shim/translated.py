@@ -1,0 +1,151 @@
+"""Serving a translated endpoint: route the call to v1.1 or to the v2 translation, answer, and,
+in compare mode, call the other version after answering and record how the two differ.
+
+Only translated endpoints are ever compared: mute and unmute are idempotent and the lists are
+reads, so calling both versions is safe. Pass-through calls are never shadowed.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mappings.callers import is_app_only
+from mappings.compare import Outcome, differences
+from mappings.errors import V11Error
+from mappings.routing import Backend, Plan, needs_user, plan
+from mappings.types import Context, Flow, Steps, T, V11Reply, V11Request
+from shim import passthrough
+from shim.signing import FORM, Bearer
+from shim.upstream import Send, drive
+
+if TYPE_CHECKING:
+    from shim.shell import Caught, Shell
+
+log = logging.getLogger("shim")
+
+V11_JSON = "application/json;charset=utf-8"  # v1.1's own spelling, without a space
+FlowFactory = Callable[[V11Request, Context], Flow]
+
+
+def render(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
+    """A v1.1 JSON answer."""
+    content = json.dumps(body, separators=(",", ":"))
+    return Response(content, status, dict(headers or {}), media_type=V11_JSON)
+
+
+async def serve(shell: "Shell", name: str, flow: FlowFactory, request: Request) -> Response:
+    """Answer one call of a translated endpoint as the routing says."""
+    body = await request.body()
+    credentials = shell.authenticate(request, body)
+    if isinstance(credentials, Bearer) and is_app_only(credentials.token):
+        raise V11Error(220)
+    routing = shell.routing.current()
+    user_id = ""
+    if needs_user(routing, name):
+        steps = shell.identify(credentials.token)
+        user_id = (await within_deadline(shell, steps, shell.sender(credentials))).user_id
+    chosen = plan(routing, name, user_id)
+    started = time.monotonic()
+    response, outcome = await answer(shell, chosen.serve, flow, request, body, credentials)
+    shell.metrics.served(name, chosen.serve, response.status_code, time.monotonic() - started)
+    if chosen.shadow is not None:
+        response.background = BackgroundTask(
+            compare, shell, name, chosen, flow, request, body, credentials, outcome
+        )
+    return response
+
+
+async def answer(
+    shell: "Shell",
+    backend: Backend,
+    flow: FlowFactory,
+    request: Request,
+    body: bytes,
+    credentials: "Caught",
+) -> tuple[Response, Outcome]:
+    """One version's answer to the call, as the client would get it and as data to compare."""
+    try:
+        if backend == "v1":
+            response, content = await passthrough.exchange(
+                shell.upstream.client, request, body, credentials.auth()
+            )
+            return response, Outcome(response.status_code, _json(content))
+        reply = await translate(shell, flow, request, body, credentials)
+        return render(reply.status, reply.body, reply.headers), Outcome(reply.status, reply.body)
+    except V11Error as error:
+        return render(error.status, error.body(), error.headers), Outcome(
+            error.status, error.body()
+        )
+
+
+async def translate(
+    shell: "Shell", flow: FlowFactory, request: Request, body: bytes, credentials: "Caught"
+) -> V11Reply:
+    """The v2 translation of the call."""
+    params = v11_params(request.url.query, body, request.headers.get("content-type", ""))
+    context = Context(shell.identify(credentials.token), shell.cursors)
+    steps = flow(V11Request(request.method, request.url.path, params), context)
+    reply = await within_deadline(shell, steps, shell.sender(credentials))
+    for cursor, token in reply.cursors.items():
+        shell.cursors.put(cursor, token)
+    return reply
+
+
+async def compare(
+    shell: "Shell",
+    name: str,
+    chosen: Plan,
+    flow: FlowFactory,
+    request: Request,
+    body: bytes,
+    credentials: "Caught",
+    served: Outcome,
+) -> None:
+    """Call the other version, and v1.1 once more to tell noise from differences; record it."""
+    assert chosen.shadow is not None
+    try:
+        _, other = await answer(shell, chosen.shadow, flow, request, body, credentials)
+        v1, v2 = (served, other) if chosen.serve == "v1" else (other, served)
+        again = None
+        # A second unmute would only see the first one's effect, so it tells nothing of noise.
+        if not name.endswith("destroy"):
+            _, again = await answer(shell, "v1", flow, request, body, credentials)
+        found = differences(name, v1, v2, again)
+        shell.comparisons.record(name, chosen.serve, v1, v2, found)
+        outcome = "differ" if any(not d.noise for d in found) else "match"
+        shell.metrics.comparisons.labels(name, outcome).inc()
+    except Exception:  # a failed comparison must never touch the answer already given
+        log.exception("comparing %s failed", name)
+
+
+def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
+    """The request's query and form parameters, without the OAuth ones."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if content_type.startswith(FORM):
+        pairs += parse_qsl(body.decode(), keep_blank_values=True)
+    return tuple((key, value) for key, value in pairs if not key.startswith("oauth_"))
+
+
+async def within_deadline(shell: "Shell", steps: Steps[T], send: Send) -> T:
+    """Drive the steps, or answer 130 once SHIM_UPSTREAM_TIMEOUT has passed."""
+    try:
+        async with asyncio.timeout(shell.settings.upstream_timeout):
+            return await drive(steps, send)
+    except TimeoutError:
+        log.warning("v2 did not answer within %.1f s", shell.settings.upstream_timeout)
+        raise V11Error(130) from None
+
+
+def _json(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
