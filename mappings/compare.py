@@ -74,6 +74,10 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         "| cursors |",
         lambda endpoint, d, v1, v2: d.field in CURSOR_FIELDS,
     ),
+    "withheld-always": (
+        "| `withheld_in_countries` |",
+        lambda endpoint, d, v1, v2: d.field.endswith("withheld_in_countries"),
+    ),
     "total-count": (
         "`total_count`",
         lambda endpoint, d, v1, v2: d.field == "total_count",

@@ -1,20 +1,23 @@
-"""The `shim` command: `serve`, `stats`, and `tokens add|list|remove` for the credential store."""
+"""The `shim` command: `serve`, `compare report`, `stats`, and `tokens add|list|remove`."""
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import ssl
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import replace
 
 import httpx2
 import uvicorn
 
 from shim.app import create_app
+from shim.comparisons import ComparisonStore
 from shim.config import ConfigError, Settings
-from shim.credentials import TokenStore, mask
+from shim.credentials import TokenStore, connect, mask
 from shim.recording import recording
 
 
@@ -41,7 +44,15 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument(
         "--record", metavar="CASSETTE", help="record upstream traffic, scrubbed, into a cassette"
     )
+    serve_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
     serve_cmd.set_defaults(run=serve)
+
+    compare_cmd = commands.add_parser("compare", help="what comparing v1.1 with v2 found")
+    report_cmd = compare_cmd.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "report", help="per endpoint: requests, matches, differences by field and kind"
+    )
+    report_cmd.add_argument("--json", action="store_true", help="print JSON, for machines")
+    report_cmd.set_defaults(run=compare_report)
 
     stats_cmd = commands.add_parser("stats", help="cache hits and misses of a running shim")
     stats_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="where the shim serves")
@@ -64,6 +75,8 @@ def parser() -> argparse.ArgumentParser:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_app()
+    if args.config:
+        settings = replace(settings, config_path=args.config)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
     for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
@@ -80,6 +93,31 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             ssl_keyfile=args.ssl_keyfile,
             timeout_graceful_shutdown=30,
         )
+    return 0
+
+
+def compare_report(settings: Settings, args: argparse.Namespace) -> int:
+    store = ComparisonStore(connect(settings.db_path))
+    report = store.report()
+    store.close()
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return 0
+    if not report:
+        print("no compared requests yet: set a route's mode to compare (README, Routing)")
+    for endpoint, entry in report.items():
+        print(f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched")
+        for kind, count in sorted(entry["kinds"].items()):
+            print(f"  {count} {kind} differences")
+        for field, found in entry["fields"].items():
+            why = f"known: {found['explained']}" if found["explained"] else "NOT EXPLAINED"
+            example = found["examples"][0]
+            print(
+                f"  {field}: {found['count']}x {'/'.join(found['kinds'])} ({why}); "
+                f"e.g. v1.1 {example['v1']!r}, v2 {example['v2']!r}"
+            )
+        if entry["noise"]:
+            print(f"  noise (differs between two v1.1 answers too): {', '.join(entry['noise'])}")
     return 0
 
 

@@ -74,6 +74,16 @@ def v2_response(status: int, body: object, **headers: str) -> httpx2.Response:
 
 
 ERRORS = load("v2_errors.json")  # real v2 error bodies from the reference
+# v1.1's own answer for @Twitter: the real blocks/create recording, the same user object.
+V11_TWITTER = load("reference/testcreatedestroyblock.decoded.json")["interactions"][0]["response"][
+    "body"
+]
+V11_LAST_PAGE = {
+    "next_cursor": 0,
+    "next_cursor_str": "0",
+    "previous_cursor": 0,
+    "previous_cursor_str": "0",
+}
 
 
 class FakeV2:
@@ -95,6 +105,7 @@ class FakeV2:
         self.calls: list[httpx2.Request] = []
         self.muted: set[tuple[str, str]] = set()
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
+        self.v11_answers = 0
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
@@ -195,6 +206,11 @@ class FakeV2:
                 return self.changed(False)
             case "GET", ["2", "users", source, "muting"] if source == token.user_id:
                 return self.muting_page(source, request.url.params)
+            case "POST", ["1.1", "mutes", "users", ("create.json" | "destroy.json") as action]:
+                return self.v11_mute(request, token, action == "create.json")
+            case "GET", ["1.1", "mutes", "users", "ids.json"]:
+                ids = sorted(int(t) for s, t in self.muted if s == token.user_id)
+                return self.v11_json(200, {"ids": ids, **V11_LAST_PAGE})
             case _, ["1.1", *_]:
                 return self.v11(request)
         return v2_response(403, ERRORS["forbidden"])
@@ -252,6 +268,31 @@ class FakeV2:
             "x-rate-limit-reset": "1633594302",
         }
         return v2_response(200, {"data": users, "meta": meta} if page else {"meta": meta}, **limits)
+
+    def v11_mute(self, request: httpx2.Request, token: Token, mute: bool) -> httpx2.Response:
+        """v1.1 itself: the real recorded user object, or 272 for unmuting a user not muted.
+
+        Like the real API, counts move between two answers: each answer has one more follower.
+        """
+        params = dict(request.url.params) | dict(parse_qsl(request.content.decode()))
+        name, user_id = params.get("screen_name", ""), params.get("user_id", "")
+        if name.lower() != "twitter" and user_id != "783214":
+            return self.v11_json(404, {"errors": [{"code": 50, "message": "User not found."}]})
+        key = (token.user_id, "783214")
+        if not mute and key not in self.muted:
+            return self.v11_json(
+                403,
+                {"errors": [{"code": 272, "message": "You are not muting the specified user."}]},
+            )
+        (self.muted.add if mute else self.muted.discard)(key)
+        self.v11_answers += 1
+        user = deepcopy(V11_TWITTER) | {"muting": mute}
+        user["followers_count"] += self.v11_answers
+        return self.v11_json(200, user)
+
+    def v11_json(self, status: int, body: object) -> httpx2.Response:
+        headers = {"content-type": "application/json;charset=utf-8"}
+        return httpx2.Response(status, headers=headers, content=json.dumps(body).encode())
 
     def v11(self, request: httpx2.Request) -> httpx2.Response:
         """A stand-in for v1.1 itself, for pass-through: it echoes what reached it."""

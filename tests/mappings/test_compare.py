@@ -1,0 +1,89 @@
+"""Field-level differences between v1.1's answer and the translation's, with noise and names."""
+
+from mappings.compare import KNOWN, Difference, Outcome, differences
+from tests.fakes import V11_TWITTER
+
+USER = {"id": 1, "screen_name": "a", "followers_count": 5, "geo_enabled": True, "muting": True}
+
+
+def test_identical_answers_have_no_differences():
+    assert differences("mutes/users/create", Outcome(200, USER), Outcome(200, dict(USER))) == []
+
+
+def test_status_and_code_differences():
+    v1 = Outcome(
+        403, {"errors": [{"code": 272, "message": "You are not muting the specified user."}]}
+    )
+    v2 = Outcome(200, USER)
+
+    found = differences("mutes/users/destroy", v1, v2)
+
+    assert [(d.field, d.kind, d.v1, d.v2) for d in found] == [
+        ("(status)", "status", 403, 200),
+        ("(code)", "code", 272, None),
+    ]
+    assert {d.known for d in found} == {"unmute-not-muted"}
+
+
+def test_what_differs_between_two_v11_answers_too_is_noise():
+    v1, v1_again = Outcome(200, USER), Outcome(200, USER | {"followers_count": 6})
+    v2 = Outcome(200, USER | {"followers_count": 7, "screen_name": "b"})
+
+    found = {d.field: d for d in differences("mutes/users/create", v1, v2, v1_again)}
+
+    assert found["followers_count"].noise is True
+    assert found["screen_name"].noise is False
+    assert found["screen_name"].known is None
+
+
+def test_kinds_and_paths():
+    v1 = Outcome(
+        200, {"users": [{"id": 1, "a": 1, "status": {"source": "<a>web</a>"}}], "total_count": None}
+    )
+    v2 = Outcome(200, {"users": [{"id": "1", "b": 2, "status": {"source": "web"}}]})
+
+    found = {(d.field, d.kind): d for d in differences("mutes/users/list", v1, v2)}
+
+    assert set(found) == {
+        ("users[].id", "type"),
+        ("users[].a", "only-v1"),
+        ("users[].b", "only-v2"),
+        ("users[].status.source", "value"),
+        ("total_count", "only-v1"),
+    }
+    assert found[("users[].status.source", "value")].known == "status-from-v2"
+    assert found[("total_count", "only-v1")].known == "total-count"
+
+
+def test_fields_v2_has_no_source_for_are_known():
+    found = differences(
+        "mutes/users/create", Outcome(200, USER), Outcome(200, USER | {"geo_enabled": False})
+    )
+
+    assert [(d.field, d.known) for d in found] == [("geo_enabled", "no-v2-source")]
+
+
+def test_long_values_are_shortened_in_examples():
+    (found,) = differences(
+        "mutes/users/create", Outcome(200, {"d": "x" * 500}), Outcome(200, {"d": "y"})
+    )
+
+    assert isinstance(found, Difference)
+    assert len(str(found.v1)) <= 120
+
+
+def test_every_known_difference_is_explained_in_the_readme():
+    """The README's differences tables carry each phrase the comparison names differences by."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+
+    for name, (phrase, _) in KNOWN.items():
+        assert phrase in readme, name
+
+
+def test_a_real_v11_user_against_itself_is_clean():
+    assert (
+        differences("mutes/users/create", Outcome(200, V11_TWITTER), Outcome(200, V11_TWITTER))
+        == []
+    )

@@ -1,0 +1,179 @@
+"""Routing translated endpoints to v1.1 or v2, comparing them, and what operators see of it."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mappings.routing import bucket
+from shim.cli import main
+from shim.config import ConfigError
+from shim.routing import RoutingFile
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, FakeV2, sign
+
+BASE = "http://testserver"
+CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
+DESTROY = f"{BASE}/1.1/mutes/users/destroy.json?screen_name=Twitter"
+ADMIN = {"Authorization": "Bearer fake-admin-token"}
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    """Write a routing file; returns its path."""
+
+    def write(text: str) -> str:
+        path = tmp_path / "routing.toml"
+        path.write_text(text)
+        return str(path)
+
+    return write
+
+
+def routed(make_client: MakeClient, config, text: str):
+    return make_client(config_path=config(text), admin_token="fake-admin-token")
+
+
+def test_v1_mode_passes_the_call_to_v11_as_it_came(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, '[routes."mutes/users/create"]\nmode = "v1"\n')
+    response = client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert response.status_code == 200
+    assert response.json()["geo_enabled"] is True  # v1.1's own value; v2 has none
+    assert fake_v2.paths() == [("POST", "/1.1/mutes/users/create.json")]
+
+
+def test_a_rollout_keeps_each_user_on_one_side(make_client, config, fake_v2: FakeV2):
+    share = bucket(ALICE.user_id)
+    outside = routed(
+        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share}\n'
+    )
+    for _ in range(3):
+        outside.post(CREATE, headers=sign("POST", CREATE))
+    assert {path for _, path in fake_v2.paths()} == {"/1.1/mutes/users/create.json"}
+
+    fake_v2.calls.clear()
+    inside = routed(
+        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share + 1}\n'
+    )
+    for _ in range(3):
+        inside.post(CREATE, headers=sign("POST", CREATE))
+    assert "/1.1/mutes/users/create.json" not in {path for _, path in fake_v2.paths()}
+
+
+COMPARE_ALL = """
+[routes."mutes/users/create"]
+mode = "compare"
+primary = "v1"
+
+[routes."mutes/users/destroy"]
+mode = "compare"
+primary = "v2"
+"""
+
+
+def test_compare_serves_the_primary_and_records_both(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, COMPARE_ALL)
+    muted = client.post(CREATE, headers=sign("POST", CREATE))
+    report = client.app.state.shell.comparisons.report()
+
+    assert muted.json()["geo_enabled"] is True  # v1.1 served
+    create = report["mutes/users/create"]
+    assert (create["requests"], create["matches"]) == (1, 0)
+    assert "followers_count" in create["noise"]  # differs between the two v1.1 answers too
+    assert "followers_count" not in create["fields"]
+    assert create["fields"]["geo_enabled"]["known"] == "no-v2-source"
+    assert all(field["known"] for field in create["fields"].values()), create["fields"]
+
+
+def test_unmuting_a_user_not_muted_is_the_known_difference(make_client, config, fake_v2):
+    client = routed(make_client, config, COMPARE_ALL)
+    unmuted = client.post(DESTROY, headers=sign("POST", DESTROY))
+    report = client.app.state.shell.comparisons.report()
+
+    assert unmuted.status_code == 200  # v2 served: success, where v1.1 said 272
+    fields = report["mutes/users/destroy"]["fields"]
+    assert fields["(status)"]["examples"] == [{"v1": 403, "v2": 200}]
+    assert fields["(code)"]["known"] == "unmute-not-muted"
+
+
+def test_compare_report_command(make_client, config, settings, monkeypatch, capsys):
+    client = routed(make_client, config, COMPARE_ALL)
+    client.post(CREATE, headers=sign("POST", CREATE))
+    monkeypatch.setenv("SHIM_DB", settings.db_path)
+
+    assert main(["compare", "report"]) == 0
+    text = capsys.readouterr().out
+    assert main(["compare", "report", "--json"]) == 0
+    machine = json.loads(capsys.readouterr().out)
+
+    assert "mutes/users/create: 1 compared, 0 matched" in text
+    assert "geo_enabled: 1x value (known: Fields of the user object v2 no longer has)" in text
+    assert "NOT EXPLAINED" not in text
+    assert machine["mutes/users/create"]["requests"] == 1
+
+
+def test_the_routing_file_reloads_when_it_changes(config):
+    path = config('[routes."mutes/users/create"]\nmode = "v1"\n')
+    now = [0.0]
+    table = RoutingFile(path, ("/1.1/mutes/users/create.json",), clock=lambda: now[0])
+    assert table.current().route("mutes/users/create").mode == "v1"
+
+    Path(path).write_text('[routes."mutes/users/create"]\nmode = "compare"\n')
+    os.utime(path, (1, 1))
+    now[0] += 2
+    assert table.current().route("mutes/users/create").mode == "compare"
+
+    Path(path).write_text("this is not toml [")
+    os.utime(path, (2, 2))
+    now[0] += 2
+    assert table.current().route("mutes/users/create").mode == "compare"  # last good one kept
+
+
+def test_a_bad_routing_file_stops_the_start(config):
+    with pytest.raises(ConfigError, match="rollout"):
+        RoutingFile(
+            config('[routes."mutes/users/create"]\nrollout = 200\n'),
+            ("/1.1/mutes/users/create.json",),
+        )
+
+
+def test_one_switch_sends_everything_back_to_v1(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, "")
+    switched = client.post(f"{BASE}/_shim/all-v1?on=true", headers=ADMIN)
+    client.post(CREATE, headers=sign("POST", CREATE))
+    client.post(f"{BASE}/_shim/all-v1?on=false", headers=ADMIN)
+    client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert switched.json() == {"all_v1": True}
+    assert fake_v2.paths()[0] == ("POST", "/1.1/mutes/users/create.json")
+    assert ("GET", "/2/users/by/username/Twitter") in fake_v2.paths()[1:]
+
+
+def test_metrics_scrape(make_client, config):
+    client = routed(make_client, config, COMPARE_ALL)
+    client.post(CREATE, headers=sign("POST", CREATE))
+    text = client.get(f"{BASE}/metrics", headers=ADMIN).text
+
+    assert (
+        'shim_requests_total{backend="v1",endpoint="mutes/users/create",status="200"} 1.0' in text
+    )
+    assert 'shim_upstream_seconds_count{backend="v1",endpoint="mutes/users/create"} 1.0' in text
+    assert 'shim_comparisons_total{endpoint="mutes/users/create",outcome="differ"} 1.0' in text
+    assert 'shim_cache_lookups_total{cache="users",result="miss"}' in text
+    assert client.get(f"{BASE}/metrics").status_code == 401
+
+
+def test_the_dashboard_shows_split_errors_and_comparison(make_client, config):
+    client = routed(make_client, config, COMPARE_ALL)
+    client.post(CREATE, headers=sign("POST", CREATE))
+    client.post(DESTROY, headers=sign("POST", DESTROY))
+    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token"))
+
+    assert page.status_code == 200
+    assert "mutes/users/create" in page.text
+    assert page.text.count("<svg") >= 4
+    assert "v1.1 1 (100%)" in page.text  # create: served by v1.1
+    assert "known: unmute-not-muted" in page.text
+    assert client.get(f"{BASE}/_shim/", auth=("admin", "wrong")).status_code == 401
