@@ -106,7 +106,10 @@ def compare_report(settings: Settings, args: argparse.Namespace) -> int:
     if not report:
         print("no compared requests yet: set a route's mode to compare (README, Routing)")
     for endpoint, entry in report.items():
-        print(f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched")
+        print(
+            f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched, "
+            f"{entry['known_only']} with known differences only"
+        )
         for kind, count in sorted(entry["kinds"].items()):
             print(f"  {count} {kind} differences")
         for field, found in entry["fields"].items():

@@ -65,14 +65,29 @@ class ComparisonStore:
         return {name: _finish(entry) for name, entry in sorted(endpoints.items())}
 
 
+def outcome(found: Sequence[Difference]) -> str:
+    """match, known (every difference is one the README explains) or unexplained."""
+    real = [d for d in found if not d.noise]
+    if not real:
+        return "match"
+    return "known" if all(d.known for d in real) else "unexplained"
+
+
 def _empty() -> dict[str, Any]:
-    return {"requests": 0, "matches": 0, "fields": {}, "kinds": Counter(), "noise": Counter()}
+    return {
+        "requests": 0,
+        "matches": 0,
+        "known_only": 0,
+        "fields": {},
+        "kinds": Counter(),
+        "noise": Counter(),
+    }
 
 
 def _add(entry: dict[str, Any], found: list[Difference]) -> None:
     entry["requests"] += 1
-    real = [d for d in found if not d.noise]
-    entry["matches"] += not real
+    entry["matches"] += outcome(found) == "match"
+    entry["known_only"] += outcome(found) == "known"
     for d in found:
         if d.noise:
             entry["noise"][d.field] += 1
@@ -99,6 +114,7 @@ def _finish(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "requests": entry["requests"],
         "matches": entry["matches"],
+        "known_only": entry["known_only"],
         "fields": fields,
         "kinds": dict(entry["kinds"]),
         "noise": dict(entry["noise"]),

@@ -22,7 +22,7 @@ text-align:left;vertical-align:top} th{color:#59636e;font-weight:600}
 .alert{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;
 margin-bottom:16px}
 """
-V1, V2, GOOD, BAD = "#8c959f", "#0969da", "#1a7f37", "#cf222e"
+V1, V2, GOOD, KNOWN, BAD = "#8c959f", "#0969da", "#1a7f37", "#54aeff", "#cf222e"
 
 
 def admitted(authorization: str, token: str) -> bool:
@@ -92,8 +92,14 @@ def _card(
 def _comparison(compared: Mapping[str, Any] | None) -> str:
     if not compared:
         return '<div class="metric"><div class="label">comparison</div>not compared</div>'
-    requests, matches = compared["requests"], compared["matches"]
-    bar = _bar([(matches, GOOD, "match"), (requests - matches, BAD, "differ")])
+    requests, matches, known = compared["requests"], compared["matches"], compared["known_only"]
+    bar = _bar(
+        [
+            (matches, GOOD, "match"),
+            (known, KNOWN, "known differences"),
+            (requests - matches - known, BAD, "unexplained"),
+        ]
+    )
     rows = "".join(
         f"<tr><td>{escape(name)}</td><td>{field['count']}</td>"
         f"<td>{escape(', '.join(field['kinds']))}</td>"
@@ -118,21 +124,20 @@ def _comparison(compared: Mapping[str, Any] | None) -> str:
 
 
 def _bar(parts: list[tuple[float, str, str]]) -> str:
-    """A stacked horizontal bar with its legend."""
+    """A stacked horizontal bar, and its legend, one line a part."""
     total = sum(value for value, _, _ in parts) or 1
-    x, rects, legend = 0.0, [], []
-    for value, colour, name in parts:
+    x, rects, lines = 0.0, [], []
+    for n, (value, colour, name) in enumerate(parts):
         width = 240 * value / total
         rects.append(f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="18" fill="{colour}"/>')
-        legend.append(
-            f'<tspan fill="{colour}">■</tspan> {escape(name)} {value:g} '
-            f"({100 * value / total:.0f}%)  "
+        lines.append(
+            f'<text x="0" y="{34 + 15 * n}" font-size="12"><tspan fill="{colour}">■</tspan> '
+            f"{escape(name)} {value:g} ({100 * value / total:.0f}%)</text>"
         )
         x += width
     return (
-        f'<svg width="250" height="40" role="img"><rect width="240" height="18" '
-        f'fill="#eaeef2"/>{"".join(rects)}<text x="0" y="34" font-size="12">'
-        f"{''.join(legend)}</text></svg>"
+        f'<svg width="300" height="{26 + 15 * len(parts)}" role="img"><rect width="240" '
+        f'height="18" fill="#eaeef2"/>{"".join(rects)}{"".join(lines)}</svg>'
     )
 
 

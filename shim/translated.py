@@ -23,6 +23,7 @@ from mappings.errors import V11Error
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import Context, Flow, Steps, T, V11Reply, V11Request
 from shim import passthrough
+from shim.comparisons import outcome
 from shim.signing import FORM, Bearer
 from shim.upstream import Send, drive
 
@@ -120,8 +121,7 @@ async def compare(
             _, again = await answer(shell, "v1", flow, request, body, credentials)
         found = differences(name, v1, v2, again)
         shell.comparisons.record(name, chosen.serve, v1, v2, found)
-        outcome = "differ" if any(not d.noise for d in found) else "match"
-        shell.metrics.comparisons.labels(name, outcome).inc()
+        shell.metrics.comparisons.labels(name, outcome(found)).inc()
     except Exception:  # a failed comparison must never touch the answer already given
         log.exception("comparing %s failed", name)
 

@@ -108,7 +108,7 @@ def test_compare_report_command(make_client, config, settings, monkeypatch, caps
     assert main(["compare", "report", "--json"]) == 0
     machine = json.loads(capsys.readouterr().out)
 
-    assert "mutes/users/create: 1 compared, 0 matched" in text
+    assert "mutes/users/create: 1 compared, 0 matched, 1 with known differences only" in text
     assert "geo_enabled: 1x value (known: Fields of the user object v2 no longer has)" in text
     assert "NOT EXPLAINED" not in text
     assert machine["mutes/users/create"]["requests"] == 1
@@ -160,7 +160,7 @@ def test_metrics_scrape(make_client, config):
         'shim_requests_total{backend="v1",endpoint="mutes/users/create",status="200"} 1.0' in text
     )
     assert 'shim_upstream_seconds_count{backend="v1",endpoint="mutes/users/create"} 1.0' in text
-    assert 'shim_comparisons_total{endpoint="mutes/users/create",outcome="differ"} 1.0' in text
+    assert 'shim_comparisons_total{endpoint="mutes/users/create",outcome="known"} 1.0' in text
     assert 'shim_cache_lookups_total{cache="users",result="miss"}' in text
     assert client.get(f"{BASE}/metrics").status_code == 401
 

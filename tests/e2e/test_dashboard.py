@@ -1,0 +1,158 @@
+"""The /_shim/ dashboard in a real headless browser (Debian's chromium), after compared traffic."""
+
+import gc
+import os
+import shutil
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+import tweepy
+import uvicorn
+
+from shim.app import create_app
+from shim.cli import main
+from shim.config import Settings
+from shim.credentials import TokenStore
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "fake-dashboard-token"
+ROUTING = """
+[routes."mutes/users/create"]
+mode = "compare"
+primary = "v1"
+
+[routes."mutes/users/destroy"]
+mode = "compare"
+primary = "v2"
+"""
+# As the workplace's notes advise: no network of its own, a fresh profile, no sandbox as root.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,1100",
+]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+@pytest.fixture
+def shim(tmp_path: Path, tls: tuple[str, str, str], monkeypatch) -> Iterator[tuple[str, str]]:
+    """The shim over TLS with compare routing; yields its host and its SQLite file."""
+    ca_file, cert_file, key_file = tls
+    db, routing = tmp_path / "shim.db", tmp_path / "routing.toml"
+    routing.write_text(ROUTING)
+    store = TokenStore(str(db))
+    store.add(ALICE.token, ALICE.secret)
+    store.close()
+    settings = Settings(
+        consumer_key=CONSUMER_KEY,
+        consumer_secret=CONSUMER_SECRET,
+        db_path=str(db),
+        admin_token=ADMIN,
+        config_path=str(routing),
+    )
+    app = create_app(settings, httpx2.MockTransport(FakeV2(twitter_user())))
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}", str(db)
+    gc.collect()  # tweepy's reference cycles hold sockets the TLS shutdown would wait for
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def tweepy_traffic(host: str) -> None:
+    """Mutes, unmutes and the mute list, as a legacy app makes them."""
+    api = tweepy.API(
+        tweepy.OAuth1UserHandler(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret),
+        host=host,
+    )
+    for _ in range(2):
+        api.create_mute(screen_name="Twitter")
+        api.destroy_mute(user_id=783214)
+    api.destroy_mute(screen_name="Twitter")
+    api.session.close()
+
+
+def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def test_compare_mode_names_every_difference_of_tweepy_traffic(shim, monkeypatch, capsys):
+    """Every field and behaviour that differs is named and explained by the README."""
+    host, db = shim
+    tweepy_traffic(host)
+    monkeypatch.setenv("SHIM_DB", db)
+
+    assert main(["compare", "report"]) == 0
+    report = capsys.readouterr().out
+
+    assert "mutes/users/create: 2 compared" in report
+    assert "mutes/users/destroy: 3 compared" in report
+    assert "geo_enabled" in report
+    assert "known: unmute a user you were not muting" in report
+    assert "noise (differs between two v1.1 answers too): followers_count" in report
+    assert "NOT EXPLAINED" not in report
+
+
+def test_the_dashboard_renders_in_headless_chromium(shim, tmp_path: Path):
+    host, _ = shim
+    tweepy_traffic(host)
+    url = f"https://admin:{ADMIN}@{host}/_shim/"
+    dom = run_chromium(tmp_path, "--ignore-certificate-errors", "--dump-dom", url).stdout
+    shot = tmp_path / "dashboard.png"
+    run_chromium(tmp_path, "--ignore-certificate-errors", f"--screenshot={shot}", url)
+
+    assert "mutes/users/create" in dom
+    assert "mutes/users/destroy" in dom
+    assert "known: unmute-not-muted" in dom
+    assert "unexplained 0 (0%)" in dom
+    assert dom.count("<svg") >= 4
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1280, 1100)
+    assert len(png) > 20_000  # a page of charts and text, not a blank or an error page
+    keep = os.environ.get("DASHBOARD_SCREENSHOT")  # to look at it: a path to copy it to
+    if keep:
+        shutil.copy(shot, keep)
