@@ -59,7 +59,7 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         lambda endpoint, d, v1, v2: _leaf(d.field) in NO_V2_SOURCE,
     ),
     "status-from-v2": (
-        "`status` | the most recent tweet",
+        "the most recent tweet (`expansions=most_recent_tweet_id`)",
         lambda endpoint, d, v1, v2: d.field.startswith(("status.", "users[].status")),
     ),
     "muting-state": (
@@ -71,11 +71,11 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         lambda endpoint, d, v1, v2: d.field in ("ids", "users") and d.kind == "value",
     ),
     "cursors": (
-        "| cursors |",
+        "integers derived from v2's tokens",
         lambda endpoint, d, v1, v2: d.field in CURSOR_FIELDS,
     ),
     "withheld-always": (
-        "| `withheld_in_countries` |",
+        "older v1.1 answers (2016, 2019) left it out when empty",
         lambda endpoint, d, v1, v2: d.field.endswith("withheld_in_countries"),
     ),
     "total-count": (
