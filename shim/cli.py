@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import httpx2
 import uvicorn
+from cryptography.fernet import Fernet
 
 from shim.app import create_app
 from shim.comparisons import ComparisonStore
@@ -67,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--secret", help="the token's secret; asked for when left out")
     add.set_defaults(run=tokens_add)
     tokens.add_parser("list", help="list stored tokens, masked").set_defaults(run=tokens_list)
+    tokens.add_parser(
+        "encrypt", help="encrypt secrets stored in clear with SHIM_SECRET_KEY"
+    ).set_defaults(run=tokens_encrypt)
+    tokens.add_parser("new-key", help="print a new key for SHIM_SECRET_KEY").set_defaults(
+        run=tokens_new_key
+    )
     remove = tokens.add_parser("remove", help="forget a token")
     remove.add_argument("--token", required=True)
     remove.set_defaults(run=tokens_remove)
@@ -154,7 +161,7 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
     )
     if not secret:
         raise ConfigError("the token's secret is empty")
-    store = TokenStore(settings.db_path)
+    store = TokenStore(settings.db_path, settings.secret_key)
     store.add(args.token, secret)
     store.close()
     print(f"stored {mask(args.token)}")
@@ -162,15 +169,29 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    store = TokenStore(settings.db_path)
+    store = TokenStore(settings.db_path, settings.secret_key)
     for token in store.list():
-        print(f"{token.masked}\tadded {token.added_at}")
+        kept = "encrypted" if token.encrypted else "in clear"
+        print(f"{token.masked}\tadded {token.added_at}\tsecret {kept}")
     store.close()
     return 0
 
 
+def tokens_encrypt(settings: Settings, args: argparse.Namespace) -> int:
+    store = TokenStore(settings.db_path, settings.secret_key)
+    count = store.encrypt_all()
+    store.close()
+    print(f"encrypted {count} secrets")
+    return 0
+
+
+def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(Fernet.generate_key().decode())
+    return 0
+
+
 def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
-    store = TokenStore(settings.db_path)
+    store = TokenStore(settings.db_path, settings.secret_key)
     removed = store.remove(args.token)
     store.close()
     print(f"removed {mask(args.token)}" if removed else f"no such token: {mask(args.token)}")

@@ -31,6 +31,7 @@ class Settings:
     cache_size: int = 10_000
     admin_token: str | None = field(default=None, repr=False)
     config_path: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -54,6 +55,7 @@ class Settings:
             ),
             admin_token=env.get("SHIM_ADMIN_TOKEN") or None,
             config_path=env.get("SHIM_CONFIG") or None,
+            secret_key=env.get("SHIM_SECRET_KEY") or None,
         )
 
     def require_app(self) -> None:

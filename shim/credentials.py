@@ -1,21 +1,33 @@
 """The users' access tokens and secrets, in an embedded SQLite file (SHIM_DB).
 
 The file holds secrets, so it is created readable by its owner only, and nothing here ever
-prints or logs a secret.
+prints or logs a secret. With SHIM_SECRET_KEY set, secrets are stored encrypted with it
+(Fernet: AES-128-CBC and HMAC-SHA256); the file then also holds a check value, so a wrong key
+is refused at start instead of failing one user at a time. `shim tokens encrypt` encrypts the
+secrets of a store written before the key was set.
 """
 
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tokens (
-    token TEXT PRIMARY KEY,
-    secret TEXT NOT NULL,
-    added_at TEXT NOT NULL
+from cryptography.fernet import Fernet, InvalidToken
+
+from shim.config import ConfigError
+
+log = logging.getLogger("shim.credentials")
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS tokens (
+        token TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    )""",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
-"""
+CHECK = b"twitter-mute-shim key check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +36,7 @@ class StoredToken:
 
     masked: str
     added_at: str
+    encrypted: bool
 
 
 def mask(token: str) -> str:
@@ -40,15 +53,40 @@ def connect(path: str) -> sqlite3.Connection:
         # Create the file owner-only before SQLite writes any secret into it.
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     # Used from the event loop's thread or a CLI command only.
-    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    # Zero what is deleted or overwritten, so a removed or re-encrypted secret leaves no copy.
+    db.execute("PRAGMA secure_delete = ON")
+    return db
 
 
 class TokenStore:
-    """Access-token secrets by token, in one SQLite file."""
+    """Access-token secrets by token, in one SQLite file, encrypted when a key is given."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, key: str | None = None) -> None:
         self._db = connect(path)
-        self._db.execute(SCHEMA)
+        for statement in SCHEMA:
+            self._db.execute(statement)
+        if "encrypted" not in {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}:
+            # Stores from before encryption: every secret in them is in clear.
+            self._db.execute("ALTER TABLE tokens ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0")
+        self._fernet = _fernet(key)
+        self._check_key()
+
+    def _check_key(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'check'").fetchone()
+        if row is None:
+            if self._fernet is not None:
+                check = self._fernet.encrypt(CHECK).decode()
+                self._db.execute("INSERT INTO meta (name, value) VALUES ('check', ?)", (check,))
+            return
+        if self._fernet is None:
+            raise ConfigError("this token store is encrypted: set SHIM_SECRET_KEY to its key")
+        try:
+            self._fernet.decrypt(row[0].encode())
+        except InvalidToken:
+            raise ConfigError(
+                "SHIM_SECRET_KEY is not the key this token store was encrypted with"
+            ) from None
 
     def close(self) -> None:
         self._db.close()
@@ -56,15 +94,25 @@ class TokenStore:
     def add(self, token: str, secret: str) -> None:
         """Store a token's secret, replacing any earlier one."""
         added_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stored, encrypted = self._seal(secret)
         self._db.execute(
-            "INSERT OR REPLACE INTO tokens (token, secret, added_at) VALUES (?, ?, ?)",
-            (token, secret, added_at),
+            "INSERT OR REPLACE INTO tokens (token, secret, added_at, encrypted) "
+            "VALUES (?, ?, ?, ?)",
+            (token, stored, added_at, encrypted),
         )
 
     def secret(self, token: str) -> str | None:
         """The secret of a stored token, or None."""
-        row = self._db.execute("SELECT secret FROM tokens WHERE token = ?", (token,)).fetchone()
-        return row[0] if row else None
+        row = self._db.execute(
+            "SELECT secret, encrypted FROM tokens WHERE token = ?", (token,)
+        ).fetchone()
+        if row is None:
+            return None
+        stored, encrypted = row
+        if not encrypted:
+            return str(stored)
+        assert self._fernet is not None  # an encrypted row means the store has a checked key
+        return self._fernet.decrypt(stored.encode()).decode()
 
     def remove(self, token: str) -> bool:
         """Forget a token; False when it was not stored."""
@@ -72,5 +120,48 @@ class TokenStore:
 
     def list(self) -> list[StoredToken]:
         """Every stored token, masked, oldest first."""
-        rows = self._db.execute("SELECT token, added_at FROM tokens ORDER BY added_at, token")
-        return [StoredToken(mask(token), added_at) for token, added_at in rows]
+        rows = self._db.execute(
+            "SELECT token, added_at, encrypted FROM tokens ORDER BY added_at, token"
+        )
+        return [StoredToken(mask(token), added_at, bool(enc)) for token, added_at, enc in rows]
+
+    def encrypt_all(self) -> int:
+        """Encrypt every secret still in clear; how many were."""
+        if self._fernet is None:
+            raise ConfigError("set SHIM_SECRET_KEY to the key to encrypt with")
+        plain = self._db.execute("SELECT token, secret FROM tokens WHERE encrypted = 0").fetchall()
+        self._db.execute("BEGIN")  # one transaction: a store is never left half migrated
+        try:
+            for token, secret in plain:
+                self._db.execute(
+                    "UPDATE tokens SET secret = ?, encrypted = 1 WHERE token = ?",
+                    (self._fernet.encrypt(secret.encode()).decode(), token),
+                )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return len(plain)
+
+    def plaintext(self) -> int:
+        """How many secrets are stored in clear."""
+        return int(
+            self._db.execute("SELECT count(*) FROM tokens WHERE encrypted = 0").fetchone()[0]
+        )
+
+    def _seal(self, secret: str) -> tuple[str, int]:
+        if self._fernet is None:
+            return secret, 0
+        return self._fernet.encrypt(secret.encode()).decode(), 1
+
+
+def _fernet(key: str | None) -> Fernet | None:
+    if not key:
+        return None
+    try:
+        return Fernet(key.encode())
+    except ValueError:
+        raise ConfigError(
+            "SHIM_SECRET_KEY must be a Fernet key (32 bytes, url-safe base64): "
+            "make one with `shim tokens new-key`"
+        ) from None

@@ -43,7 +43,12 @@ class Shell:
         self, settings: Settings, transport: httpx2.AsyncBaseTransport | None, nonces: Nonces
     ) -> None:
         self.settings = settings
-        self.store = TokenStore(settings.db_path)
+        self.store = TokenStore(settings.db_path, settings.secret_key)
+        if settings.secret_key and self.store.plaintext():
+            log.warning(
+                "%d token secrets are stored in clear: run `shim tokens encrypt`",
+                self.store.plaintext(),
+            )
         # Between oauth/request_token and oauth/access_token, the secret of the request token
         # the upstream issued; Twitter's expired within minutes.
         self.request_tokens: TTLCache[str, str] = TTLCache(10_000, 900)

@@ -121,3 +121,77 @@ def test_settings_from_the_environment():
     ) == ("/tmp/x.db", "http://127.0.0.1:9", 2.5)
     assert "fakesecret" not in repr(settings)
     assert Settings.from_env({}).upstream_url == "https://api.x.com"
+
+
+KEY = "0fake0fake0fake0fake0fake0fake0fake0fake0fk="  # a well-formed, obviously fake Fernet key
+OTHER_KEY = "1fake1fake1fake1fake1fake1fake1fake1fake1fk="
+
+
+def test_secrets_are_encrypted_at_rest_with_the_key(db: Path, monkeypatch, capsys):
+    monkeypatch.setenv("SHIM_SECRET_KEY", KEY)
+    assert main(["tokens", "add", "--token", ALICE.token, "--secret", ALICE.secret]) == 0
+    assert main(["tokens", "list"]) == 0
+
+    assert ALICE.secret.encode() not in db.read_bytes()
+    assert "secret encrypted" in capsys.readouterr().out
+    assert TokenStore(str(db), KEY).secret(ALICE.token) == ALICE.secret
+
+
+@pytest.mark.parametrize(
+    ("key", "complaint"),
+    [(None, "set SHIM_SECRET_KEY"), (OTHER_KEY, "is not the key"), ("short", "Fernet key")],
+)
+def test_an_encrypted_store_refuses_a_missing_or_wrong_key(db: Path, key, complaint):
+    TokenStore(str(db), KEY).add(ALICE.token, ALICE.secret)
+
+    with pytest.raises(ConfigError, match=complaint):
+        TokenStore(str(db), key)
+
+
+def test_serve_with_the_wrong_key_stops_with_a_clear_message(db: Path, monkeypatch, capsys):
+    TokenStore(str(db), KEY).add(ALICE.token, ALICE.secret)
+    monkeypatch.setenv("SHIM_CONSUMER_KEY", "fakekey000")
+    monkeypatch.setenv("SHIM_CONSUMER_SECRET", "fakesecret")
+    monkeypatch.setenv("SHIM_SECRET_KEY", OTHER_KEY)
+
+    assert main(["serve", "--port", "1"]) == 2
+    assert "SHIM_SECRET_KEY is not the key" in capsys.readouterr().err
+
+
+def test_a_store_from_before_encryption_is_migrated(db: Path, monkeypatch, capsys):
+    """Secrets written in clear stay readable, and `shim tokens encrypt` seals them."""
+    import sqlite3
+
+    old = sqlite3.connect(db)  # the first version's schema: no encrypted column, no meta table
+    old.execute("CREATE TABLE tokens (token TEXT PRIMARY KEY, secret TEXT NOT NULL, added_at TEXT)")
+    old.execute("INSERT INTO tokens VALUES (?, ?, '2026-01-01T00:00:00Z')", (BOB.token, BOB.secret))
+    old.commit()
+    old.close()
+    monkeypatch.setenv("SHIM_SECRET_KEY", KEY)
+
+    assert main(["tokens", "encrypt"]) == 0
+    assert main(["tokens", "encrypt"]) == 0
+
+    assert capsys.readouterr().out.splitlines() == ["encrypted 1 secrets", "encrypted 0 secrets"]
+    assert BOB.secret.encode() not in db.read_bytes()
+    assert TokenStore(str(db), KEY).secret(BOB.token) == BOB.secret
+
+
+def test_new_key_prints_a_usable_key(capsys):
+    assert main(["tokens", "new-key"]) == 0
+    key = capsys.readouterr().out.strip()
+
+    store = TokenStore(":memory:", key)
+    store.add(ALICE.token, ALICE.secret)
+    assert store.secret(ALICE.token) == ALICE.secret
+
+
+def test_a_removed_secret_leaves_no_trace_in_the_file(db: Path):
+    """Debian's SQLite zeroes deleted data by default; the shim asks for it on every build."""
+    store = TokenStore(str(db))
+    for n in range(50):  # enough rows that pages are reused, not just rewritten
+        store.add(f"{n}-fake-token-{n:04d}", f"fake-secret-{n:04d}")
+    store.remove("7-fake-token-0007")
+    store.close()
+
+    assert b"fake-secret-0007" not in db.read_bytes()
