@@ -117,9 +117,9 @@ def _lookup_call(target: Target, *, with_status: bool) -> V2Call:
 
 def _change_call(caller: Caller, target_id: str, *, mute: bool) -> V2Call:
     if mute:
-        return V2Call(
-            "POST", f"/2/users/{caller.user_id}/muting", json={"target_user_id": target_id}
-        )
+        # Muting a muted user changes nothing (v2 answers muting: true), so a retry is safe.
+        target = {"target_user_id": target_id}
+        return V2Call("POST", f"/2/users/{caller.user_id}/muting", json=target, repeatable=True)
     return V2Call("DELETE", f"/2/users/{caller.user_id}/muting/{target_id}")
 
 

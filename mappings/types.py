@@ -33,13 +33,20 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class V2Call:
-    """One request to API v2, as data; `cache` marks a lookup whose answer may be reused a while."""
+    """One request to API v2, as data; `cache` marks a lookup whose answer may be reused a while,
+    `repeatable` a call that is safe to send again though its method is not (mute is)."""
 
     method: str
     path: str
     params: tuple[tuple[str, str], ...] = ()
     json: Mapping[str, str] | None = None
     cache: bool = False
+    repeatable: bool = False
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice does no more than sending it once."""
+        return self.repeatable or self.method in ("GET", "HEAD", "PUT", "DELETE")
 
 
 NO_ANSWER = 0

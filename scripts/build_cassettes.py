@@ -171,9 +171,16 @@ CASSETTES = {
     ],
     "mutes_create_rate_limited": [mute(ALICE, 429, TOO_MANY, LIMITED), by_id()],
     # The reference holds no real v2 5xx body; these are plain HTML error pages.
+    # A persistent outage: the shim tries each call up to three times (the breaker may stop it
+    # sooner, so the replay does not require every interaction to be played).
     "mutes_create_over_capacity": [
+        *[mute(ALICE, 503, "<html><body>Over capacity</body></html>", HTML)] * 3,
+        *[by_id(503, "<html><body>Over capacity</body></html>", HTML)] * 3,
+    ],
+    "mutes_create_recovers_after_503": [
         mute(ALICE, 503, "<html><body>Over capacity</body></html>", HTML),
-        by_id(503, "<html><body>Over capacity</body></html>", HTML),
+        mute(ALICE),
+        by_id(),
     ],
     "mutes_create_internal_error": [
         mute(ALICE, 500, "<html><body>Internal Server Error</body></html>", HTML),

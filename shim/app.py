@@ -51,7 +51,7 @@ def passing(shell: Shell) -> Endpoint:
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = shell.authenticate(request, body)
-        return await passthrough.forward(shell.upstream.client, request, body, credentials.auth())
+        return await passthrough.forward(shell.upstream, request, body, credentials.auth())
 
     return serve
 

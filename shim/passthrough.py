@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mappings.errors import V11Error
+from shim.upstream import Upstream
 
 PREFIXES = ("/1.1/", "/2/", "/oauth/")
 """The upstream's own path spaces; anything else is no page of the API."""
@@ -38,10 +39,10 @@ def forwards(path: str) -> bool:
 
 
 async def forward(
-    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+    upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
 ) -> StreamingResponse:
     """Send the request upstream with `auth` and stream the answer back."""
-    answer = await _send(client, request, body, auth)
+    answer = await _send(upstream, request, body, auth)
     response = StreamingResponse(
         _raw(answer), answer.status_code, background=BackgroundTask(answer.aclose)
     )
@@ -50,10 +51,10 @@ async def forward(
 
 
 async def exchange(
-    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+    upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
 ) -> tuple[Response, bytes]:
     """Send the request upstream with `auth`; the answer, read whole, and its decoded body."""
-    answer = await _send(client, request, body, auth)
+    answer = await _send(upstream, request, body, auth)
     try:
         content = await answer.aread()
     finally:
@@ -69,19 +70,28 @@ async def exchange(
 
 
 async def _send(
-    client: httpx2.AsyncClient, request: Request, body: bytes, auth: httpx2.Auth
+    upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
 ) -> httpx2.Response:
     # The raw path keeps the client's percent-encoding, which its signature covered.
     path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
     query = request.url.query
     headers = {name: value for name in REQUEST_HEADERS if (value := request.headers.get(name))}
-    upstream = client.build_request(
+    outgoing = upstream.client.build_request(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )
+    # Passed-through calls are not retried: the shim cannot know which are safe to repeat.
+    if not upstream.breaker.allow():
+        raise V11Error(130)
     try:
-        return await client.send(upstream, auth=auth, stream=True)
+        answer = await upstream.client.send(outgoing, auth=auth, stream=True)
     except httpx2.TransportError:
+        upstream.breaker.failed()
         raise V11Error(130) from None
+    if answer.status_code in (502, 503, 504):
+        upstream.breaker.failed()
+    else:
+        upstream.breaker.succeeded()
+    return answer
 
 
 def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:

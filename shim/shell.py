@@ -123,7 +123,7 @@ class Shell:
             step, self.signed_url(request), request.method, _text(body), request.headers
         )
         response, content = await passthrough.exchange(
-            self.upstream.client, request, body, credentials.auth()
+            self.upstream, request, body, credentials.auth()
         )
         granted = dict(parse_qsl(content.decode(errors="replace")))
         token, secret = granted.get("oauth_token"), granted.get("oauth_token_secret")

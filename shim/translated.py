@@ -76,7 +76,7 @@ async def answer(
     try:
         if backend == "v1":
             response, content = await passthrough.exchange(
-                shell.upstream.client, request, body, credentials.auth()
+                shell.upstream, request, body, credentials.auth()
             )
             return response, Outcome(response.status_code, _json(content))
         reply = await translate(shell, flow, request, body, credentials)

@@ -6,6 +6,7 @@ they mean to a v1.1 client stays in `mappings/`.
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 
 import httpx2
@@ -13,6 +14,7 @@ import httpx2
 from mappings.errors import V11Error
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
+from shim.breaker import CircuitBreaker
 
 log = logging.getLogger("shim.upstream")
 
@@ -22,12 +24,23 @@ Send = Callable[[V2Call], Awaitable[V2Reply]]
 UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
+RETRIES = 2  # after the first try, for calls that are safe to repeat
+BACKOFF = 0.1  # seconds: the first retry waits up to this, each next one up to twice as long
+UNAVAILABLE = frozenset((NO_ANSWER, 502, 503, 504))
+
+
 class Upstream:
-    """Sends `V2Call`s to the v2 base URL through one pooled client."""
+    """Sends `V2Call`s to the v2 base URL through one pooled client, retrying what is safe to
+    repeat and refusing at once while the circuit breaker is open."""
 
     def __init__(
-        self, base_url: str, timeout: float, transport: httpx2.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        timeout: float,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
+        self.breaker = breaker or CircuitBreaker()
         self.client = httpx2.AsyncClient(
             base_url=base_url,
             transport=transport,
@@ -37,7 +50,28 @@ class Upstream:
         )
 
     async def send(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
-        """One v2 call; a failure to get an answer is a reply with status NO_ANSWER."""
+        """One v2 call, retried with jittered back-off while the upstream is unavailable and the
+        call is safe to repeat; the deadline around the whole request bounds the waiting."""
+        reply = await self.attempt(call, auth)
+        for retry in range(RETRIES if call.idempotent else 0):
+            if reply.status not in UNAVAILABLE or not self.breaker.allow():
+                break
+            await asyncio.sleep(random.uniform(0, BACKOFF * 2**retry))  # "full jitter"
+            reply = await self.attempt(call, auth)
+        return reply
+
+    async def attempt(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
+        """One try; refused at once, as unavailable, while the breaker is open."""
+        if not self.breaker.allow():
+            return V2Reply(503)
+        reply = await self._request(call, auth)
+        if reply.status in UNAVAILABLE:
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
+        return reply
+
+    async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         try:
             response = await self.client.request(
                 call.method, call.path, params=call.params, json=call.json, auth=auth

@@ -1,5 +1,6 @@
 """A stand-in for API v2 and the credentials tests use. Every credential here is fake."""
 
+import asyncio
 import json
 import threading
 import time
@@ -106,6 +107,7 @@ class FakeV2:
         self.muted: set[tuple[str, str]] = set()
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
         self.v11_answers = 0
+        self.delay = 0.0  # seconds the socket-served fake waits before answering
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
@@ -342,6 +344,7 @@ class FakeV2App:
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
         request = httpx2.Request(scope["method"], url, headers=scope["headers"], content=body)
+        await asyncio.sleep(self.fake.delay)
         response = self.fake(request)
         await send(
             {

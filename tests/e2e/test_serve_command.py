@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,25 @@ def test_an_unreachable_upstream_is_over_capacity_in_bounded_time(tmp_path: Path
 
     assert refused == (503, [130])
     assert elapsed < 5
+
+
+@pytest.mark.usefixtures("trust")
+def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, tls, fake_upstream):
+    """A graceful stop: the answer to a call already waiting on the upstream still arrives."""
+    upstream, fake = fake_upstream
+    process, host = start(tmp_path, tls, upstream)
+    fake.delay = 1.0
+    answers: list[object] = []
+    caller = threading.Thread(target=lambda: answers.append(tweepy_mute(host, user_id=783214)))
+    try:
+        caller.start()
+        time.sleep(0.5)  # the call is now waiting on the slow upstream
+    finally:
+        output = stop(process)
+        fake.delay = 0.0
+    caller.join(timeout=10)
+
+    assert answers == [(783214, True)]
+    # uvicorn re-raises the signal once it has shut down gracefully, as a process should.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "Finished server process" in output

@@ -46,7 +46,9 @@ def muted(value: bool = True) -> V2Reply:
 
 
 FOUND = V2Reply(200, {}, twitter_user())
-MUTE = V2Call("POST", f"/2/users/{ME.user_id}/muting", json={"target_user_id": "783214"})
+MUTE = V2Call(
+    "POST", f"/2/users/{ME.user_id}/muting", json={"target_user_id": "783214"}, repeatable=True
+)
 UNMUTE = V2Call("DELETE", f"/2/users/{ME.user_id}/muting/783214")
 BY_ID = V2Call("GET", "/2/users/783214", LOOKUP, cache=True)
 BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, cache=True)
@@ -213,3 +215,11 @@ def test_skip_status_and_include_entities_shape_the_answer():
 
     assert "status" not in body(reply)
     assert "entities" not in body(reply)
+
+
+def test_every_call_the_mute_flows_make_is_safe_to_retry():
+    """The shell retries only idempotent calls; mute's POST is one (muting twice is muting)."""
+    assert MUTE.idempotent
+    assert UNMUTE.idempotent
+    assert BY_ID.idempotent
+    assert not V2Call("POST", "/2/tweets").idempotent
