@@ -21,6 +21,10 @@ class Target:
 
 def parse_target(request: V11Request) -> Target:
     """The target named by the request; `user_id` wins when both are given, as in v1.1."""
+    for name in ("user_id", "screen_name"):
+        # The same parameter twice with two values names no one user: refuse, never guess.
+        if len({value for key, value in request.params if key == name}) > 1:
+            raise V11Error(195)
     user_id = request.param("user_id")
     if user_id is not None:
         # A malformed id cannot name a user: v1.1 answered such lookups with "User not found."

@@ -13,6 +13,7 @@ from functools import partial
 
 import httpx2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from mappings.errors import V11Error
 from mappings.routing import endpoint_name
 from shim import dashboard, passthrough, translated
 from shim.config import Settings
+from shim.limits import BodyLimit
 from shim.nonces import MemoryNonces, Nonces
 from shim.shell import Shell
 from shim.translated import render
@@ -33,6 +35,7 @@ log = logging.getLogger("shim")
 SIGN_IN = {"/oauth/request_token": "request_token", "/oauth/access_token": "access_token"}
 BROWSER = ("/oauth/authorize", "/oauth/authenticate")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+TRANSLATED = frozenset(path for _, path in ROUTES)
 Endpoint = Callable[[Request], object]
 
 
@@ -41,7 +44,8 @@ def passing(shell: Shell) -> Endpoint:
 
     async def serve(request: Request) -> Response:
         path = request.url.path
-        if not (shell.settings.passthrough and passthrough.forwards(path)):
+        # A translated path asked with another method is no page: v1.1 has none there either.
+        if path in TRANSLATED or not (shell.settings.passthrough and passthrough.forwards(path)):
             raise V11Error(34)
         if path in BROWSER:
             query = request.url.query
@@ -137,6 +141,7 @@ def create_app(
         405: no_such_page,
         Exception: internal_error,
     }
-    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    limit = [Middleware(BodyLimit, limit=settings.max_body)]
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=limit)
     app.state.shell = shell
     return app

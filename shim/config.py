@@ -32,6 +32,7 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     config_path: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    max_body: int = 1 << 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -56,6 +57,7 @@ class Settings:
             admin_token=env.get("SHIM_ADMIN_TOKEN") or None,
             config_path=env.get("SHIM_CONFIG") or None,
             secret_key=env.get("SHIM_SECRET_KEY") or None,
+            max_body=int(_number(env.get("SHIM_MAX_BODY"), 1 << 20, "SHIM_MAX_BODY", 1, 1 << 30)),
         )
 
     def require_app(self) -> None:

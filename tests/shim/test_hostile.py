@@ -1,0 +1,208 @@
+"""Hostile input: a corpus of known-bad requests and generated ones. Every answer is a v1.1
+error with a 4xx status, and nothing reaches the upstream (but for bearer tokens, which only the
+upstream can check)."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from mappings.params import SCREEN_NAME, USER_ID
+from tests.conftest import MakeClient
+from tests.fakes import FakeV2, sign
+
+BASE = "http://testserver"
+CREATE = f"{BASE}/1.1/mutes/users/create.json"
+PATHS = [
+    "/1.1/mutes/users/create.json",
+    "/1.1/mutes/users/destroy.json",
+    "/1.1/mutes/users/ids.json",
+    "/1.1/mutes/users/list.json",
+    "/1.1/statuses/update.json",
+    "/2/users/me",
+    "/oauth/access_token",
+    "/_shim/",
+    "/metrics",
+    "/",
+    "/%00",
+    "/1.1/../x",
+]
+FORM = "application/x-www-form-urlencoded"
+
+
+def v11_error(response) -> int:
+    """The v1.1 error code of an answer, after checking its shape and status."""
+    assert 400 <= response.status_code < 500, response.text
+    body = json.loads(response.content)
+    (error,) = body["errors"]
+    assert isinstance(error["code"], int)
+    assert isinstance(error["message"], str)
+    return int(error["code"])
+
+
+def signed(method: str, url: str, **options) -> dict[str, str]:
+    return sign(method, url, **options)
+
+
+CORPUS = [
+    ("POST", CREATE, {"Authorization": "OAuth"}, b""),
+    ("POST", CREATE, {"Authorization": 'OAuth oauth_signature="'}, b""),
+    ("POST", CREATE, {"Authorization": "OAuth ,,,,,=,=="}, b""),
+    (
+        "POST",
+        CREATE,
+        {"Authorization": 'OAuth oauth_consumer_key="a", oauth_consumer_key="b"'},
+        b"",
+    ),
+    ("POST", CREATE, {"Authorization": 'OAuth oauth_nonce="\\u0000", oauth_token="%zz"'}, b""),
+    ("POST", CREATE, {"Authorization": "OAuth " + "a" * 10_000}, b""),
+    ("POST", CREATE, {"Authorization": "Digest username=x"}, b""),
+    ("POST", CREATE, {"Authorization": "Bearer"}, b""),
+    ("POST", CREATE, {"Content-Type": FORM}, b"\xff\xfe\xfd"),
+    ("POST", CREATE + "?user_id=%ff%fe", {}, b""),
+    ("POST", CREATE, {"Content-Type": FORM}, b"user_id=" + b"9" * 2_000_000),
+    ("POST", CREATE, {"Content-Type": "application/json"}, b'{"user_id": "783214"'),
+    ("PUT", CREATE, {}, b""),
+    ("DELETE", CREATE, {}, b""),
+    ("GET", CREATE, {}, b""),
+    ("PATCH", f"{BASE}/1.1/mutes/users/ids.json", {}, b""),
+    ("POST", f"{BASE}/%2e%2e/%2e%2e/etc/passwd", {}, b""),
+    ("GET", f"{BASE}/_shim/", {"Authorization": "Basic !!!notbase64"}, b""),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body"), CORPUS)
+def test_the_corpus(make_client: MakeClient, fake_v2: FakeV2, method, url, headers, body):
+    client = make_client()
+    response = client.request(method, url, headers=headers, content=body)
+
+    assert response.status_code < 500
+    if not url.endswith("/_shim/"):  # the operator's page asks a browser for a password instead
+        v11_error(response)
+    assert fake_v2.calls == []
+
+
+SIGNED = [
+    # Signed correctly, yet bad: each is refused before the upstream.
+    ("POST", f"{CREATE}?user_id=1&user_id=2", None, 195),
+    ("POST", f"{CREATE}?screen_name=a&screen_name=b", None, 195),
+    ("POST", f"{CREATE}?user_id=%00", None, 50),
+    ("POST", f"{CREATE}?screen_name=%C0%AF", None, 50),
+    ("POST", f"{CREATE}?screen_name=" + "a" * 5000, None, 50),
+    ("POST", CREATE, {"content": b'{"user_id": "783214"}', "type": "application/json"}, 38),
+    (
+        "POST",
+        CREATE,
+        {"content": b"--x\r\n\r\nuser_id=1", "type": "multipart/form-data; boundary=x"},
+        38,
+    ),
+    ("GET", CREATE + "?user_id=783214", None, 34),
+    ("DELETE", f"{BASE}/1.1/mutes/users/destroy.json?user_id=783214", None, 34),
+    ("GET", f"{BASE}/1.1/mutes/users/ids.json?cursor=99999999999999999999999", None, 195),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "code"), SIGNED)
+def test_signed_but_bad(make_client: MakeClient, fake_v2: FakeV2, method, url, body, code):
+    headers = signed(method, url)
+    content = b""
+    if body:
+        headers["Content-Type"], content = body["type"], body["content"]
+    response = make_client().request(method, url, headers=headers, content=content)
+
+    assert v11_error(response) == code
+    assert fake_v2.calls == []
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    return make_client()
+
+
+AUTHORIZATION = st.one_of(
+    st.none(),
+    st.text(max_size=200),
+    st.builds(lambda rest: "OAuth " + rest, st.text(max_size=300)),
+    st.builds(
+        lambda pairs: "OAuth " + ", ".join(f'{k}="{v}"' for k, v in pairs),
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    [
+                        "oauth_consumer_key",
+                        "oauth_token",
+                        "oauth_nonce",
+                        "oauth_signature",
+                        "oauth_signature_method",
+                        "oauth_timestamp",
+                        "oauth_version",
+                        "realm",
+                    ]
+                ),
+                st.text(max_size=40),
+            ),
+            max_size=8,
+        ),
+    ),
+)
+PARAMS = st.lists(st.tuples(st.text(max_size=20), st.text(max_size=40)), max_size=6)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+    path=st.sampled_from(PATHS),
+    params=PARAMS,
+    body=st.binary(max_size=300),
+    content_type=st.sampled_from(
+        [None, FORM, "application/json", "text/plain", "multipart/form-data"]
+    ),
+    authorization=AUTHORIZATION,
+)
+def test_generated_requests_never_reach_the_upstream(
+    client: TestClient, fake_v2: FakeV2, method, path, params, body, content_type, authorization
+):
+    fake_v2.calls.clear()
+    headers = {
+        k: v
+        for k, v in (("Content-Type", content_type), ("Authorization", authorization))
+        if v is not None and v.isprintable() and v.isascii()
+    }
+    response = client.request(method, BASE + path, params=params, headers=headers, content=body)
+
+    assert response.status_code < 500
+    assert fake_v2.calls == []
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    user_id=st.one_of(st.none(), st.text(max_size=25)),
+    screen_name=st.one_of(st.none(), st.text(max_size=20)),
+    path=st.sampled_from(["create", "destroy"]),
+)
+def test_generated_targets_are_checked_before_the_upstream(
+    client: TestClient, fake_v2: FakeV2, user_id, screen_name, path
+):
+    """Signed calls with any target: a target v1.1 could not name never costs a v2 call."""
+    fake_v2.calls.clear()
+    params = {
+        k: v for k, v in (("user_id", user_id), ("screen_name", screen_name)) if v is not None
+    }
+    url = str(
+        client.build_request("POST", f"{BASE}/1.1/mutes/users/{path}.json", params=params).url
+    )
+    response = client.post(url, headers=signed("POST", url))
+
+    assert response.status_code < 500
+    named = (user_id is not None and USER_ID.fullmatch(user_id)) or (
+        user_id is None and screen_name is not None and SCREEN_NAME.fullmatch(screen_name)
+    )
+    if not named:
+        assert v11_error(response) in (38, 50, 195, 271, 272)
+        assert fake_v2.calls == []
