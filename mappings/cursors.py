@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.errors import V11Error
-from mappings.types import V11Request
+from mappings.types import Lookup, V11Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ def cursor_for(token: str) -> int:
     return int(hashlib.sha256(token.encode()).hexdigest()[:15], 16)
 
 
-def parse_page(request: V11Request, known: Mapping[str, str], *, default_count: int) -> Page:
+def parse_page(request: V11Request, known: Lookup, *, default_count: int) -> Page:
     """The v2 `max_results` and `pagination_token` for a request's `count` and `cursor`."""
     params = [("max_results", str(_count(request.param("count"), default_count)))]
     cursor = request.param("cursor") or "-1"

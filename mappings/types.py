@@ -6,7 +6,7 @@ A flow takes a `V11Request` and a `Caller`, yields batches of `V2Call`s, receive
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -76,12 +76,18 @@ Steps = Generator[tuple[V2Call, ...], tuple[V2Reply, ...], T]
 """Yield a batch of independent v2 calls, receive their replies in order, repeat, return a T."""
 
 
+class Lookup(Protocol):
+    """Somewhere to look a value up by key: a dict, or one of the shell's caches."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a flow may know beyond the request: how to find the caller, and the cursors issued."""
 
     identify: Steps[Caller]
-    cursors: Mapping[str, str] = field(default_factory=dict)
+    cursors: Lookup = field(default_factory=dict[str, str])
 
 
 Flow = Steps[V11Reply]

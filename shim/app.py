@@ -24,7 +24,7 @@ from mappings.routing import endpoint_name
 from shim import dashboard, passthrough, translated
 from shim.config import Settings
 from shim.limits import BodyLimit
-from shim.nonces import MemoryNonces, Nonces
+from shim.nonces import Nonces
 from shim.shell import Shell
 from shim.translated import render
 
@@ -92,9 +92,9 @@ def dashboard_page(shell: Shell, request: Request) -> Response:
 
 def all_v1_page(shell: Shell, request: Request) -> Response:
     """POST /_shim/all-v1?on=true|false: the one switch that sends everything back to v1.1."""
-    shell.routing.all_v1 = request.query_params.get("on", "true").lower() != "false"
-    log.warning("all translated endpoints to v1.1: %s", shell.routing.all_v1)
-    return render(200, {"all_v1": shell.routing.all_v1})
+    shell.routing.switch.on = request.query_params.get("on", "true").lower() != "false"
+    log.warning("all translated endpoints to v1.1: %s", shell.routing.switch.on)
+    return render(200, {"all_v1": shell.routing.switch.on})
 
 
 async def v11_error(request: Request, error: Exception) -> Response:
@@ -116,7 +116,7 @@ def create_app(
     nonces: Nonces | None = None,
 ) -> Starlette:
     """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream."""
-    shell = Shell(settings, transport, nonces or MemoryNonces())
+    shell = Shell(settings, transport, nonces)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -4,7 +4,7 @@ and the report `shim compare report` and the dashboard make of them."""
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -52,17 +52,27 @@ class ComparisonStore:
                 v1.code,
                 v2.status,
                 v2.code,
-                json.dumps([asdict(d) for d in found], default=repr),
+                encode(found),
             ),
         )
 
     def report(self) -> dict[str, Any]:
         """Per endpoint: requests, matches, and differences by field and by kind, with examples."""
-        endpoints: dict[str, dict[str, Any]] = defaultdict(_empty)
-        rows = self._db.execute("SELECT endpoint, differences FROM comparisons ORDER BY id")
-        for endpoint, found in rows:
-            _add(endpoints[endpoint], [Difference(**d) for d in json.loads(found)])
-        return {name: _finish(entry) for name, entry in sorted(endpoints.items())}
+        return summarize(
+            self._db.execute("SELECT endpoint, differences FROM comparisons ORDER BY id")
+        )
+
+
+def summarize(records: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The report of (endpoint, differences as JSON) records, oldest first."""
+    endpoints: dict[str, dict[str, Any]] = defaultdict(_empty)
+    for endpoint, found in records:
+        _add(endpoints[endpoint], [Difference(**d) for d in json.loads(found)])
+    return {name: _finish(entry) for name, entry in sorted(endpoints.items())}
+
+
+def encode(found: Sequence[Difference]) -> str:
+    return json.dumps([asdict(d) for d in found], default=repr)
 
 
 def outcome(found: Sequence[Difference]) -> str:

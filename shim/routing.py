@@ -6,6 +6,8 @@ import os
 import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from mappings.routing import Routing, endpoint_name, parse_routing
 from shim.config import ConfigError
@@ -13,6 +15,17 @@ from shim.config import ConfigError
 log = logging.getLogger("shim.routing")
 
 RECHECK = 1.0  # seconds between looks at the file's modification time
+
+
+class Switch(Protocol):
+    """The all-v1 switch: in process, or shared by every instance."""
+
+    on: bool
+
+
+@dataclass
+class MemorySwitch:
+    on: bool = False
 
 
 class RoutingFile:
@@ -23,6 +36,7 @@ class RoutingFile:
         path: str | None,
         endpoints: tuple[str, ...],
         clock: Callable[[], float] = time.monotonic,
+        switch: Switch | None = None,
     ) -> None:
         self._path = path
         self._endpoints = tuple(endpoint_name(e) for e in endpoints)
@@ -30,7 +44,7 @@ class RoutingFile:
         self._checked = float("-inf")
         self._mtime: float | None = None
         self._routing = Routing()
-        self.all_v1 = False  # the admin switch, on top of the file
+        self.switch = switch or MemorySwitch()  # the admin switch, on top of the file
         if path is not None:
             self._routing = self._load()  # a bad file at start is a start-up error
 
@@ -44,7 +58,7 @@ class RoutingFile:
                     log.info("routing reloaded from %s", self._path)
             except (OSError, ConfigError) as error:
                 log.warning("routing file not reloaded, keeping the last good one: %s", error)
-        if self.all_v1:
+        if self.switch.on:
             return Routing(self._routing.routes, all_v1=True)
         return self._routing
 

@@ -15,19 +15,17 @@ from mappings.errors import V11Error
 from mappings.types import Caller, Steps, V2Call, V2Reply
 from shim import passthrough
 from shim.auth import Validator, Verifier
-from shim.caches import TTLCache
-from shim.comparisons import ComparisonStore
 from shim.config import Settings
-from shim.credentials import TokenStore, connect, mask
+from shim.credentials import TokenStore, mask
 from shim.metrics import Metrics
 from shim.nonces import Nonces
 from shim.routing import RoutingFile
+from shim.shared import state
 from shim.signing import Bearer, Credentials, bearer_token
 from shim.upstream import Send, Upstream
 
 log = logging.getLogger("shim")
 
-CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
 Caught = Credentials | Bearer
 
 
@@ -40,7 +38,10 @@ class Shell:
     """What the routes share: settings, the token store, the verifier, v2 and the caches."""
 
     def __init__(
-        self, settings: Settings, transport: httpx2.AsyncBaseTransport | None, nonces: Nonces
+        self,
+        settings: Settings,
+        transport: httpx2.AsyncBaseTransport | None,
+        nonces: Nonces | None = None,
     ) -> None:
         self.settings = settings
         self.store = TokenStore(settings.db_path, settings.secret_key)
@@ -49,25 +50,22 @@ class Shell:
                 "%d token secrets are stored in clear: run `shim tokens encrypt`",
                 self.store.plaintext(),
             )
-        # Between oauth/request_token and oauth/access_token, the secret of the request token
-        # the upstream issued; Twitter's expired within minutes.
-        self.request_tokens: TTLCache[str, str] = TTLCache(10_000, 900)
+        kept = state(settings)
+        self.callers, self.users, self.cursors = kept.callers, kept.users, kept.cursors
+        # Between oauth/request_token and oauth/access_token: the request token's secret.
+        self.request_tokens = kept.request_tokens
+        self.comparisons = kept.comparisons
         validator = Validator(
             settings.consumer_key,
             settings.consumer_secret,
             self.token_secret,
-            nonces,
+            nonces or kept.nonces,
             self.request_tokens.get,
         )
         self.verifier = Verifier(validator)
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
-        self.callers: TTLCache[str, Caller] = TTLCache(settings.cache_size, settings.cache_ttl)
-        self.users: TTLCache[tuple[str, V2Call], V2Reply] = TTLCache(
-            settings.cache_size, settings.cache_ttl
-        )
-        self.cursors: TTLCache[str, str] = TTLCache(100_000, CURSOR_TTL)
-        self.routing = RoutingFile(settings.config_path, tuple(path for _, path in ROUTES))
-        self.comparisons = ComparisonStore(connect(settings.db_path))
+        endpoints = tuple(path for _, path in ROUTES)
+        self.routing = RoutingFile(settings.config_path, endpoints, switch=kept.all_v1)
         self.metrics = Metrics(self.stats)
 
     def token_secret(self, token: str) -> str | None:
@@ -107,12 +105,13 @@ class Shell:
             if not call.cache:
                 return await self.upstream.send(call, auth)
             # Per caller: a lookup's connection_status is the caller's relationship to the user.
-            cached = self.users.get((key, call))
+            slot = f"{key}:{digest(repr(call))}"
+            cached = self.users.get(slot)
             if cached is not None:
                 return cached
             reply = await self.upstream.send(call, auth)
             if reply.status == 200 and isinstance(reply.body, dict) and "data" in reply.body:
-                self.users.put((key, call), reply)
+                self.users.put(slot, reply)
             return reply
 
         return send

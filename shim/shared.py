@@ -1,0 +1,198 @@
+"""The state the shim keeps between calls, in process or, with SHIM_REDIS_URL, in Redis.
+
+Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
+another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
+for all, and comparisons from every instance make one report. Redis calls are synchronous: on
+loopback or a LAN they take a fraction of a millisecond, and oauthlib's validator, which checks
+nonces, is synchronous itself.
+"""
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+import redis
+
+from mappings.compare import Difference, Outcome
+from mappings.types import Caller, V2Reply
+from shim.caches import TTLCache
+from shim.comparisons import ComparisonStore, encode, summarize
+from shim.config import Settings
+from shim.credentials import connect
+from shim.nonces import MemoryNonces, Nonces
+from shim.routing import MemorySwitch, Switch
+
+V = TypeVar("V")
+PREFIX = "shim:"
+
+
+class Cache(Protocol[V]):
+    def get(self, key: str, default: V | None = None) -> V | None: ...
+    def put(self, key: str, value: V) -> None: ...
+    def stats(self) -> dict[str, int]: ...
+
+
+class Comparisons(Protocol):
+    def record(
+        self, endpoint: str, served: str, v1: Outcome, v2: Outcome, found: Sequence[Difference]
+    ) -> None: ...
+    def report(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class State:
+    nonces: Nonces
+    callers: Cache[Caller]
+    users: Cache[V2Reply]
+    cursors: Cache[str]
+    request_tokens: Cache[str]
+    all_v1: Switch
+    comparisons: Comparisons
+
+
+CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
+REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
+
+
+def state(settings: Settings) -> State:
+    """In-process state, or Redis's when SHIM_REDIS_URL is set."""
+    ttl, size = settings.cache_ttl, settings.cache_size
+    if not settings.redis_url:
+        return State(
+            MemoryNonces(),
+            TTLCache(size, ttl),
+            TTLCache(size, ttl),
+            TTLCache(100_000, CURSOR_TTL),
+            TTLCache(10_000, REQUEST_TOKEN_TTL),
+            MemorySwitch(),
+            ComparisonStore(connect(settings.db_path)),
+        )
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
+    )
+    return State(
+        RedisNonces(client),
+        RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller),
+        RedisCache(client, "users", ttl, _dump_reply, _load_reply),
+        RedisCache(client, "cursors", CURSOR_TTL, str, str),
+        RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
+        RedisSwitch(client),
+        RedisComparisons(client),
+    )
+
+
+class RedisNonces:
+    """Nonces in Redis: SET NX makes "first one wins" hold across instances."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def seen(self, key: str) -> bool:
+        return bool(self._redis.exists(PREFIX + "nonce:" + key))
+
+    def add(self, key: str, ttl: float) -> bool:
+        return bool(self._redis.set(PREFIX + "nonce:" + key, b"1", nx=True, ex=max(1, int(ttl))))
+
+
+class RedisCache(Mapping[str, V], Generic[V]):
+    """A cache in Redis with a time to live; its size bound is Redis's `maxmemory`, with an
+    eviction policy such as allkeys-lru. Hits and misses are counted per instance."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        name: str,
+        ttl: float,
+        dump: Callable[[V], str],
+        load: Callable[[str], V],
+    ) -> None:
+        self._redis, self._prefix, self._ttl = client, f"{PREFIX}{name}:", ttl
+        self._dump, self._load = dump, load
+        self.hits = self.misses = 0
+
+    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+        raw = self._redis.get(self._prefix + key)
+        if raw is None:
+            self.misses += 1
+            return default
+        self.hits += 1
+        return self._load(_text(raw))
+
+    def put(self, key: str, value: V) -> None:
+        if self._ttl > 0:
+            self._redis.set(self._prefix + key, self._dump(value), px=int(self._ttl * 1000))
+
+    def __getitem__(self, key: str) -> V:
+        raw = self._redis.get(self._prefix + key)
+        if raw is None:
+            raise KeyError(key)
+        return self._load(_text(raw))
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._redis.scan_iter(match=self._prefix + "*"):
+            yield _text(key).removeprefix(self._prefix)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def stats(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "entries": len(self)}
+
+
+class RedisSwitch:
+    """The all-v1 switch, one for every instance."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    @property
+    def on(self) -> bool:
+        return self._redis.get(PREFIX + "all_v1") == b"1"
+
+    @on.setter
+    def on(self, value: bool) -> None:
+        self._redis.set(PREFIX + "all_v1", b"1" if value else b"0")
+
+
+class RedisComparisons:
+    """Comparison records of every instance, in one Redis list."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def record(
+        self, endpoint: str, served: str, v1: Outcome, v2: Outcome, found: Sequence[Difference]
+    ) -> None:
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry = {
+            "at": at,
+            "endpoint": endpoint,
+            "served": served,
+            "v1": [v1.status, v1.code],
+            "v2": [v2.status, v2.code],
+            "differences": encode(found),
+        }
+        self._redis.rpush(PREFIX + "comparisons", json.dumps(entry))
+
+    def report(self) -> dict[str, Any]:
+        entries = (json.loads(raw) for raw in self._redis.lrange(PREFIX + "comparisons", 0, -1))
+        return summarize((e["endpoint"], e["differences"]) for e in entries)
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def _text(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else raw.decode()
+
+
+def _dump_reply(reply: V2Reply) -> str:
+    return json.dumps({"status": reply.status, "headers": dict(reply.headers), "body": reply.body})
+
+
+def _load_reply(raw: str) -> V2Reply:
+    data = json.loads(raw)
+    return V2Reply(data["status"], data["headers"], data["body"])

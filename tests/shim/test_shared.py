@@ -1,0 +1,139 @@
+"""Two shim instances sharing a real Redis: what one knows, the other knows."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
+
+BASE = "http://testserver"
+CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
+ADMIN = {"Authorization": "Bearer fake-admin-token"}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port, for this module; stopped after it."""
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing: .ci/run installs it")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def two(make_client: MakeClient, redis_url: str) -> tuple[TestClient, TestClient]:
+    """Two instances of the shim, as behind a load balancer, on one Redis emptied for the test."""
+    redis.Redis.from_url(redis_url).flushdb()
+    return (
+        make_client(redis_url=redis_url, admin_token="fake-admin-token"),
+        make_client(redis_url=redis_url, admin_token="fake-admin-token"),
+    )
+
+
+def test_a_nonce_replayed_to_the_other_instance_is_refused(two, fake_v2: FakeV2):
+    first, second = two
+    headers = sign("POST", CREATE)
+
+    assert first.post(CREATE, headers=headers).status_code == 200
+    calls = len(fake_v2.calls)
+    replayed = second.post(CREATE, headers=headers)
+
+    assert (replayed.status_code, replayed.json()["errors"][0]["code"]) == (401, 32)
+    assert len(fake_v2.calls) == calls
+
+
+def test_a_lookup_cached_by_one_instance_serves_the_other(two, fake_v2: FakeV2):
+    first, second = two
+    first.post(CREATE, headers=sign("POST", CREATE))
+    second.post(CREATE, headers=sign("POST", CREATE))
+
+    assert fake_v2.paths().count(("GET", "/2/users/by/username/Twitter")) == 1
+
+
+def test_the_switch_flipped_at_one_instance_holds_at_the_other(two, fake_v2: FakeV2):
+    first, second = two
+    first.post(f"{BASE}/_shim/all-v1?on=true", headers=ADMIN)
+    second.post(CREATE, headers=sign("POST", CREATE))
+
+    assert fake_v2.paths() == [("POST", "/1.1/mutes/users/create.json")]
+
+
+def test_cursors_from_one_instance_work_at_the_other(two, fake_v2: FakeV2):
+    fake_v2.muted |= {(ALICE.user_id, str(n)) for n in range(1000, 1030)}
+    first, second = two
+    url = f"{BASE}/1.1/mutes/users/ids.json?count=20"
+    page = first.get(url, headers=sign("GET", url)).json()
+    url = f"{BASE}/1.1/mutes/users/ids.json?count=20&cursor={page['next_cursor_str']}"
+    rest = second.get(url, headers=sign("GET", url)).json()
+
+    assert len(page["ids"]) + len(rest["ids"]) == 30
+    assert rest["next_cursor"] == 0
+
+
+def test_sign_in_can_cross_instances(two, fake_v2: FakeV2):
+    first, second = two
+    request_url, access_url = f"{BASE}/oauth/request_token", f"{BASE}/oauth/access_token"
+    first.post(request_url, headers=sign("POST", request_url, None, callback="oob"))
+    granted = second.post(
+        access_url, headers=sign("POST", access_url, REQUEST_TOKEN, verifier=VERIFIER)
+    )
+
+    assert granted.status_code == 200
+    assert DAVE.token in granted.text
+
+
+def test_comparisons_from_both_instances_make_one_report(make_client, redis_url, tmp_path: Path):
+    redis.Redis.from_url(redis_url).flushdb()
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[routes."mutes/users/create"]\nmode = "compare"\n')
+    instances = [make_client(redis_url=redis_url, config_path=str(routing)) for _ in range(2)]
+    for instance in instances:
+        instance.post(CREATE, headers=sign("POST", CREATE))
+
+    report = instances[0].app.state.shell.comparisons.report()
+    assert report["mutes/users/create"]["requests"] == 2
