@@ -16,10 +16,10 @@ import uvicorn
 from cryptography.fernet import Fernet
 
 from shim.app import create_app
-from shim.comparisons import ComparisonStore
 from shim.config import ConfigError, Settings
-from shim.credentials import TokenStore, connect, mask
+from shim.credentials import TokenStore, mask
 from shim.recording import recording
+from shim.shared import state
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,7 +104,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def compare_report(settings: Settings, args: argparse.Namespace) -> int:
-    store = ComparisonStore(connect(settings.db_path))
+    store = state(settings).comparisons  # SQLite, or Redis with SHIM_REDIS_URL
     report = store.report()
     store.close()
     if args.json:

@@ -137,3 +137,18 @@ def test_comparisons_from_both_instances_make_one_report(make_client, redis_url,
 
     report = instances[0].app.state.shell.comparisons.report()
     assert report["mutes/users/create"]["requests"] == 2
+
+
+def test_the_report_command_reads_redis(make_client, redis_url, monkeypatch, capsys, tmp_path):
+    from shim.cli import main
+
+    redis.Redis.from_url(redis_url).flushdb()
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[routes."mutes/users/create"]\nmode = "compare"\n')
+    instance = make_client(redis_url=redis_url, config_path=str(routing))
+    instance.post(CREATE, headers=sign("POST", CREATE))
+    monkeypatch.setenv("SHIM_REDIS_URL", redis_url)
+    monkeypatch.setenv("SHIM_DB", str(tmp_path / "elsewhere.db"))  # not where the shim wrote
+
+    assert main(["compare", "report"]) == 0
+    assert "mutes/users/create: 1 compared" in capsys.readouterr().out
