@@ -5,11 +5,16 @@ The client signed the shim's URL, so its signature cannot be forwarded (referenc
 "Pitfalls"): every upstream call gets its own.
 """
 
+import base64
+import hashlib
+import hmac
+import secrets
+import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote
 
 import httpx2
-from oauthlib.oauth1 import Client
 
 from mappings.errors import V11Error
 
@@ -66,25 +71,61 @@ class BearerAuth(httpx2.Auth):
 
 
 class OAuth1(httpx2.Auth):
-    """Signs an upstream request with a user's OAuth 1.0a credentials (HMAC-SHA1, header)."""
+    """Signs an upstream request with a user's OAuth 1.0a credentials (HMAC-SHA1, header).
+
+    RFC 5849 section 3.4 by hand: oauthlib's generic client took half a millisecond a call in
+    the benchmark, most of it percent-encoding, and the shim signs two calls for most requests.
+    Incoming signatures are still checked by oauthlib; tests check this signer against it.
+    """
 
     def __init__(self, credentials: Credentials) -> None:
-        self._client = Client(
-            credentials.consumer_key,
-            client_secret=credentials.consumer_secret,
-            resource_owner_key=credentials.token or None,
-            resource_owner_secret=credentials.token_secret or None,
-            callback_uri=credentials.callback,
-            verifier=credentials.verifier,
-        )
+        self._credentials = credentials
+        self._key = f"{_pct(credentials.consumer_secret)}&{_pct(credentials.token_secret)}".encode()
 
     def auth_flow(
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        # Only a form body is part of an OAuth 1.0a signature; a JSON body is not.
-        content_type = request.headers.get("content-type", "")
-        body = request.content.decode() if content_type.startswith(FORM) else None
-        headers = {"Content-Type": content_type} if body is not None else {}
-        _, signed, _ = self._client.sign(str(request.url), request.method, body, headers)
-        request.headers["Authorization"] = signed["Authorization"]
+        request.headers["Authorization"] = self.header(request)
         yield request
+
+    def header(
+        self, request: httpx2.Request, nonce: str | None = None, timestamp: str | None = None
+    ) -> str:
+        """The Authorization header for the request; nonce and timestamp fixed for tests."""
+        oauth = {"oauth_consumer_key": self._credentials.consumer_key}
+        extras = (
+            ("oauth_callback", self._credentials.callback),
+            ("oauth_token", self._credentials.token),
+            ("oauth_verifier", self._credentials.verifier),
+        )
+        oauth |= {
+            "oauth_nonce": nonce or secrets.token_hex(16),
+            "oauth_signature_method": "HMAC-SHA1",
+            "oauth_timestamp": timestamp or str(int(time.time())),
+            "oauth_version": "1.0",
+        } | {name: value for name, value in extras if value}
+        # Only a form body is part of the signature; a JSON body is not (RFC 5849 3.4.1.3.1).
+        form = request.headers.get("content-type", "").startswith(FORM)
+        body = parse_qsl(request.content.decode(), keep_blank_values=True) if form else []
+        params = sorted(
+            (_pct(k), _pct(v))
+            for k, v in (*request.url.params.multi_items(), *body, *oauth.items())
+        )
+        url = request.url
+        port = "" if url.port in (None, 80 if url.scheme == "http" else 443) else f":{url.port}"
+        path = url.raw_path.split(b"?", 1)[0].decode("ascii")
+        base = "&".join(
+            (
+                request.method.upper(),
+                _pct(f"{url.scheme.lower()}://{url.host.lower()}{port}{path}"),
+                _pct("&".join(f"{k}={v}" for k, v in params)),
+            )
+        )
+        digest = hmac.new(self._key, base.encode(), hashlib.sha1).digest()
+        oauth["oauth_signature"] = base64.b64encode(digest).decode()
+        return "OAuth " + ", ".join(f'{_pct(k)}="{_pct(v)}"' for k, v in oauth.items())
+
+
+def _pct(value: str) -> str:
+    """RFC 5849 3.6: percent-encode all but the unreserved characters."""
+    return quote(value, safe="~")
