@@ -2,8 +2,6 @@
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -13,9 +11,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx2
-import uvicorn
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+from tests.servers import serving
 
 DATA = Path(__file__).parent / "data"
 
@@ -357,22 +356,22 @@ class FakeV2App:
 
 
 @contextmanager
-def serving(fake: FakeV2) -> Iterator[str]:
+def serving_fake(fake: FakeV2) -> Iterator[str]:
     """Serve the fake v2 over plain HTTP on a free loopback port; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(FakeV2App(fake), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the fake v2 did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(FakeV2App(fake)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+# Compare mode for both changes: create served by v1.1, destroy by v2.
+COMPARE_ROUTING = """
+[routes."mutes/users/create"]
+mode = "compare"
+primary = "v1"
+
+[routes."mutes/users/destroy"]
+mode = "compare"
+primary = "v2"
+"""
 
 
 def sign(

@@ -7,7 +7,7 @@ from vcr.request import Request
 
 from shim.recording import cassettes, recording, scrub_request, scrub_response
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, CAROL, CONSUMER_SECRET, FakeV2, serving, sign, twitter_user
+from tests.fakes import ALICE, CAROL, CONSUMER_SECRET, FakeV2, serving_fake, sign, twitter_user
 
 BASE = "http://testserver"
 MUTE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -28,7 +28,7 @@ def traffic(make_client: MakeClient, upstream: str) -> list[tuple[int, object]]:
 
 def test_a_recorded_cassette_holds_no_secret_and_replays(make_client: MakeClient, tmp_path: Path):
     cassette = tmp_path / "recorded.yaml"
-    with serving(FakeV2(twitter_user())) as upstream, recording(str(cassette)):
+    with serving_fake(FakeV2(twitter_user())) as upstream, recording(str(cassette)):
         recorded = traffic(make_client, upstream)
 
     text = cassette.read_text()

@@ -1,8 +1,5 @@
 """A real uvicorn server over TLS, started once per module and stopped by the tests."""
 
-import gc
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +8,6 @@ import httpx2
 import pytest
 import requests
 import trustme
-import uvicorn
 
 from shim.app import create_app
 from shim.config import Settings
@@ -25,6 +21,7 @@ from tests.fakes import (
     minimal_user,
     twitter_user,
 )
+from tests.servers import serving
 
 ADMIN_TOKEN = "fake-admin-token-for-stats"
 
@@ -70,31 +67,9 @@ def running(
         db_path=db,
         admin_token=ADMIN_TOKEN,
     )
-    config = uvicorn.Config(
-        create_app(settings, httpx2.MockTransport(fake)),
-        host="127.0.0.1",
-        port=0,
-        ssl_certfile=cert_file,
-        ssl_keyfile=key_file,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"127.0.0.1:{port}", ca_file, fake)
-    # Clients' responses sit in reference cycles (tweepy's models point back at the API, which
-    # keeps its last response) and hold their sockets open; the server's TLS shutdown would
-    # wait for them.
-    gc.collect()
-    server.should_exit = True
-    thread.join(timeout=15)
-    assert not thread.is_alive(), "the server did not stop"
+    app = create_app(settings, httpx2.MockTransport(fake))
+    with serving(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
+        yield Server(f"127.0.0.1:{port}", ca_file, fake)
 
 
 @pytest.fixture

@@ -1,38 +1,34 @@
 """The /_shim/ dashboard in a real headless browser (Debian's chromium), after compared traffic."""
 
-import gc
 import os
 import shutil
 import struct
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 import tweepy
-import uvicorn
 
 from shim.app import create_app
 from shim.cli import main
 from shim.config import Settings
 from shim.credentials import TokenStore
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+from tests.fakes import (
+    ALICE,
+    COMPARE_ROUTING,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    FakeV2,
+    twitter_user,
+)
+from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = "fake-dashboard-token"
-ROUTING = """
-[routes."mutes/users/create"]
-mode = "compare"
-primary = "v1"
-
-[routes."mutes/users/destroy"]
-mode = "compare"
-primary = "v2"
-"""
+ROUTING = COMPARE_ROUTING
 # As the workplace's notes advise: no network of its own, a fresh profile, no sandbox as root.
 CHROMIUM_FLAGS = [
     "--headless",
@@ -74,25 +70,10 @@ def shim(tmp_path: Path, tls: tuple[str, str, str], monkeypatch) -> Iterator[tup
         config_path=str(routing),
     )
     app = create_app(settings, httpx2.MockTransport(FakeV2(twitter_user())))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        ssl_certfile=cert_file,
-        ssl_keyfile=key_file,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}", str(db)
-    gc.collect()  # tweepy's reference cycles hold sockets the TLS shutdown would wait for
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
+        yield f"127.0.0.1:{port}", str(db)
 
 
 def tweepy_traffic(host: str) -> None:

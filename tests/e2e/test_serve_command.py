@@ -15,7 +15,7 @@ import pytest
 import tweepy
 
 from shim.credentials import TokenStore
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, serving, twitter_user
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, serving_fake, twitter_user
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def fake_upstream() -> Iterator[tuple[str, FakeV2]]:
     fake = FakeV2(twitter_user())
-    with serving(fake) as url:
+    with serving_fake(fake) as url:
         yield url, fake
 
 

@@ -11,7 +11,7 @@ from shim.cli import main
 from shim.config import ConfigError
 from shim.routing import RoutingFile
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, FakeV2, sign
+from tests.fakes import ALICE, COMPARE_ROUTING, FakeV2, sign
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -62,15 +62,7 @@ def test_a_rollout_keeps_each_user_on_one_side(make_client, config, fake_v2: Fak
     assert "/1.1/mutes/users/create.json" not in {path for _, path in fake_v2.paths()}
 
 
-COMPARE_ALL = """
-[routes."mutes/users/create"]
-mode = "compare"
-primary = "v1"
-
-[routes."mutes/users/destroy"]
-mode = "compare"
-primary = "v2"
-"""
+COMPARE_ALL = COMPARE_ROUTING
 
 
 def test_compare_serves_the_primary_and_records_both(make_client, config, fake_v2: FakeV2):
