@@ -206,3 +206,18 @@ def test_generated_targets_are_checked_before_the_upstream(
     if not named:
         assert v11_error(response) in (38, 50, 195, 271, 272)
         assert fake_v2.calls == []
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off(make_client: MakeClient, fake_v2: FakeV2):
+    """Without a Content-Length the limit is counted as the body arrives."""
+
+    def chunks():
+        for _ in range(64):
+            yield b"user_id=" + b"9" * 1024
+
+    client = make_client(max_body=16 * 1024)
+    response = client.post(CREATE, content=chunks(), headers={"Content-Type": FORM})
+
+    assert response.status_code == 413
+    assert v11_error(response) == 195
+    assert fake_v2.calls == []
