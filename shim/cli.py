@@ -17,9 +17,9 @@ from cryptography.fernet import Fernet
 
 from shim.app import create_app
 from shim.config import ConfigError, Settings
-from shim.credentials import TokenStore, mask
+from shim.credentials import mask
 from shim.recording import recording
-from shim.shared import state
+from shim.shared import state, token_store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,7 +161,7 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
     )
     if not secret:
         raise ConfigError("the token's secret is empty")
-    store = TokenStore(settings.db_path, settings.secret_key)
+    store = token_store(settings)
     store.add(args.token, secret)
     store.close()
     print(f"stored {mask(args.token)}")
@@ -169,7 +169,7 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    store = TokenStore(settings.db_path, settings.secret_key)
+    store = token_store(settings)
     for token in store.list():
         kept = "encrypted" if token.encrypted else "in clear"
         print(f"{token.masked}\tadded {token.added_at}\tsecret {kept}")
@@ -178,7 +178,7 @@ def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_encrypt(settings: Settings, args: argparse.Namespace) -> int:
-    store = TokenStore(settings.db_path, settings.secret_key)
+    store = token_store(settings)
     count = store.encrypt_all()
     store.close()
     print(f"encrypted {count} secrets")
@@ -191,7 +191,7 @@ def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
-    store = TokenStore(settings.db_path, settings.secret_key)
+    store = token_store(settings)
     removed = store.remove(args.token)
     store.close()
     print(f"removed {mask(args.token)}" if removed else f"no such token: {mask(args.token)}")

@@ -59,6 +59,45 @@ def connect(path: str) -> sqlite3.Connection:
     return db
 
 
+class Sealer:
+    """Encrypts secrets with SHIM_SECRET_KEY, or keeps them in clear without one; shared by the
+    SQLite store and the Redis one (`shim.shared.RedisTokenStore`)."""
+
+    def __init__(self, key: str | None) -> None:
+        self._fernet = _fernet(key)
+
+    def check(self, stored: str | None) -> str | None:
+        """Refuse a store its key does not open; the check value to store in a new one."""
+        if stored is None:
+            return None if self._fernet is None else self._fernet.encrypt(CHECK).decode()
+        if self._fernet is None:
+            raise ConfigError("this token store is encrypted: set SHIM_SECRET_KEY to its key")
+        try:
+            self._fernet.decrypt(stored.encode())
+        except InvalidToken:
+            raise ConfigError(
+                "SHIM_SECRET_KEY is not the key this token store was encrypted with"
+            ) from None
+        return None
+
+    def seal(self, secret: str) -> tuple[str, bool]:
+        """The secret as stored, and whether it is encrypted."""
+        if self._fernet is None:
+            return secret, False
+        return self._fernet.encrypt(secret.encode()).decode(), True
+
+    def open(self, stored: str, encrypted: bool) -> str:
+        if not encrypted:
+            return stored
+        if self._fernet is None:  # a check value in the store made this fail earlier
+            raise ConfigError("this token store is encrypted: set SHIM_SECRET_KEY to its key")
+        return self._fernet.decrypt(stored.encode()).decode()
+
+    def require_key(self) -> None:
+        if self._fernet is None:
+            raise ConfigError("set SHIM_SECRET_KEY to the key to encrypt with")
+
+
 class TokenStore:
     """Access-token secrets by token, in one SQLite file, encrypted when a key is given."""
 
@@ -69,36 +108,22 @@ class TokenStore:
         if "encrypted" not in {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}:
             # Stores from before encryption: every secret in them is in clear.
             self._db.execute("ALTER TABLE tokens ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0")
-        self._fernet = _fernet(key)
-        self._check_key()
-
-    def _check_key(self) -> None:
+        self._sealer = Sealer(key)
         row = self._db.execute("SELECT value FROM meta WHERE name = 'check'").fetchone()
-        if row is None:
-            if self._fernet is not None:
-                check = self._fernet.encrypt(CHECK).decode()
-                self._db.execute("INSERT INTO meta (name, value) VALUES ('check', ?)", (check,))
-            return
-        if self._fernet is None:
-            raise ConfigError("this token store is encrypted: set SHIM_SECRET_KEY to its key")
-        try:
-            self._fernet.decrypt(row[0].encode())
-        except InvalidToken:
-            raise ConfigError(
-                "SHIM_SECRET_KEY is not the key this token store was encrypted with"
-            ) from None
+        check = self._sealer.check(row[0] if row else None)
+        if check is not None:
+            self._db.execute("INSERT INTO meta (name, value) VALUES ('check', ?)", (check,))
 
     def close(self) -> None:
         self._db.close()
 
     def add(self, token: str, secret: str) -> None:
         """Store a token's secret, replacing any earlier one."""
-        added_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        stored, encrypted = self._seal(secret)
+        stored, encrypted = self._sealer.seal(secret)
         self._db.execute(
             "INSERT OR REPLACE INTO tokens (token, secret, added_at, encrypted) "
             "VALUES (?, ?, ?, ?)",
-            (token, stored, added_at, encrypted),
+            (token, stored, now(), encrypted),
         )
 
     def secret(self, token: str) -> str | None:
@@ -106,13 +131,7 @@ class TokenStore:
         row = self._db.execute(
             "SELECT secret, encrypted FROM tokens WHERE token = ?", (token,)
         ).fetchone()
-        if row is None:
-            return None
-        stored, encrypted = row
-        if not encrypted:
-            return str(stored)
-        assert self._fernet is not None  # an encrypted row means the store has a checked key
-        return self._fernet.decrypt(stored.encode()).decode()
+        return None if row is None else self._sealer.open(row[0], bool(row[1]))
 
     def remove(self, token: str) -> bool:
         """Forget a token; False when it was not stored."""
@@ -127,15 +146,14 @@ class TokenStore:
 
     def encrypt_all(self) -> int:
         """Encrypt every secret still in clear; how many were."""
-        if self._fernet is None:
-            raise ConfigError("set SHIM_SECRET_KEY to the key to encrypt with")
+        self._sealer.require_key()
         plain = self._db.execute("SELECT token, secret FROM tokens WHERE encrypted = 0").fetchall()
         self._db.execute("BEGIN")  # one transaction: a store is never left half migrated
         try:
             for token, secret in plain:
+                sealed, _ = self._sealer.seal(secret)
                 self._db.execute(
-                    "UPDATE tokens SET secret = ?, encrypted = 1 WHERE token = ?",
-                    (self._fernet.encrypt(secret.encode()).decode(), token),
+                    "UPDATE tokens SET secret = ?, encrypted = 1 WHERE token = ?", (sealed, token)
                 )
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -149,10 +167,9 @@ class TokenStore:
             self._db.execute("SELECT count(*) FROM tokens WHERE encrypted = 0").fetchone()[0]
         )
 
-    def _seal(self, secret: str) -> tuple[str, int]:
-        if self._fernet is None:
-            return secret, 0
-        return self._fernet.encrypt(secret.encode()).decode(), 1
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fernet(key: str | None) -> Fernet | None:

@@ -20,7 +20,7 @@ from mappings.types import Caller, V2Reply
 from shim.caches import TTLCache
 from shim.comparisons import ComparisonStore, encode, summarize
 from shim.config import Settings
-from shim.credentials import connect
+from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
 from shim.nonces import MemoryNonces, Nonces
 from shim.routing import MemorySwitch, Switch
 
@@ -70,9 +70,7 @@ def state(settings: Settings) -> State:
             MemorySwitch(),
             ComparisonStore(connect(settings.db_path)),
         )
-    client = redis.Redis.from_url(
-        settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
-    )
+    client = _client(settings.redis_url)
     return State(
         RedisNonces(client),
         RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller),
@@ -82,6 +80,81 @@ def state(settings: Settings) -> State:
         RedisSwitch(client),
         RedisComparisons(client),
     )
+
+
+class Tokens(Protocol):
+    """A token store: SQLite's (`shim.credentials.TokenStore`) or Redis's."""
+
+    def add(self, token: str, secret: str) -> None: ...
+    def secret(self, token: str) -> str | None: ...
+    def remove(self, token: str) -> bool: ...
+    def list(self) -> list[StoredToken]: ...
+    def encrypt_all(self) -> int: ...
+    def plaintext(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def token_store(settings: Settings) -> Tokens:
+    """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
+    if settings.redis_url:
+        return RedisTokenStore(_client(settings.redis_url), settings.secret_key)
+    return TokenStore(settings.db_path, settings.secret_key)
+
+
+class RedisTokenStore:
+    """Token secrets in a Redis hash, sealed as in the SQLite store, so every instance knows
+    every user, including those who signed in through another instance."""
+
+    KEY = PREFIX + "tokens"
+
+    def __init__(self, client: redis.Redis, key: str | None) -> None:
+        self._redis = client
+        self._sealer = Sealer(key)
+        stored = self._redis.get(self.KEY + ":check")
+        check = self._sealer.check(_text(stored) if stored is not None else None)
+        if check is not None:
+            self._redis.set(self.KEY + ":check", check, nx=True)
+
+    def add(self, token: str, secret: str) -> None:
+        sealed, encrypted = self._sealer.seal(secret)
+        self._redis.hset(self.KEY, token, json.dumps([sealed, encrypted, now()]))
+
+    def secret(self, token: str) -> str | None:
+        raw = self._redis.hget(self.KEY, token)
+        if raw is None:
+            return None
+        sealed, encrypted, _ = json.loads(raw)
+        return self._sealer.open(sealed, encrypted)
+
+    def remove(self, token: str) -> bool:
+        return bool(self._redis.hdel(self.KEY, token))
+
+    def list(self) -> list[StoredToken]:
+        entries = [(_text(t), json.loads(raw)) for t, raw in self._redis.hgetall(self.KEY).items()]
+        entries.sort(key=lambda entry: (entry[1][2], entry[0]))
+        return [
+            StoredToken(mask(token), added, encrypted) for token, (_, encrypted, added) in entries
+        ]
+
+    def encrypt_all(self) -> int:
+        self._sealer.require_key()
+        plain = {_text(t): json.loads(raw) for t, raw in self._redis.hgetall(self.KEY).items()}
+        plain = {t: entry for t, entry in plain.items() if not entry[1]}
+        if plain:
+            self._redis.hset(
+                self.KEY,
+                mapping={
+                    t: json.dumps([self._sealer.seal(secret)[0], True, added])
+                    for t, (secret, _, added) in plain.items()
+                },
+            )  # one command: the hash is never left half migrated
+        return len(plain)
+
+    def plaintext(self) -> int:
+        return sum(not json.loads(raw)[1] for raw in self._redis.hvals(self.KEY))
+
+    def close(self) -> None:
+        self._redis.close()
 
 
 class RedisNonces:
@@ -183,6 +256,10 @@ class RedisComparisons:
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
 def _text(raw: bytes | str) -> str:

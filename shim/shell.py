@@ -16,11 +16,11 @@ from mappings.types import Caller, Steps, V2Call, V2Reply
 from shim import passthrough
 from shim.auth import Validator, Verifier
 from shim.config import Settings
-from shim.credentials import TokenStore, mask
+from shim.credentials import mask
 from shim.metrics import Metrics
 from shim.nonces import Nonces
 from shim.routing import RoutingFile
-from shim.shared import state
+from shim.shared import state, token_store
 from shim.signing import Bearer, Credentials, bearer_token
 from shim.upstream import Send, Upstream
 
@@ -44,7 +44,7 @@ class Shell:
         nonces: Nonces | None = None,
     ) -> None:
         self.settings = settings
-        self.store = TokenStore(settings.db_path, settings.secret_key)
+        self.store = token_store(settings)
         if settings.secret_key and self.store.plaintext():
             log.warning(
                 "%d token secrets are stored in clear: run `shim tokens encrypt`",

@@ -401,7 +401,3 @@ def sign(
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
     _, signed, _ = client.sign(url, method, body, headers)
     return dict(signed)
-
-
-def query(url: str) -> dict[str, str]:
-    return dict(parse_qsl(httpx2.URL(url).query.decode()))

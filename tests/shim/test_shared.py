@@ -12,8 +12,10 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
+from shim.config import ConfigError
+from shim.shared import RedisTokenStore
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
+from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -65,10 +67,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.wait(timeout=10)
 
 
+def fresh(redis_url: str) -> None:
+    """Empty Redis, then store the test users' tokens there, where every instance finds them."""
+    redis.Redis.from_url(redis_url).flushdb()
+    store = RedisTokenStore(redis.Redis.from_url(redis_url), None)
+    for user in (ALICE, BOB):
+        store.add(user.token, user.secret)
+
+
 @pytest.fixture
 def two(make_client: MakeClient, redis_url: str) -> tuple[TestClient, TestClient]:
     """Two instances of the shim, as behind a load balancer, on one Redis emptied for the test."""
-    redis.Redis.from_url(redis_url).flushdb()
+    fresh(redis_url)
     return (
         make_client(redis_url=redis_url, admin_token="fake-admin-token"),
         make_client(redis_url=redis_url, admin_token="fake-admin-token"),
@@ -115,20 +125,35 @@ def test_cursors_from_one_instance_work_at_the_other(two, fake_v2: FakeV2):
     assert rest["next_cursor"] == 0
 
 
-def test_sign_in_can_cross_instances(two, fake_v2: FakeV2):
+def test_a_user_who_signs_in_at_one_instance_is_known_at_the_other(two, fake_v2: FakeV2):
     first, second = two
     request_url, access_url = f"{BASE}/oauth/request_token", f"{BASE}/oauth/access_token"
     first.post(request_url, headers=sign("POST", request_url, None, callback="oob"))
     granted = second.post(
         access_url, headers=sign("POST", access_url, REQUEST_TOKEN, verifier=VERIFIER)
     )
+    muted = first.post(CREATE, headers=sign("POST", CREATE, DAVE))
 
     assert granted.status_code == 200
     assert DAVE.token in granted.text
+    assert muted.status_code == 200
+
+
+def test_secrets_in_redis_are_encrypted_with_the_key(redis_url: str):
+    fresh(redis_url)
+    client = redis.Redis.from_url(redis_url)
+    key = "0fake0fake0fake0fake0fake0fake0fake0fake0fk="
+    client.delete("shim:tokens")
+    RedisTokenStore(client, key).add(DAVE.token, DAVE.secret)
+
+    assert all(DAVE.secret not in str(value) for value in client.hvals("shim:tokens"))
+    assert RedisTokenStore(client, key).secret(DAVE.token) == DAVE.secret
+    with pytest.raises(ConfigError, match="is not the key"):
+        RedisTokenStore(client, "1fake1fake1fake1fake1fake1fake1fake1fake1fk=")
 
 
 def test_comparisons_from_both_instances_make_one_report(make_client, redis_url, tmp_path: Path):
-    redis.Redis.from_url(redis_url).flushdb()
+    fresh(redis_url)
     routing = tmp_path / "routing.toml"
     routing.write_text('[routes."mutes/users/create"]\nmode = "compare"\n')
     instances = [make_client(redis_url=redis_url, config_path=str(routing)) for _ in range(2)]
@@ -142,7 +167,7 @@ def test_comparisons_from_both_instances_make_one_report(make_client, redis_url,
 def test_the_report_command_reads_redis(make_client, redis_url, monkeypatch, capsys, tmp_path):
     from shim.cli import main
 
-    redis.Redis.from_url(redis_url).flushdb()
+    fresh(redis_url)
     routing = tmp_path / "routing.toml"
     routing.write_text('[routes."mutes/users/create"]\nmode = "compare"\n')
     instance = make_client(redis_url=redis_url, config_path=str(routing))
