@@ -55,11 +55,11 @@ async def serve(shell: "Shell", name: str, flow: FlowFactory, request: Request) 
         user_id = (await within_deadline(shell, steps, shell.sender(credentials))).user_id
     chosen = plan(routing, name, user_id)
     started = time.monotonic()
-    response, outcome = await answer(shell, chosen.serve, flow, request, body, credentials)
+    response, served = await answer(shell, chosen.serve, flow, request, body, credentials)
     shell.metrics.served(name, chosen.serve, response.status_code, time.monotonic() - started)
     if chosen.shadow is not None:
         response.background = BackgroundTask(
-            compare, shell, name, chosen, flow, request, body, credentials, outcome
+            compare, shell, name, chosen, flow, request, body, credentials, served
         )
     return response
 
