@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mappings.errors import V11Error
+from mappings.types import NO_ANSWER
 from shim.upstream import Upstream
 
 PREFIXES = ("/1.1/", "/2/", "/oauth/")
@@ -85,12 +86,9 @@ async def _send(
     try:
         answer = await upstream.client.send(outgoing, auth=auth, stream=True)
     except httpx2.TransportError:
-        upstream.breaker.failed()
+        upstream.observe(NO_ANSWER)
         raise V11Error(130) from None
-    if answer.status_code in (502, 503, 504):
-        upstream.breaker.failed()
-    else:
-        upstream.breaker.succeeded()
+    upstream.observe(answer.status_code)
     return answer
 
 

@@ -54,7 +54,8 @@ class Upstream:
         call is safe to repeat; the deadline around the whole request bounds the waiting."""
         reply = await self.attempt(call, auth)
         for retry in range(RETRIES if call.idempotent else 0):
-            if reply.status not in UNAVAILABLE or not self.breaker.allow():
+            # `allow` would take a half-open breaker's one probe: only look at its state here.
+            if reply.status not in UNAVAILABLE or self.breaker.state != "closed":
                 break
             await asyncio.sleep(random.uniform(0, BACKOFF * 2**retry))  # "full jitter"
             reply = await self.attempt(call, auth)
@@ -65,11 +66,15 @@ class Upstream:
         if not self.breaker.allow():
             return V2Reply(503)
         reply = await self._request(call, auth)
-        if reply.status in UNAVAILABLE:
+        self.observe(reply.status)
+        return reply
+
+    def observe(self, status: int) -> None:
+        """Tell the breaker how a call to the upstream went (NO_ANSWER: no answer at all)."""
+        if status in UNAVAILABLE:
             self.breaker.failed()
         else:
             self.breaker.succeeded()
-        return reply
 
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         try:
