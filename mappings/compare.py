@@ -119,8 +119,14 @@ def _walk(path: str, a: object, b: object) -> Iterator[Difference]:
                 yield Difference(field, "only-v2", None, _short(b[key]))
             else:
                 yield from _walk(field, a[key], b[key])
-    elif _objects(a) and _objects(b) and len(a) == len(b):  # type: ignore[arg-type]
-        for x, y in zip(a, b, strict=True):  # type: ignore[call-overload]
+    elif (
+        isinstance(a, list)
+        and isinstance(b, list)
+        and _objects(a)
+        and _objects(b)
+        and (len(a) == len(b))
+    ):
+        for x, y in zip(a, b, strict=True):
             yield from _walk(f"{path}[]", x, y)
     elif type(a) is not type(b) and not (a is None or b is None):
         yield Difference(path, "type", _short(a), _short(b))
@@ -128,8 +134,8 @@ def _walk(path: str, a: object, b: object) -> Iterator[Difference]:
         yield Difference(path, "value", _short(a), _short(b))
 
 
-def _objects(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+def _objects(items: list[Any]) -> bool:
+    return all(isinstance(item, dict) for item in items)
 
 
 def _known(endpoint: str, difference: Difference, v1: Outcome, v2: Outcome) -> str | None:

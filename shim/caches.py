@@ -2,14 +2,14 @@
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class TTLCache(Mapping[K, V], Generic[K, V]):
+class TTLCache(Generic[K, V]):
     """Forgets entries after `ttl` seconds, and the least recently used beyond `size` entries."""
 
     def __init__(self, size: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -20,7 +20,7 @@ class TTLCache(Mapping[K, V], Generic[K, V]):
         self.hits = 0
         self.misses = 0
 
-    def __getitem__(self, key: K) -> V:
+    def _live(self, key: K) -> V:
         expires, value = self._entries[key]
         if expires <= self._clock():
             del self._entries[key]
@@ -28,10 +28,10 @@ class TTLCache(Mapping[K, V], Generic[K, V]):
         self._entries.move_to_end(key)
         return value
 
-    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+    def get(self, key: K, default: V | None = None) -> V | None:
         """The live value for `key`, counted as a hit, or `default`, counted as a miss."""
         try:
-            value = self[key]
+            value = self._live(key)
         except KeyError:
             self.misses += 1
             return default
@@ -43,9 +43,6 @@ class TTLCache(Mapping[K, V], Generic[K, V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(list(self._entries))
 
     def __len__(self) -> int:
         return len(self._entries)

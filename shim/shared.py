@@ -8,7 +8,7 @@ nonces, is synchronous itself.
 """
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -170,7 +170,7 @@ class RedisNonces:
         return bool(self._redis.set(PREFIX + "nonce:" + key, b"1", nx=True, ex=max(1, int(ttl))))
 
 
-class RedisCache(Mapping[str, V], Generic[V]):
+class RedisCache(Generic[V]):
     """A cache in Redis with a time to live; its size bound is Redis's `maxmemory`, with an
     eviction policy such as allkeys-lru. Hits and misses are counted per instance."""
 
@@ -186,7 +186,7 @@ class RedisCache(Mapping[str, V], Generic[V]):
         self._dump, self._load = dump, load
         self.hits = self.misses = 0
 
-    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+    def get(self, key: str, default: V | None = None) -> V | None:
         raw = self._redis.get(self._prefix + key)
         if raw is None:
             self.misses += 1
@@ -198,18 +198,8 @@ class RedisCache(Mapping[str, V], Generic[V]):
         if self._ttl > 0:
             self._redis.set(self._prefix + key, self._dump(value), px=int(self._ttl * 1000))
 
-    def __getitem__(self, key: str) -> V:
-        raw = self._redis.get(self._prefix + key)
-        if raw is None:
-            raise KeyError(key)
-        return self._load(_text(raw))
-
-    def __iter__(self) -> Iterator[str]:
-        for key in self._redis.scan_iter(match=self._prefix + "*"):
-            yield _text(key).removeprefix(self._prefix)
-
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return sum(1 for _ in self._redis.scan_iter(match=self._prefix + "*"))
 
     def stats(self) -> dict[str, int]:
         return {"hits": self.hits, "misses": self.misses, "entries": len(self)}
