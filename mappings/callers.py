@@ -3,6 +3,7 @@
 import re
 
 from mappings.errors import V11Error, raise_for_v2
+from mappings.params import number
 from mappings.types import Caller, Steps, V2Call
 
 # An OAuth 1.0a access token starts with its user's id: `1072250532645998596-…` (reference README).
@@ -31,6 +32,6 @@ def whoami() -> Steps[Caller]:
     raise_for_v2(me)
     data = me.body.get("data") if isinstance(me.body, dict) else None
     user_id = data.get("id") if isinstance(data, dict) else None
-    if not isinstance(user_id, str) or not user_id.isdigit():
+    if not isinstance(user_id, str) or number(user_id) is None:
         raise V11Error(131)
     return Caller(user_id=user_id)

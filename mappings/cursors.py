@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.errors import V11Error
+from mappings.params import number
 from mappings.types import Lookup, V11Request
 
 
@@ -40,7 +41,8 @@ def parse_page(request: V11Request, known: Lookup, *, default_count: int) -> Pag
     params = [("max_results", str(_count(request.param("count"), default_count)))]
     cursor = request.param("cursor") or "-1"
     if cursor != "-1":
-        token = known.get(cursor.removeprefix("-")) if cursor.lstrip("-").isdigit() else None
+        issued = number(cursor.removeprefix("-"))
+        token = known.get(str(issued)) if issued is not None else None
         if token is None:
             # Not a cursor this shim issued, or one it forgot (it keeps them for a day).
             raise V11Error(195)
@@ -71,6 +73,5 @@ def page_cursors(meta: Mapping[str, Any]) -> Cursors:
 
 def _count(value: str | None, default: int) -> int:
     # v1.1 ignored a count it could not read; v2 takes 1 to 1000.
-    if value is None or not value.isdigit():
-        return default
-    return min(max(int(value), 1), 1000)
+    count = number(value)
+    return default if count is None else min(max(count, 1), 1000)

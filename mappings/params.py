@@ -39,6 +39,14 @@ def parse_target(request: V11Request) -> Target:
     raise V11Error(38)
 
 
+def number(value: str | None, most_digits: int = 19) -> int | None:
+    """A whole number written in ASCII digits, or None: `str.isdigit` also takes "²" and "②",
+    which `int` refuses, and `int` refuses more than 4300 digits."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > most_digits:
+        return None
+    return int(value)
+
+
 def is_true(value: str | None) -> bool:
     """v1.1's reading of a boolean parameter: `true`, `t` or `1`."""
     return value is not None and value.lower() in ("true", "t", "1")

@@ -22,6 +22,7 @@ from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
 from mappings.errors import V11Error
+from mappings.params import number
 from shim.nonces import Nonces
 from shim.signing import Credentials
 
@@ -139,7 +140,8 @@ def refusal_code(request: OAuthRequest | None, now: float, *, needs_token: bool 
 
 
 def _out_of_window(timestamp: str, now: float) -> bool:
-    return timestamp.isdigit() and abs(now - int(timestamp)) > TIMESTAMP_WINDOW
+    seconds = number(timestamp)
+    return seconds is not None and abs(now - seconds) > TIMESTAMP_WINDOW
 
 
 def _check_scheme(headers: Mapping[str, str]) -> None:

@@ -4,6 +4,7 @@ refused at once, and a body sent without one is cut off once it passes it."""
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings.errors import V11Error
+from mappings.params import number
 from shim.translated import render
 
 TOO_LARGE = "Request body is too large."
@@ -20,8 +21,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.limit:
+        declared = number(dict(scope["headers"]).get(b"content-length", b"0").decode("latin-1"))
+        if declared is not None and declared > self.limit:
             error = V11Error(195, TOO_LARGE, status=413)
             await render(error.status, error.body())(scope, receive, send)
             return

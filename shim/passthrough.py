@@ -76,7 +76,12 @@ async def _send(
     # The raw path keeps the client's percent-encoding, which its signature covered.
     path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
     query = request.url.query
-    headers = {name: value for name in REQUEST_HEADERS if (value := request.headers.get(name))}
+    # As the bytes that came: a header need not be ASCII, and httpx2 encodes str values as ASCII.
+    headers = {
+        name: value.encode("latin-1")
+        for name in REQUEST_HEADERS
+        if (value := request.headers.get(name))
+    }
     outgoing = upstream.client.build_request(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )

@@ -3,7 +3,9 @@ error with a 4xx status, and nothing reaches the upstream (but for bearer tokens
 upstream can check)."""
 
 import json
+from urllib.parse import quote
 
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -221,3 +223,82 @@ def test_a_streamed_body_over_the_limit_is_cut_off(make_client: MakeClient, fake
     assert response.status_code == 413
     assert v11_error(response) == 195
     assert fake_v2.calls == []
+
+
+# Inputs that once answered 500 with a traceback: digits that are not ASCII digits, a count too
+# long for int(), a non-ASCII header on a pass-through path.
+def test_a_non_ascii_timestamp_is_refused(make_client: MakeClient, fake_v2: FakeV2):
+    authorization = signed("POST", f"{CREATE}?user_id=783214")["Authorization"]
+    stamp = authorization.split('oauth_timestamp="')[1].split('"')[0]
+    header = authorization.replace(stamp, quote("²²²²")).encode()  # oauthlib unquotes it
+    response = make_client().post(f"{CREATE}?user_id=783214", headers=[(b"authorization", header)])
+
+    assert v11_error(response) in (32, 135, 215)
+    assert fake_v2.calls == []
+
+
+@pytest.mark.parametrize("count", ["②", "9" * 5000, "١٢"])
+@pytest.mark.parametrize("page", ["ids", "list"])
+def test_a_count_that_is_no_number_is_ignored(
+    make_client: MakeClient, fake_v2: FakeV2, count, page
+):
+    url = str(
+        httpx2.URL(f"{BASE}/1.1/mutes/users/{page}.json", params={"count": count, "cursor": "-1"})
+    )
+    response = make_client().get(url, headers=signed("GET", url))
+
+    assert response.status_code == 200, response.text  # v1.1 ignored a count it could not read
+
+
+@pytest.mark.parametrize("cursor", ["②", "-١٢", "9" * 5000])
+def test_a_cursor_that_is_no_number_is_refused(make_client: MakeClient, fake_v2: FakeV2, cursor):
+    url = str(httpx2.URL(f"{BASE}/1.1/mutes/users/ids.json", params={"cursor": cursor}))
+    response = make_client().get(url, headers=signed("GET", url))
+
+    assert v11_error(response) == 195
+    assert fake_v2.calls == []
+
+
+def test_a_non_ascii_user_agent_passes_through(make_client: MakeClient, fake_v2: FakeV2):
+    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    headers = [
+        (b"authorization", b"Bearer fake-oauth2-user-token-carol"),
+        (b"user-agent", "app/1.0 (Zoë’s bot)".encode()),
+    ]
+    response = make_client().get(url, headers=headers)
+
+    assert response.status_code < 500, response.text
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    count=st.one_of(st.none(), st.text(max_size=30), st.text("0123456789²③٣", min_size=4300)),
+    cursor=st.one_of(st.none(), st.text(max_size=30)),
+    page=st.sampled_from(["ids", "list"]),
+)
+def test_generated_page_parameters_never_fail(
+    client: TestClient, fake_v2: FakeV2, count, cursor, page
+):
+    params = {k: v for k, v in (("count", count), ("cursor", cursor)) if v is not None}
+    url = str(httpx2.URL(f"{BASE}/1.1/mutes/users/{page}.json", params=params))
+    response = client.get(url, headers=signed("GET", url))
+
+    assert response.status_code in (200, 403), response.text
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.binary(min_size=1, max_size=60).filter(
+        lambda b: b.strip(b" \t") == b and b"\r" not in b and b"\n" not in b and b"\0" not in b
+    )
+)
+def test_generated_header_bytes_pass_through(client: TestClient, fake_v2: FakeV2, value):
+    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    headers = [(b"authorization", b"Bearer fake-oauth2-user-token-carol"), (b"user-agent", value)]
+    response = client.get(url, headers=headers)
+
+    assert response.status_code < 500, response.text
