@@ -263,7 +263,7 @@ def test_a_non_ascii_user_agent_passes_through(make_client: MakeClient, fake_v2:
     url = f"{BASE}/1.1/statuses/home_timeline.json"
     headers = [
         (b"authorization", b"Bearer fake-oauth2-user-token-carol"),
-        (b"user-agent", "app/1.0 (Zoë’s bot)".encode()),
+        (b"user-agent", "app/1.0 (Zoë\u2019s bot)".encode()),
     ]
     response = make_client().get(url, headers=headers)
 
