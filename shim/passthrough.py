@@ -78,7 +78,7 @@ async def _send(
     query = request.url.query
     # As the bytes that came: a header need not be ASCII, and httpx2 encodes str values as ASCII.
     headers = {
-        name: value.encode("latin-1")
+        name.encode(): value.encode("latin-1")
         for name in REQUEST_HEADERS
         if (value := request.headers.get(name))
     }
