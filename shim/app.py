@@ -23,7 +23,7 @@ from mappings.errors import V11Error
 from mappings.routing import endpoint_name
 from shim import dashboard, passthrough, translated
 from shim.config import Settings
-from shim.limits import BodyLimit
+from shim.limits import BodyLimit, PathFence
 from shim.nonces import Nonces
 from shim.shell import Shell
 from shim.translated import render
@@ -141,7 +141,9 @@ def create_app(
         405: no_such_page,
         Exception: internal_error,
     }
-    limit = [Middleware(BodyLimit, limit=settings.max_body)]
-    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=limit)
+    fences = [Middleware(PathFence), Middleware(BodyLimit, limit=settings.max_body)]
+    app = Starlette(
+        routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=fences
+    )
     app.state.shell = shell
     return app

@@ -1,5 +1,8 @@
-"""A limit on request bodies, before anything reads them: a declared Content-Length over it is
-refused at once, and a body sent without one is cut off once it passes it."""
+"""What a request may be, judged before anything routes or reads it: its path must already be
+normal, and its body is bounded in size (a declared Content-Length over the limit is refused at
+once, a body sent without one is cut off once it passes it)."""
+
+import posixpath
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,3 +40,27 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def is_normal(path: str) -> bool:
+    """Whether the (percent-decoded) path is already what a server resolving dot segments and
+    empty segments would make of it: `/1.1/../x` is not, nor `/1.1/./a` or `/1.1//a`."""
+    resolved = posixpath.normpath(path)
+    if path.endswith("/") and resolved != "/":
+        resolved += "/"
+    return resolved == path and "//" not in path
+
+
+class PathFence:
+    """ASGI middleware answering 34 for a path that is not normal: it would reach another page
+    of the upstream than the one the shim routed, or a translated endpoint by another name."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not is_normal(scope["path"]):
+            error = V11Error(34)
+            await render(error.status, error.body())(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

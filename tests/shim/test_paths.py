@@ -1,0 +1,42 @@
+"""Paths are judged as the upstream will read them: a path that changes under normalisation
+(dot segments, empty segments, their percent-encoded forms) is refused before any routing
+decision, so `..` cannot leave /1.1/, /2/ or /oauth/, and a translated endpoint cannot be
+reached under another spelling that would skip translation."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.asgi import raw_request
+from tests.conftest import MakeClient
+from tests.fakes import CAROL, FakeV2
+
+BEARER = [(b"authorization", f"Bearer {CAROL.token}".encode())]
+ESCAPES = [
+    b"/1.1/../_control/x",
+    b"/2/../../anything",
+    b"/2/users/%2e%2e/%2E%2E/_control",
+    b"/oauth/..%2f..%2f_control",
+    b"/1.1/./mutes/users/create.json?user_id=783214",
+    b"/1.1//mutes/users/create.json?user_id=783214",
+    b"/1.1/mutes/users/./create.json?user_id=783214",
+]
+
+
+@pytest.mark.parametrize("path", ESCAPES)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_path_that_normalises_to_another_is_refused(
+    make_client: MakeClient, fake_v2: FakeV2, path: bytes, method: str
+):
+    client: TestClient = make_client()
+    status, body = raw_request(client.app, method, path, BEARER)
+
+    assert (status, body["errors"][0]["code"]) == (404, 34)
+    assert fake_v2.calls == []
+
+
+def test_a_plain_path_still_passes_through(make_client: MakeClient, fake_v2: FakeV2):
+    client: TestClient = make_client()
+    status, body = raw_request(client.app, "GET", b"/1.1/statuses/show.json?id=1", BEARER)
+
+    assert status == 200
+    assert fake_v2.paths()[-1] == ("GET", "/1.1/statuses/show.json")
