@@ -39,4 +39,5 @@ def test_a_plain_path_still_passes_through(make_client: MakeClient, fake_v2: Fak
     status, body = raw_request(client.app, "GET", b"/1.1/statuses/show.json?id=1", BEARER)
 
     assert status == 200
+    assert body["path"] == "/1.1/statuses/show.json"
     assert fake_v2.paths()[-1] == ("GET", "/1.1/statuses/show.json")
