@@ -7,7 +7,8 @@ is v1.1's 404, code 34.
 """
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -24,7 +25,6 @@ from mappings.routing import endpoint_name
 from shim import dashboard, passthrough, translated
 from shim.config import Settings
 from shim.limits import BodyLimit, PathFence
-from shim.nonces import Nonces
 from shim.shell import Shell
 from shim.translated import render
 
@@ -54,13 +54,13 @@ def passing(shell: Shell) -> Endpoint:
         body = await request.body()
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
-        credentials = shell.authenticate(request, body)
+        credentials = await shell.authenticate(request, body)
         return await passthrough.forward(shell.upstream, request, body, credentials.auth())
 
     return serve
 
 
-def admin(shell: Shell, page: Callable[[Shell, Request], Response]) -> Endpoint:
+def admin(shell: Shell, page: Callable[[Shell, Request], Awaitable[Response]]) -> Endpoint:
     """An operator's page: only with SHIM_ADMIN_TOKEN set, given as a bearer token or as the
     password of HTTP basic authentication (what a browser can send)."""
 
@@ -70,31 +70,34 @@ def admin(shell: Shell, page: Callable[[Shell, Request], Response]) -> Endpoint:
             raise V11Error(34)
         if not dashboard.admitted(request.headers.get("authorization", ""), token):
             return Response("admin token needed", 401, {"WWW-Authenticate": 'Basic realm="shim"'})
-        return page(shell, request)
+        return await page(shell, request)
 
     return serve
 
 
-def stats_page(shell: Shell, request: Request) -> Response:
+async def stats_page(shell: Shell, request: Request) -> Response:
     return render(200, shell.stats())
 
 
-def metrics_page(shell: Shell, request: Request) -> Response:
+async def metrics_page(shell: Shell, request: Request) -> Response:
     return Response(shell.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-def dashboard_page(shell: Shell, request: Request) -> Response:
+async def dashboard_page(shell: Shell, request: Request) -> Response:
     page = dashboard.html(
-        shell.metrics.by_endpoint(), shell.comparisons.report(), shell.routing.current()
+        shell.metrics.by_endpoint(),
+        await shell.comparisons.report(),
+        await shell.routing.current(),
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
 
-def all_v1_page(shell: Shell, request: Request) -> Response:
+async def all_v1_page(shell: Shell, request: Request) -> Response:
     """POST /_shim/all-v1?on=true|false: the one switch that sends everything back to v1.1."""
-    shell.routing.switch.on = request.query_params.get("on", "true").lower() != "false"
-    log.warning("all translated endpoints to v1.1: %s", shell.routing.switch.on)
-    return render(200, {"all_v1": shell.routing.switch.on})
+    on = request.query_params.get("on", "true").lower() != "false"
+    await shell.routing.switch.set(on)
+    log.warning("all translated endpoints to v1.1: %s", on)
+    return render(200, {"all_v1": on})
 
 
 async def v11_error(request: Request, error: Exception) -> Response:
@@ -113,10 +116,11 @@ async def internal_error(request: Request, error: Exception) -> Response:
 def create_app(
     settings: Settings,
     transport: httpx2.AsyncBaseTransport | None = None,
-    nonces: Nonces | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream."""
-    shell = Shell(settings, transport, nonces)
+    """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream, and a
+    `clock` to stand in for the wall clock that judges timestamps and expires nonces."""
+    shell = Shell(settings, transport, clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

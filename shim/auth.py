@@ -4,11 +4,12 @@ The checks are tuned to what Twitter accepted and real clients send; each refusa
 v1.1 code Twitter gave for it.
 """
 
+import base64
 import hashlib
 import hmac
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from oauthlib.common import Request as OAuthRequest
@@ -31,7 +32,8 @@ TIMESTAMP_WINDOW = 300
 
 
 class Validator(RequestValidator):  # type: ignore[misc]
-    """oauthlib's checks tuned to what Twitter and its real clients send."""
+    """oauthlib's checks tuned to what Twitter and its real clients send, for one request: the
+    shim looks the token's secret up before oauthlib runs, so a store may be asynchronous."""
 
     # Twitter accepted HMAC-SHA1 only; oauthlib would also take PLAINTEXT.
     allowed_signature_methods = (SIGNATURE_HMAC_SHA1,)
@@ -42,7 +44,8 @@ class Validator(RequestValidator):  # type: ignore[misc]
     request_token_length = (8, 128)
     nonce_length = (8, 128)
     verifier_length = (1, 128)  # the PIN of the out-of-band flow is 7 digits
-    timestamp_lifetime = TIMESTAMP_WINDOW
+    # The shim judges timestamps itself, on the clock its nonce store keeps time by.
+    timestamp_lifetime = 1 << 62
     # TLS may end at a terminator in front of the shim; the URL checked is SHIM_PUBLIC_URL's.
     enforce_ssl = False
     dummy_client = "dummy-client-key"
@@ -50,19 +53,16 @@ class Validator(RequestValidator):  # type: ignore[misc]
     dummy_request_token = "dummy-request-token"
 
     def __init__(
-        self,
-        consumer_key: str,
-        consumer_secret: str,
-        token_secret: Callable[[str], str | None],
-        nonces: Nonces,
-        request_token_secret: Callable[[str], str | None] = lambda token: None,
+        self, consumer_key: str, consumer_secret: str, token: str, token_secret: str | None
     ) -> None:
         super().__init__()
         self._consumer_key = consumer_key
         self.consumer_secret = consumer_secret
-        self._token_secret = token_secret
-        self._request_token_secret = request_token_secret
-        self.nonces = nonces
+        self._token = token
+        self._secret = token_secret
+
+    def _secret_of(self, token: str) -> str | None:
+        return self._secret if token == self._token else None
 
     def validate_client_key(self, client_key: str, request: OAuthRequest) -> bool:
         return hmac.compare_digest(client_key, self._consumer_key)
@@ -72,7 +72,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         return self.consumer_secret if known else "dummy"
 
     def validate_access_token(self, client_key: str, token: str, request: OAuthRequest) -> bool:
-        request.token_secret = self._token_secret(token)
+        request.token_secret = self._secret_of(token)
         return request.token_secret is not None
 
     def get_access_token_secret(self, client_key: str, token: str, request: OAuthRequest) -> str:
@@ -81,7 +81,7 @@ class Validator(RequestValidator):  # type: ignore[misc]
         return getattr(request, "token_secret", None) or "dummy"
 
     def validate_request_token(self, client_key: str, token: str, request: OAuthRequest) -> bool:
-        request.token_secret = self._request_token_secret(token)
+        request.token_secret = self._secret_of(token)
         return request.token_secret is not None
 
     def get_request_token_secret(self, client_key: str, token: str, request: OAuthRequest) -> str:
@@ -103,18 +103,11 @@ class Validator(RequestValidator):  # type: ignore[misc]
     def validate_verifier(self, *args: Any, **kwargs: Any) -> bool:
         return True
 
-    def validate_timestamp_and_nonce(
-        self,
-        client_key: str,
-        timestamp: str,
-        nonce: str,
-        request: OAuthRequest,
-        request_token: str | None = None,
-        access_token: str | None = None,
-    ) -> bool:
-        # Only look here: a nonce is recorded once the signature is valid (`Verifier.verify`), so a
-        # forged request cannot burn a real client's nonce.
-        return not self.nonces.seen(nonce_key(client_key, access_token or "", timestamp, nonce))
+    def validate_timestamp_and_nonce(self, *args: Any, **kwargs: Any) -> bool:
+        # Both are the shim's own checks: the window before oauthlib runs, the nonce once the
+        # signature is valid (`Verifier._accepted`), so a forged request cannot burn a real
+        # client's nonce.
+        return True
 
 
 def nonce_key(client_key: str, token: str, timestamp: str, nonce: str) -> str:
@@ -123,25 +116,20 @@ def nonce_key(client_key: str, token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def refusal_code(request: OAuthRequest | None, now: float, *, needs_token: bool = True) -> int:
+SecretOf = Callable[[str], Awaitable[str | None]]
+"""Where a token's secret is looked up: the token store, or the request tokens sign-in issued."""
+
+
+def refusal_code(request: OAuthRequest | None, *, needs_token: bool = True) -> int:
     """The v1.1 code for a request oauthlib refused, from what it got to check."""
     if request is None:
         return 215
     mandatory = (request.signature, request.client_key, request.nonce, request.timestamp)
     if not all(mandatory) or (needs_token and not request.resource_owner_key):
         return 215
-    log = request.validator_log
-    if not log:
-        # Refused before the signature check: format, timestamp, nonce already seen.
-        return 135 if _out_of_window(request.timestamp, now) else 32
-    if not log.get("resource_owner", True):
+    if not request.validator_log.get("resource_owner", True):
         return 89
     return 32
-
-
-def _out_of_window(timestamp: str, now: float) -> bool:
-    seconds = number(timestamp)
-    return seconds is not None and abs(now - seconds) > TIMESTAMP_WINDOW
 
 
 def _check_scheme(headers: Mapping[str, str]) -> None:
@@ -149,68 +137,125 @@ def _check_scheme(headers: Mapping[str, str]) -> None:
         raise V11Error(215)
 
 
+def _body_hash_matches(request: OAuthRequest, body: bytes) -> bool:
+    """oauth_body_hash, where the client sent one, is the SHA-1 of the body it signed (the
+    OAuth Request Body Hash extension tweepy and requests-oauthlib follow for JSON bodies)."""
+    sent = request.oauth_params.get("oauth_body_hash")
+    if sent is None:
+        return True
+    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()
+    return hmac.compare_digest(sent, digest)
+
+
 class Verifier:
     """Checks an incoming request's OAuth 1.0a signature and returns the caller's credentials."""
 
-    def __init__(self, validator: Validator, clock: Callable[[], float] = time.time) -> None:
-        self._validator = validator
-        self._resource = ResourceEndpoint(validator)
-        self._request_token = RequestTokenEndpoint(validator)
-        self._access_token = AccessTokenEndpoint(validator)
+    def __init__(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        nonces: Nonces,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._consumer_key = consumer_key
+        self._consumer_secret = consumer_secret
+        self._nonces = nonces
         self._clock = clock
 
-    def verify(self, uri: str, method: str, body: str, headers: Mapping[str, str]) -> Credentials:
+    async def verify(
+        self, uri: str, method: str, body: bytes, headers: Mapping[str, str], secret_of: SecretOf
+    ) -> Credentials:
         """The caller's credentials, or a V11Error saying why the request is refused."""
-        _check_scheme(headers)
-        try:
-            valid, request = self._resource.validate_protected_resource_request(
-                uri, method, body or None, dict(headers)
-            )
-        except ValueError:  # oauthlib's parsers raise it for undecodable parameters
-            raise V11Error(215) from None
+        request = await self._prepare(uri, method, body, headers, secret_of)
+        endpoint = ResourceEndpoint(self._validator(request))
+        valid, checked = endpoint.validate_protected_resource_request(
+            uri, method, _text(body) or None, dict(headers)
+        )
         if not valid:
-            raise V11Error(refusal_code(request, self._clock()))
-        return self._accepted(request)
+            raise V11Error(refusal_code(checked))
+        return await self._accepted(checked, body)
 
-    def verify_sign_in(
-        self, step: str, uri: str, method: str, body: str, headers: Mapping[str, str]
+    async def verify_sign_in(
+        self,
+        step: str,
+        uri: str,
+        method: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        secret_of: SecretOf,
     ) -> Credentials:
         """What to sign a sign-in step upstream with: `request_token`, signed by the app alone,
         or `access_token`, signed with a request token the shim saw the upstream issue."""
-        _check_scheme(headers)
-        try:
-            request = self._resource._create_request(uri, method, body or None, dict(headers))
-        except (OAuth1Error, ValueError):
-            raise V11Error(215) from None
+        request = await self._prepare(uri, method, body, headers, secret_of)
+        validator = self._validator(request)
         if step == "request_token":
             if not request.redirect_uri:  # Twitter's apps sign in with a callback, or "oob"
                 raise V11Error(215)
-            validate = self._request_token.validate_request_token_request
+            validate = RequestTokenEndpoint(validator).validate_request_token_request
         else:
-            validate = self._access_token.validate_access_token_request
+            validate = AccessTokenEndpoint(validator).validate_access_token_request
         try:
             valid, _ = validate(request)
         except OAuth1Error:
             valid = False
         if not valid:
-            raise V11Error(
-                refusal_code(request, self._clock(), needs_token=step != "request_token")
-            )
-        return self._accepted(request)
+            raise V11Error(refusal_code(request, needs_token=step != "request_token"))
+        return await self._accepted(request, body)
 
-    def _accepted(self, request: OAuthRequest) -> Credentials:
+    async def _prepare(
+        self, uri: str, method: str, body: bytes, headers: Mapping[str, str], secret_of: SecretOf
+    ) -> OAuthRequest:
+        """The request's OAuth parameters, its timestamp checked, its token's secret found."""
+        _check_scheme(headers)
+        try:
+            request = ResourceEndpoint(None)._create_request(
+                uri, method, _text(body) or None, dict(headers)
+            )
+        except (OAuth1Error, ValueError):  # oauthlib's parsers raise ValueError too
+            raise V11Error(215) from None
+        if request.timestamp is not None:
+            # ASCII digits only: `int` would also read "١٢٣٤٥٦٧٨٩٠".
+            seconds = number(request.timestamp)
+            if seconds is None:
+                raise V11Error(215)
+            if abs(self._clock() - seconds) > TIMESTAMP_WINDOW:
+                raise V11Error(135)
+        token = request.resource_owner_key
+        request.token_secret = await secret_of(token) if token else None
+        return request
+
+    def _validator(self, request: OAuthRequest) -> Validator:
+        return Validator(
+            self._consumer_key,
+            self._consumer_secret,
+            request.resource_owner_key or "",
+            request.token_secret,
+        )
+
+    async def _accepted(self, request: OAuthRequest, body: bytes) -> Credentials:
         """Record the nonce of a request whose signature is valid, and say who signed it."""
+        if not _body_hash_matches(request, body):
+            raise V11Error(32)
         key = nonce_key(
             request.client_key, request.resource_owner_key or "", request.timestamp, request.nonce
         )
-        # Two copies of one request can both pass `seen`; only the first `add` wins.
-        if not self._validator.nonces.add(key, 2 * TIMESTAMP_WINDOW):
+        # Kept while the request's own timestamp is in the window: then it is refused anyway.
+        expires_at = int(request.timestamp) + TIMESTAMP_WINDOW + 1
+        # Two copies of one request can race here; only the first `add` wins.
+        if not await self._nonces.add(key, expires_at):
             raise V11Error(32)
         return Credentials(
             request.client_key,
-            self._validator.consumer_secret,
+            self._consumer_secret,
             request.resource_owner_key or "",
             getattr(request, "token_secret", None) or "",
             callback=request.redirect_uri,
             verifier=request.verifier,
         )
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        raise V11Error(215) from None

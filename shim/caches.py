@@ -28,17 +28,18 @@ class TTLCache(Generic[K, V]):
         self._entries.move_to_end(key)
         return value
 
-    def get(self, key: K, default: V | None = None) -> V | None:
-        """The live value for `key`, counted as a hit, or `default`, counted as a miss."""
+    # Asynchronous only to share the interface of the Redis caches (`shim.shared.Cache`).
+    async def get(self, key: K) -> V | None:
+        """The live value for `key`, counted as a hit, or None, counted as a miss."""
         try:
             value = self._live(key)
         except KeyError:
             self.misses += 1
-            return default
+            return None
         self.hits += 1
         return value
 
-    def put(self, key: K, value: V) -> None:
+    async def put(self, key: K, value: V) -> None:
         self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:

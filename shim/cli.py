@@ -1,6 +1,7 @@
 """The `shim` command: `serve`, `compare report`, `stats`, and `tokens add|list|remove`."""
 
 import argparse
+import asyncio
 import getpass
 import json
 import logging
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import replace
+from typing import Any
 
 import httpx2
 import uvicorn
@@ -104,9 +106,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def compare_report(settings: Settings, args: argparse.Namespace) -> int:
-    store = state(settings).comparisons  # SQLite, or Redis with SHIM_REDIS_URL
-    report = store.report()
-    store.close()
+    report = asyncio.run(_comparisons(settings))
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
@@ -131,6 +131,14 @@ def compare_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _comparisons(settings: Settings) -> dict[str, Any]:
+    kept = state(settings)  # SQLite, or Redis with SHIM_REDIS_URL
+    try:
+        return await kept.comparisons.report()
+    finally:
+        await kept.aclose()
+
+
 def stats(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.admin_token:
         raise ConfigError("set SHIM_ADMIN_TOKEN to the running shim's admin token")
@@ -147,10 +155,9 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
     for name, counts in response.json().items():
         looked = counts["hits"] + counts["misses"]
         rate = f"{100 * counts['hits'] / looked:.0f}% hits" if looked else "no lookups"
-        print(
-            f"{name}: {counts['hits']} hits, {counts['misses']} misses ({rate}), "
-            f"{counts['entries']} entries"
-        )
+        # Redis caches count no entries: that would take a scan of the keyspace.
+        entries = f", {counts['entries']} entries" if "entries" in counts else ""
+        print(f"{name}: {counts['hits']} hits, {counts['misses']} misses ({rate}){entries}")
     return 0
 
 

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -23,7 +24,7 @@ class Settings:
     db_path: str = DEFAULT_DB
     access_token: str | None = None
     access_token_secret: str | None = field(default=None, repr=False)
-    public_url: str | None = None
+    public_urls: tuple[str, ...] = ()
     upstream_url: str = DEFAULT_UPSTREAM
     upstream_timeout: float = DEFAULT_TIMEOUT
     passthrough: bool = True
@@ -47,7 +48,7 @@ class Settings:
             db_path=env.get("SHIM_DB", DEFAULT_DB),
             access_token=token or None,
             access_token_secret=token_secret or None,
-            public_url=env.get("SHIM_PUBLIC_URL") or None,
+            public_urls=_origins(env.get("SHIM_PUBLIC_URL", "")),
             upstream_url=env.get("SHIM_UPSTREAM_URL", DEFAULT_UPSTREAM).rstrip("/"),
             upstream_timeout=_seconds(env.get("SHIM_UPSTREAM_TIMEOUT"), DEFAULT_TIMEOUT),
             passthrough=_switch(env.get("SHIM_PASSTHROUGH", "on"), "SHIM_PASSTHROUGH"),
@@ -68,6 +69,17 @@ class Settings:
             raise ConfigError(
                 "set SHIM_CONSUMER_KEY and SHIM_CONSUMER_SECRET to your X app's API key and secret"
             )
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"SHIM_PUBLIC_URL: {origin!r} is not an origin such as https://shim.example.com"
+            )
+    return origins
 
 
 def _seconds(value: str | None, default: float) -> float:

@@ -1,60 +1,63 @@
 """Replay protection: each (consumer key, token, timestamp, nonce) is accepted once.
 
-A nonce only needs remembering while its timestamp is still inside the accepted window, so
-entries expire; `shim.shared.RedisNonces` replaces `MemoryNonces` for several instances.
+A request is acceptable only while its own `oauth_timestamp` is within the window of the shim's
+wall clock, so a nonce is kept until that timestamp has left the window: its expiry is the
+timestamp plus the window, on the same wall clock that judges timestamps. A clock stepped back
+keeps nonces longer; one stepped forward drops only those whose requests it would refuse anyway.
+
+The embedded store is the SQLite file (SHIM_DB), so a restart forgets nothing; several instances
+share nonces through Redis (`shim.shared.RedisNonces`). A nonce that cannot be stored is a request
+refused: the store never forgets a live nonce to make room.
 """
 
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Protocol
 
+from mappings.errors import V11Error
+
+LIMIT = 2_000_000
+"""Live nonces at most: some 3,000 requests a second over the 10-minute window, about 100 MB of
+SQLite pages. Beyond it requests are refused (503, code 130) until entries expire."""
+PURGE_EVERY = 1.0  # seconds between deletions of expired entries
+
 
 class Nonces(Protocol):
-    def seen(self, key: str) -> bool:
-        """Whether the key was recorded and has not expired."""
-        ...
-
-    def add(self, key: str, ttl: float) -> bool:
-        """Record the key for `ttl` seconds; False when it was already there (a replay)."""
+    async def add(self, key: str, expires_at: float) -> bool:
+        """Record the key until `expires_at` (wall-clock seconds); False when it was already
+        there (a replay). Raises V11Error(130) when the key cannot be stored."""
         ...
 
 
-class MemoryNonces:
-    """Nonces in this process's memory, expired in arrival order.
+class SQLiteNonces:
+    """Nonces in a table of the SQLite file, as 64-bit integers of their hex digest keys."""
 
-    Every request adds one, so this is the shim's one structure that grows with traffic: at
-    300 requests a second, some 200,000 live entries. Keys are hex digests; a 64-bit integer of
-    one (a collision among a million entries has odds of about 1 in 30 million) in a plain dict
-    takes about a hundred bytes an entry, against some 230 as a string in an OrderedDict.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
         self._clock = clock
-        self._expiry: dict[int, float] = {}  # insertion order is expiry order: one ttl for all
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS nonces (key INTEGER PRIMARY KEY, expires REAL NOT NULL)"
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires)")
+        self._purged = float("-inf")
+        self._live = int(self._db.execute("SELECT count(*) FROM nonces").fetchone()[0])
 
-    def seen(self, key: str) -> bool:
-        self._expire()
-        return _compact(key) in self._expiry
-
-    def add(self, key: str, ttl: float) -> bool:
-        self._expire()
-        compact = _compact(key)
-        if compact in self._expiry:
-            return False
-        self._expiry[compact] = self._clock() + ttl
-        return True
-
-    def _expire(self) -> None:
+    async def add(self, key: str, expires_at: float) -> bool:
         now = self._clock()
-        expired = []
-        for key, expires in self._expiry.items():
-            if expires > now:
-                break
-            expired.append(key)
-        for key in expired:
-            del self._expiry[key]
+        if now - self._purged >= PURGE_EVERY or self._live >= LIMIT:
+            self._purged = now
+            self._live -= self._db.execute("DELETE FROM nonces WHERE expires <= ?", (now,)).rowcount
+        if self._live >= LIMIT:
+            raise V11Error(130)
+        added = self._db.execute(
+            "INSERT OR IGNORE INTO nonces (key, expires) VALUES (?, ?)", (compact(key), expires_at)
+        ).rowcount
+        self._live += added
+        return added == 1
 
 
-def _compact(key: str) -> int:
-    """The first 64 bits of a hex digest key (`shim.auth.nonce_key`)."""
-    return int(key[:16], 16)
+def compact(key: str) -> int:
+    """The first 64 bits of a hex digest key (`shim.auth.nonce_key`), as SQLite's signed integer:
+    a collision among a million live entries has odds of about 1 in 30 million."""
+    return int(key[:16], 16) - (1 << 63)

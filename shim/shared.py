@@ -1,49 +1,66 @@
-"""The state the shim keeps between calls, in process or, with SHIM_REDIS_URL, in Redis.
+"""The state the shim keeps between calls: embedded (memory and the SQLite file) or, with
+SHIM_REDIS_URL, in Redis.
 
 Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
 another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
-for all, and comparisons from every instance make one report. Redis calls are synchronous: on
-loopback or a LAN they take a fraction of a millisecond, and oauthlib's validator, which checks
-nonces, is synchronous itself.
+for all, and comparisons from every instance make one report. On the request path Redis is
+reached through the asyncio client, each call bounded by `REDIS_TIMEOUT` with no retries: a
+Redis that is down or paused costs a request at most that long and answers 503, code 130
+(fail closed: no nonce, no request), and the pool reconnects by itself when Redis is back.
 """
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from mappings.compare import Difference, Outcome
+from mappings import ROUTES
+from mappings.compare import Difference
+from mappings.errors import V11Error
+from mappings.routing import endpoint_name
 from mappings.types import Caller, V2Reply
 from shim.caches import TTLCache
-from shim.comparisons import ComparisonStore, encode, summarize
+from shim.comparisons import EXAMPLES, Comparisons, ComparisonStore, example, report, tally
 from shim.config import Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
-from shim.nonces import MemoryNonces, Nonces
-from shim.routing import MemorySwitch, Switch
+from shim.nonces import Nonces, SQLiteNonces
+from shim.routing import SQLiteSwitch, Switch
+
+log = logging.getLogger("shim.shared")
 
 V = TypeVar("V")
+R = TypeVar("R")
 PREFIX = "shim:"
+REDIS_TIMEOUT = 0.5  # seconds one Redis call may take on the request path
+REDIS_CONNECTIONS = 64  # per instance; a request waits for one at most REDIS_TIMEOUT
+COMPARISON_TTL = 7 * 86_400  # comparison counters are dropped a week after their last change
 
 
 class Cache(Protocol[V]):
-    def get(self, key: str, default: V | None = None) -> V | None: ...
-    def put(self, key: str, value: V) -> None: ...
+    async def get(self, key: str) -> V | None: ...
+    async def put(self, key: str, value: V) -> None: ...
     def stats(self) -> dict[str, int]: ...
 
 
-class Comparisons(Protocol):
-    def record(
-        self, endpoint: str, served: str, v1: Outcome, v2: Outcome, found: Sequence[Difference]
-    ) -> None: ...
-    def report(self) -> dict[str, Any]: ...
-    def close(self) -> None: ...
+class Secrets(Protocol):
+    """Token secrets as the request path needs them: looked up, and stored on sign-in."""
+
+    async def secret(self, token: str) -> str | None: ...
+    async def add(self, token: str, secret: str) -> None: ...
 
 
 @dataclass
 class State:
+    tokens: Secrets
     nonces: Nonces
     callers: Cache[Caller]
     users: Cache[V2Reply]
@@ -51,39 +68,81 @@ class State:
     request_tokens: Cache[str]
     all_v1: Switch
     comparisons: Comparisons
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
 
 
+ENDPOINTS = tuple(sorted(endpoint_name(path) for _, path in ROUTES))
 CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
 REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
 
 
-def state(settings: Settings) -> State:
-    """In-process state, or Redis's when SHIM_REDIS_URL is set."""
+def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
+    """Embedded state, or Redis's when SHIM_REDIS_URL is set."""
     ttl, size = settings.cache_ttl, settings.cache_size
     if not settings.redis_url:
+        store = TokenStore(settings.db_path, settings.secret_key)
+        db = connect(settings.db_path)
+        comparisons = ComparisonStore(connect(settings.db_path))
+
+        async def close() -> None:
+            store.close()
+            comparisons.close()
+            db.close()
+
         return State(
-            MemoryNonces(),
+            LocalSecrets(store),
+            SQLiteNonces(db, clock),
             TTLCache(size, ttl),
             TTLCache(size, ttl),
             TTLCache(100_000, CURSOR_TTL),
             TTLCache(10_000, REQUEST_TOKEN_TTL),
-            MemorySwitch(),
-            ComparisonStore(connect(settings.db_path)),
+            SQLiteSwitch(db),
+            comparisons,
+            (close,),
         )
-    client = _client(settings.redis_url)
+    client = async_client(settings.redis_url)
     return State(
-        RedisNonces(client),
+        RedisSecrets(client, settings.secret_key),
+        RedisNonces(client, clock),
         RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller),
         RedisCache(client, "users", ttl, _dump_reply, _load_reply),
         RedisCache(client, "cursors", CURSOR_TTL, str, str),
         RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
         RedisSwitch(client),
-        RedisComparisons(client),
+        RedisComparisons(client, ENDPOINTS),
+        (client.aclose,),
     )
 
 
+async def bounded(call: Awaitable[R]) -> R:
+    """One Redis call on the request path: REDIS_TIMEOUT at most, 503 (code 130) on failure."""
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            return await call
+    except (redis.RedisError, TimeoutError, OSError) as error:
+        log.warning("Redis did not answer: %s", type(error).__name__)
+        raise V11Error(130) from None
+
+
+class LocalSecrets:
+    """The SQLite token store as the request path uses it (a local file: no network wait)."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def secret(self, token: str) -> str | None:
+        return self._store.secret(token)
+
+    async def add(self, token: str, secret: str) -> None:
+        self._store.add(token, secret)
+
+
 class Tokens(Protocol):
-    """A token store: SQLite's (`shim.credentials.TokenStore`) or Redis's."""
+    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
 
     def add(self, token: str, secret: str) -> None: ...
     def secret(self, token: str) -> str | None: ...
@@ -97,40 +156,47 @@ class Tokens(Protocol):
 def token_store(settings: Settings) -> Tokens:
     """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
     if settings.redis_url:
-        return RedisTokenStore(_client(settings.redis_url), settings.secret_key)
+        return RedisTokenStore(redis.Redis.from_url(settings.redis_url), settings.secret_key)
     return TokenStore(settings.db_path, settings.secret_key)
+
+
+TOKENS = PREFIX + "tokens"
+
+
+def _pack(sealer: Sealer, secret: str, added: str) -> str:
+    return json.dumps([*sealer.seal(secret), added])
+
+
+def _unpack(sealer: Sealer, raw: bytes | str) -> str:
+    sealed, encrypted, _ = json.loads(raw)
+    return sealer.open(sealed, encrypted)
 
 
 class RedisTokenStore:
     """Token secrets in a Redis hash, sealed as in the SQLite store, so every instance knows
-    every user, including those who signed in through another instance."""
-
-    KEY = PREFIX + "tokens"
+    every user, including those who signed in through another instance. This is the CLI's
+    view (`shim tokens`); the request path reads the same hash through `RedisSecrets`."""
 
     def __init__(self, client: redis.Redis, key: str | None) -> None:
         self._redis = client
         self._sealer = Sealer(key)
-        stored = self._redis.get(self.KEY + ":check")
+        stored = self._redis.get(TOKENS + ":check")
         check = self._sealer.check(_text(stored) if stored is not None else None)
         if check is not None:
-            self._redis.set(self.KEY + ":check", check, nx=True)
+            self._redis.set(TOKENS + ":check", check, nx=True)
 
     def add(self, token: str, secret: str) -> None:
-        sealed, encrypted = self._sealer.seal(secret)
-        self._redis.hset(self.KEY, token, json.dumps([sealed, encrypted, now()]))
+        self._redis.hset(TOKENS, token, _pack(self._sealer, secret, now()))
 
     def secret(self, token: str) -> str | None:
-        raw = self._redis.hget(self.KEY, token)
-        if raw is None:
-            return None
-        sealed, encrypted, _ = json.loads(raw)
-        return self._sealer.open(sealed, encrypted)
+        raw = self._redis.hget(TOKENS, token)
+        return None if raw is None else _unpack(self._sealer, raw)
 
     def remove(self, token: str) -> bool:
-        return bool(self._redis.hdel(self.KEY, token))
+        return bool(self._redis.hdel(TOKENS, token))
 
     def list(self) -> list[StoredToken]:
-        entries = [(_text(t), json.loads(raw)) for t, raw in self._redis.hgetall(self.KEY).items()]
+        entries = [(_text(t), json.loads(raw)) for t, raw in self._redis.hgetall(TOKENS).items()]
         entries.sort(key=lambda entry: (entry[1][2], entry[0]))
         return [
             StoredToken(mask(token), added, encrypted) for token, (_, encrypted, added) in entries
@@ -138,11 +204,11 @@ class RedisTokenStore:
 
     def encrypt_all(self) -> int:
         self._sealer.require_key()
-        plain = {_text(t): json.loads(raw) for t, raw in self._redis.hgetall(self.KEY).items()}
+        plain = {_text(t): json.loads(raw) for t, raw in self._redis.hgetall(TOKENS).items()}
         plain = {t: entry for t, entry in plain.items() if not entry[1]}
         if plain:
             self._redis.hset(
-                self.KEY,
+                TOKENS,
                 mapping={
                     t: json.dumps([self._sealer.seal(secret)[0], True, added])
                     for t, (secret, _, added) in plain.items()
@@ -151,32 +217,47 @@ class RedisTokenStore:
         return len(plain)
 
     def plaintext(self) -> int:
-        return sum(not json.loads(raw)[1] for raw in self._redis.hvals(self.KEY))
+        return sum(not json.loads(raw)[1] for raw in self._redis.hvals(TOKENS))
 
     def close(self) -> None:
         self._redis.close()
 
 
-class RedisNonces:
-    """Nonces in Redis: SET NX makes "first one wins" hold across instances."""
+class RedisSecrets:
+    """The Redis token store as the request path reads and writes it."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.asyncio.Redis, key: str | None) -> None:
         self._redis = client
+        self._sealer = Sealer(key)
 
-    def seen(self, key: str) -> bool:
-        return bool(self._redis.exists(PREFIX + "nonce:" + key))
+    async def secret(self, token: str) -> str | None:
+        raw = await bounded(self._redis.hget(TOKENS, token))
+        return None if raw is None else _unpack(self._sealer, raw)
 
-    def add(self, key: str, ttl: float) -> bool:
-        return bool(self._redis.set(PREFIX + "nonce:" + key, b"1", nx=True, ex=max(1, int(ttl))))
+    async def add(self, token: str, secret: str) -> None:
+        await bounded(self._redis.hset(TOKENS, token, _pack(self._sealer, secret, now())))
+
+
+class RedisNonces:
+    """Nonces in Redis: SET NX makes "first one wins" hold across instances. Redis must never
+    evict them while they live (README, "Running it for real")."""
+
+    def __init__(self, client: redis.asyncio.Redis, clock: Callable[[], float]) -> None:
+        self._redis = client
+        self._clock = clock
+
+    async def add(self, key: str, expires_at: float) -> bool:
+        ttl = max(1, math.ceil(expires_at - self._clock()))
+        return bool(await bounded(self._redis.set(PREFIX + "nonce:" + key, b"1", nx=True, ex=ttl)))
 
 
 class RedisCache(Generic[V]):
-    """A cache in Redis with a time to live; its size bound is Redis's `maxmemory`, with an
-    eviction policy such as allkeys-lru. Hits and misses are counted per instance."""
+    """A cache in Redis with a time to live. Hits and misses are counted per instance; how many
+    entries there are is not counted at all (that would take a scan of the keyspace)."""
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.asyncio.Redis,
         name: str,
         ttl: float,
         dump: Callable[[V], str],
@@ -186,70 +267,99 @@ class RedisCache(Generic[V]):
         self._dump, self._load = dump, load
         self.hits = self.misses = 0
 
-    def get(self, key: str, default: V | None = None) -> V | None:
-        raw = self._redis.get(self._prefix + key)
+    async def get(self, key: str) -> V | None:
+        raw = await bounded(self._redis.get(self._prefix + key))
         if raw is None:
             self.misses += 1
-            return default
+            return None
         self.hits += 1
         return self._load(_text(raw))
 
-    def put(self, key: str, value: V) -> None:
+    async def put(self, key: str, value: V) -> None:
         if self._ttl > 0:
-            self._redis.set(self._prefix + key, self._dump(value), px=int(self._ttl * 1000))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self._redis.scan_iter(match=self._prefix + "*"))
+            ms = int(self._ttl * 1000)
+            await bounded(self._redis.set(self._prefix + key, self._dump(value), px=ms))
 
     def stats(self) -> dict[str, int]:
-        return {"hits": self.hits, "misses": self.misses, "entries": len(self)}
+        return {"hits": self.hits, "misses": self.misses}
 
 
 class RedisSwitch:
-    """The all-v1 switch, one for every instance."""
+    """The all-v1 switch, one for every instance; read at most once a second per instance."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    KEY = PREFIX + "all_v1"
+    RECHECK = 1.0
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
         self._redis = client
+        self._on, self._read_at = False, float("-inf")
 
-    @property
-    def on(self) -> bool:
-        return self._redis.get(PREFIX + "all_v1") == b"1"
+    async def get(self) -> bool:
+        if time.monotonic() - self._read_at >= self.RECHECK:
+            self._on = await bounded(self._redis.get(self.KEY)) == b"1"
+            self._read_at = time.monotonic()
+        return self._on
 
-    @on.setter
-    def on(self, value: bool) -> None:
-        self._redis.set(PREFIX + "all_v1", b"1" if value else b"0")
+    async def set(self, on: bool) -> None:
+        await bounded(self._redis.set(self.KEY, b"1" if on else b"0"))
+        self._on, self._read_at = on, time.monotonic()
 
 
 class RedisComparisons:
-    """Comparison records of every instance, in one Redis list."""
+    """Comparison counters of every instance, in one hash per endpoint, with a time to live so
+    that even an abandoned deployment's counters leave."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.asyncio.Redis, endpoints: Sequence[str]) -> None:
         self._redis = client
+        self._endpoints = endpoints  # the few translated ones: named keys, never a scan
 
-    def record(
-        self, endpoint: str, served: str, v1: Outcome, v2: Outcome, found: Sequence[Difference]
-    ) -> None:
-        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        entry = {
-            "at": at,
-            "endpoint": endpoint,
-            "served": served,
-            "v1": [v1.status, v1.code],
-            "v2": [v2.status, v2.code],
-            "differences": encode(found),
-        }
-        self._redis.rpush(PREFIX + "comparisons", json.dumps(entry))
+    async def record(self, endpoint: str, found: Sequence[Difference]) -> None:
+        counts, examples = f"{PREFIX}cmp:{endpoint}", f"{PREFIX}cmp-examples:{endpoint}"
+        first = {d.field: d for d in reversed(found) if not d.noise}
+        fields = sorted(first)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for counter, n in tally(found).items():
+                pipe.hincrby(counts, counter, n)
+            pipe.expire(counts, COMPARISON_TTL)
+            for field in fields:
+                pipe.hget(examples, field)
+            replies = await bounded(pipe.execute())
+        fewer = [
+            (field, json.loads(raw) if raw else [])
+            for field, raw in zip(fields, replies[len(replies) - len(fields) :], strict=True)
+        ]
+        fewer = [(field, kept) for field, kept in fewer if len(kept) < EXAMPLES]
+        if fewer:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for field, kept in fewer:
+                    pipe.hset(examples, field, json.dumps([*kept, example(first[field])]))
+                pipe.expire(examples, COMPARISON_TTL)
+                await bounded(pipe.execute())
 
-    def report(self) -> dict[str, Any]:
-        entries = (json.loads(raw) for raw in self._redis.lrange(PREFIX + "comparisons", 0, -1))
-        return summarize((e["endpoint"], e["differences"]) for e in entries)
+    async def report(self) -> dict[str, Any]:
+        counts: list[tuple[str, str, int]] = []
+        examples: dict[tuple[str, str], list[Any]] = {}
+        for endpoint in self._endpoints:
+            found = await bounded(self._redis.hgetall(f"{PREFIX}cmp:{endpoint}"))
+            counts += [(endpoint, _text(counter), int(n)) for counter, n in found.items()]
+            kept = await bounded(self._redis.hgetall(f"{PREFIX}cmp-examples:{endpoint}"))
+            examples |= {(endpoint, _text(f)): json.loads(raw) for f, raw in kept.items()}
+        return report(counts, examples)
 
     def close(self) -> None:
-        self._redis.close()
+        pass  # the client is closed with the rest of the state
 
 
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+def async_client(url: str) -> redis.asyncio.Redis:
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),  # one try: `bounded` is the whole time budget
+    )
+    return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
 
 
 def _text(raw: bytes | str) -> str:

@@ -3,6 +3,8 @@ caches, the routing, comparison records and metrics."""
 
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import httpx2
@@ -12,21 +14,24 @@ from starlette.responses import Response
 from mappings import ROUTES
 from mappings.callers import caller_from_token, whoami
 from mappings.errors import V11Error
+from mappings.params import number
 from mappings.types import Caller, Steps, V2Call, V2Reply
 from shim import passthrough
-from shim.auth import Validator, Verifier
+from shim.auth import Verifier
+from shim.caches import TTLCache
 from shim.config import Settings
 from shim.credentials import mask
 from shim.metrics import Metrics
-from shim.nonces import Nonces
+from shim.origins import Origins
 from shim.routing import RoutingFile
 from shim.shared import state, token_store
 from shim.signing import Bearer, Credentials, bearer_token
-from shim.upstream import Send, Upstream
+from shim.upstream import Send, Upstream, within
 
 log = logging.getLogger("shim")
 
 Caught = Credentials | Bearer
+REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again
 
 
 def digest(token: str) -> str:
@@ -41,61 +46,102 @@ class Shell:
         self,
         settings: Settings,
         transport: httpx2.AsyncBaseTransport | None,
-        nonces: Nonces | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self.store = token_store(settings)
-        if settings.secret_key and self.store.plaintext():
+        store = token_store(settings)
+        if settings.secret_key and store.plaintext():
             log.warning(
                 "%d token secrets are stored in clear: run `shim tokens encrypt`",
-                self.store.plaintext(),
+                store.plaintext(),
             )
-        kept = state(settings)
-        self.callers, self.users, self.cursors = kept.callers, kept.users, kept.cursors
+        store.close()
+        self.kept = state(settings, clock)
+        self.callers, self.users = self.kept.callers, self.kept.users
+        self.cursors = self.kept.cursors
         # Between oauth/request_token and oauth/access_token: the request token's secret.
-        self.request_tokens = kept.request_tokens
-        self.comparisons = kept.comparisons
-        validator = Validator(
-            settings.consumer_key,
-            settings.consumer_secret,
-            self.token_secret,
-            nonces or kept.nonces,
-            self.request_tokens.get,
+        self.request_tokens = self.kept.request_tokens
+        self.comparisons = self.kept.comparisons
+        # OAuth 2.0 tokens v2 refused: a junk token costs one upstream call, not one a request.
+        self.refused: TTLCache[str, bool] = TTLCache(settings.cache_size, REFUSED_TTL)
+        self.verifier = Verifier(
+            settings.consumer_key, settings.consumer_secret, self.kept.nonces, clock
         )
-        self.verifier = Verifier(validator)
+        self.origins = Origins(settings.public_urls)
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
         endpoints = tuple(path for _, path in ROUTES)
-        self.routing = RoutingFile(settings.config_path, endpoints, switch=kept.all_v1)
+        self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
         self.metrics = Metrics(self.stats)
 
-    def token_secret(self, token: str) -> str | None:
+    async def token_secret(self, token: str) -> str | None:
         """The secret of a known token: SHIM_ACCESS_TOKEN's, else the store's."""
         if token == self.settings.access_token:
             return self.settings.access_token_secret
-        return self.store.secret(token)
+        return await self.kept.tokens.secret(token)
 
-    def authenticate(self, request: Request, body: bytes) -> Caught:
-        """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token."""
+    async def authenticate(self, request: Request, body: bytes) -> Caught:
+        """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
+        has accepted (checked once per token with /2/users/me, then cached)."""
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None:
+            await self.caller(bearer)
             return bearer
         url = self.signed_url(request)
-        return self.verifier.verify(url, request.method, _text(body), request.headers)
+        return await self.verifier.verify(
+            url, request.method, body, request.headers, self.token_secret
+        )
 
     def signed_url(self, request: Request) -> str:
-        """The URL the client signed, on SHIM_PUBLIC_URL where set, else where it arrived."""
-        base = self.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
+        """The URL the client signed: on one of the shim's own origins, never another host's."""
+        server = request.scope.get("server")
+        base = self.origins.base(
+            request.url.scheme,
+            request.headers.get("host", ""),
+            (str(server[0]), int(server[1])) if server else None,
+        )
+        if base is None:
+            raise V11Error(32)
         query = request.url.query
-        return base.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+        return base + request.url.path + (f"?{query}" if query else "")
 
-    def identify(self, token: str) -> Steps[Caller]:
-        """The caller: from the token's numeric prefix, else from v2 once per token."""
-        key = digest(token)
-        caller = caller_from_token(token) or self.callers.get(key)
-        if caller is None:
-            caller = yield from whoami()
-            self.callers.put(key, caller)
+    async def caller(self, credentials: Caught) -> Caller:
+        """Who calls: from the token's numeric prefix, the callers cache, or v2 once a token."""
+        cached = await self.cached_caller(credentials)
+        if cached is not None:
+            return cached
+        key = digest(credentials.token)
+        if await self.refused.get(key):
+            raise V11Error(89)
+        try:
+            caller = await within(
+                self.settings.upstream_timeout, whoami(), self.sender(credentials)
+            )
+        except V11Error as error:
+            if error.code == 89:
+                await self.refused.put(key, True)
+            raise
+        await self.callers.put(key, caller)
         return caller
+
+    async def cached_caller(self, credentials: Caught) -> Caller | None:
+        """The caller, where it is known without asking v2. Only OAuth 1.0a tokens carry their
+        user's id; an OAuth 2.0 token's text says nothing."""
+        if isinstance(credentials, Credentials):
+            known = caller_from_token(credentials.token)
+            if known is not None:
+                return known
+        return await self.callers.get(digest(credentials.token))
+
+    async def remember_caller(self, credentials: Caught, caller: Caller) -> None:
+        await self.callers.put(digest(credentials.token), caller)
+
+    async def issued_cursors(self, cursor: str | None) -> dict[str, str]:
+        """The v2 page token the request's cursor stands for, if the shim issued it."""
+        issued = number((cursor or "").removeprefix("-"))
+        if issued is None:
+            return {}
+        token = await self.cursors.get(str(issued))
+        return {str(issued): token} if token is not None else {}
 
     def sender(self, credentials: Caught) -> Send:
         """Send v2 calls as this caller; lookups marked cacheable are answered from the cache."""
@@ -106,20 +152,25 @@ class Shell:
                 return await self.upstream.send(call, auth)
             # Per caller: a lookup's connection_status is the caller's relationship to the user.
             slot = f"{key}:{digest(repr(call))}"
-            cached = self.users.get(slot)
+            cached = await self.users.get(slot)
             if cached is not None:
                 return cached
             reply = await self.upstream.send(call, auth)
             if reply.status == 200 and isinstance(reply.body, dict) and "data" in reply.body:
-                self.users.put(slot, reply)
+                await self.users.put(slot, reply)
             return reply
 
         return send
 
     async def sign_in(self, step: str, request: Request, body: bytes) -> Response:
-        """One step of OAuth 1.0a sign-in through the shim (see `SIGN_IN`)."""
-        credentials = self.verifier.verify_sign_in(
-            step, self.signed_url(request), request.method, _text(body), request.headers
+        """One step of OAuth 1.0a sign-in through the shim (see `app.SIGN_IN`)."""
+        credentials = await self.verifier.verify_sign_in(
+            step,
+            self.signed_url(request),
+            request.method,
+            body,
+            request.headers,
+            self.request_tokens.get,
         )
         response, content = await passthrough.exchange(
             self.upstream, request, body, credentials.auth()
@@ -128,9 +179,9 @@ class Shell:
         token, secret = granted.get("oauth_token"), granted.get("oauth_token_secret")
         if response.status_code == 200 and token and secret:
             if step == "request_token":
-                self.request_tokens.put(token, secret)
+                await self.request_tokens.put(token, secret)
             else:
-                self.store.add(token, secret)
+                await self.kept.tokens.add(token, secret)
                 log.info("signed in: stored %s", mask(token))
         return response
 
@@ -143,12 +194,15 @@ class Shell:
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
-        self.store.close()
-        self.comparisons.close()
+        await self.kept.aclose()
 
 
-def _text(body: bytes) -> str:
-    try:
-        return body.decode()
-    except UnicodeDecodeError:
-        raise V11Error(215) from None
+def identify(cached: Caller | None, learned: list[Caller]) -> Steps[Caller]:
+    """The caller's steps inside a flow: the one already known, or v2's answer, noted in
+    `learned` for the shell to remember. A flow runs them once its parameters are known good,
+    so bad input costs no /2/users/me."""
+    if cached is not None:
+        return cached
+    caller = yield from whoami()
+    learned.append(caller)
+    return caller

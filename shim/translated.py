@@ -5,7 +5,6 @@ Only translated endpoints are ever compared: mute and unmute are idempotent and 
 reads, so calling both versions is safe. Pass-through calls are never shadowed.
 """
 
-import asyncio
 import json
 import logging
 import time
@@ -21,11 +20,12 @@ from mappings.callers import is_app_only
 from mappings.compare import Outcome, differences
 from mappings.errors import V11Error
 from mappings.routing import Backend, Plan, needs_user, plan
-from mappings.types import Context, Flow, Steps, T, V11Reply, V11Request
+from mappings.types import Caller, Context, Flow, V11Reply, V11Request
 from shim import passthrough
 from shim.comparisons import outcome
-from shim.signing import FORM, Bearer
-from shim.upstream import Send, drive
+from shim.shell import identify
+from shim.signing import FORM, bearer_token
+from shim.upstream import within
 
 if TYPE_CHECKING:
     from shim.shell import Caught, Shell
@@ -45,14 +45,14 @@ def render(status: int, body: object, headers: Mapping[str, str] | None = None) 
 async def serve(shell: "Shell", name: str, flow: FlowFactory, request: Request) -> Response:
     """Answer one call of a translated endpoint as the routing says."""
     body = await request.body()
-    credentials = shell.authenticate(request, body)
-    if isinstance(credentials, Bearer) and is_app_only(credentials.token):
+    bearer = bearer_token(request.headers.get("authorization", ""))
+    if bearer is not None and is_app_only(bearer.token):
         raise V11Error(220)
-    routing = shell.routing.current()
+    credentials = await shell.authenticate(request, body)
+    routing = await shell.routing.current()
     user_id = ""
     if needs_user(routing, name):
-        steps = shell.identify(credentials.token)
-        user_id = (await within_deadline(shell, steps, shell.sender(credentials))).user_id
+        user_id = (await shell.caller(credentials)).user_id
     chosen = plan(routing, name, user_id)
     started = time.monotonic()
     response, served = await answer(shell, chosen.serve, flow, request, body, credentials)
@@ -92,11 +92,19 @@ async def translate(
 ) -> V11Reply:
     """The v2 translation of the call."""
     params = v11_params(request.url.query, body, request.headers.get("content-type", ""))
-    context = Context(shell.identify(credentials.token), shell.cursors)
-    steps = flow(V11Request(request.method, request.url.path, params), context)
-    reply = await within_deadline(shell, steps, shell.sender(credentials))
+    v11 = V11Request(request.method, request.url.path, params)
+    learned: list[Caller] = []
+    context = Context(
+        identify(await shell.cached_caller(credentials), learned),
+        await shell.issued_cursors(v11.param("cursor")),
+    )
+    reply = await within(
+        shell.settings.upstream_timeout, flow(v11, context), shell.sender(credentials)
+    )
+    for caller in learned:
+        await shell.remember_caller(credentials, caller)
     for cursor, token in reply.cursors.items():
-        shell.cursors.put(cursor, token)
+        await shell.cursors.put(cursor, token)
     return reply
 
 
@@ -120,7 +128,7 @@ async def compare(
         if not name.endswith("destroy"):
             _, again = await answer(shell, "v1", flow, request, body, credentials)
         found = differences(name, v1, v2, again)
-        shell.comparisons.record(name, chosen.serve, v1, v2, found)
+        await shell.comparisons.record(name, found)
         shell.metrics.comparisons.labels(name, outcome(found)).inc()
     except Exception:  # a failed comparison must never touch the answer already given
         log.exception("comparing %s failed", name)
@@ -132,16 +140,6 @@ def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, s
     if content_type.startswith(FORM):
         pairs += parse_qsl(body.decode(), keep_blank_values=True)
     return tuple((key, value) for key, value in pairs if not key.startswith("oauth_"))
-
-
-async def within_deadline(shell: "Shell", steps: Steps[T], send: Send) -> T:
-    """Drive the steps, or answer 130 once SHIM_UPSTREAM_TIMEOUT has passed."""
-    try:
-        async with asyncio.timeout(shell.settings.upstream_timeout):
-            return await drive(steps, send)
-    except TimeoutError:
-        log.warning("v2 did not answer within %.1f s", shell.settings.upstream_timeout)
-        raise V11Error(130) from None
 
 
 def _json(content: bytes) -> object:

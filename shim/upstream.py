@@ -97,6 +97,16 @@ class Upstream:
         await self.client.aclose()
 
 
+async def within(timeout: float, steps: Steps[T], send: Send) -> T:
+    """Drive the steps, or answer 130 once `timeout` (SHIM_UPSTREAM_TIMEOUT) has passed."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await drive(steps, send)
+    except TimeoutError:
+        log.warning("v2 did not answer within %.1f s", timeout)
+        raise V11Error(130) from None
+
+
 async def drive(steps: Steps[T], send: Send) -> T:
     """Run a flow: send each batch it yields concurrently and hand the replies back in order."""
     try:

@@ -166,7 +166,7 @@ def test_the_public_url_is_what_clients_sign(make_client: MakeClient):
     public = "https://shim.example.com/1.1/mutes/users/create.json?user_id=783214"
     headers = sign("POST", public)
 
-    behind = make_client(public_url="https://shim.example.com")
+    behind = make_client(public_urls=("https://shim.example.com",))
     assert behind.post(f"{CREATE}?user_id=783214", headers=headers).status_code == 200
     unaware = make_client()
     assert refusal(unaware.post(f"{CREATE}?user_id=783214", headers=sign("POST", public))) == (

@@ -1,24 +1,58 @@
-"""The replay store remembers a nonce for its time to live, then forgets it."""
+"""The replay store: a nonce is accepted once, kept until its request's own timestamp has left
+the window on the wall clock, kept across a restart, and never dropped to make room."""
 
-from shim.nonces import MemoryNonces
+import asyncio
+
+import pytest
+
+from mappings.errors import V11Error
+from shim import nonces
+from shim.credentials import connect
+from shim.nonces import SQLiteNonces
 
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_700_000_000.0
 
     def __call__(self) -> float:
         return self.now
 
 
+def add(store: SQLiteNonces, key: str, expires_at: float) -> bool:
+    return asyncio.run(store.add(key, expires_at))
+
+
+KEY, OTHER = "a" * 64, "b" * 64
+
+
 def test_a_nonce_is_accepted_once_until_it_expires():
     clock = Clock()
-    nonces = MemoryNonces(clock)
+    store = SQLiteNonces(connect(":memory:"), clock)
 
-    assert nonces.add("a", 600)
-    assert not nonces.add("a", 600)
-    assert nonces.seen("a")
-    assert not nonces.seen("b")
+    assert add(store, KEY, clock.now + 600)
+    assert not add(store, KEY, clock.now + 600)
+    assert add(store, OTHER, clock.now + 600)
     clock.now += 601
-    assert not nonces.seen("a")
-    assert nonces.add("a", 600)
+    assert add(store, KEY, clock.now + 600)
+
+
+def test_nonces_outlive_a_restart(tmp_path):
+    clock, path = Clock(), str(tmp_path / "shim.db")
+    assert add(SQLiteNonces(connect(path), clock), KEY, clock.now + 600)
+
+    assert not add(SQLiteNonces(connect(path), clock), KEY, clock.now + 600)
+
+
+def test_a_full_store_refuses_rather_than_forgets(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(nonces, "LIMIT", 2)
+    clock = Clock()
+    store = SQLiteNonces(connect(":memory:"), clock)
+    assert add(store, "1" * 64, clock.now + 600)
+    assert add(store, "2" * 64, clock.now + 600)
+
+    with pytest.raises(V11Error) as refused:
+        add(store, "3" * 64, clock.now + 600)
+    assert refused.value.code == 130
+    clock.now += 601
+    assert add(store, "3" * 64, clock.now + 600)  # room again once the window has passed
