@@ -178,3 +178,36 @@ def test_the_dashboard_shows_split_errors_and_comparison(make_client, config):
     assert "v1.1 1 (100%)" in page.text  # create: served by v1.1
     assert "known: unmute-not-muted" in page.text
     assert client.get(f"{BASE}/_shim/", auth=("admin", "wrong")).status_code == 401
+
+
+def test_a_junk_bearer_token_is_never_compared(make_client, config, fake_v2: FakeV2):
+    """It costs one /2/users/me, then nothing: no pass-through, no comparison, no record."""
+    client = routed(make_client, config, COMPARE_ROUTING)
+    junk = {"Authorization": "Bearer not-a-token-v2-ever-issued"}
+    for url in (CREATE, CREATE, f"{BASE}/1.1/statuses/home_timeline.json"):
+        response = (
+            client.post(url, headers=junk) if "mutes" in url else client.get(url, headers=junk)
+        )
+        assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 89)
+
+    assert fake_v2.paths() == [("GET", "/2/users/me")]
+    assert client.portal.call(client.app.state.shell.comparisons.report) == {}
+
+
+def test_comparison_records_do_not_grow_with_traffic(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, COMPARE_ROUTING)
+    db = client.app.state.shell.comparisons._db
+
+    def rows() -> int:
+        counts = db.execute("SELECT count(*) FROM comparison_counts").fetchone()[0]
+        return int(counts + db.execute("SELECT count(*) FROM comparison_examples").fetchone()[0])
+
+    client.post(CREATE, headers=sign("POST", CREATE))
+    after_one = rows()
+    for _ in range(30):
+        client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert rows() == after_one
+    report = client.portal.call(client.app.state.shell.comparisons.report)
+    assert report["mutes/users/create"]["requests"] == 31
+    assert all(len(f["examples"]) <= 3 for f in report["mutes/users/create"]["fields"].values())

@@ -177,3 +177,37 @@ def test_the_report_command_reads_redis(make_client, redis_url, monkeypatch, cap
 
     assert main(["compare", "report"]) == 0
     assert "mutes/users/create: 1 compared" in capsys.readouterr().out
+
+
+def test_operator_pages_never_scan_the_keyspace(two, redis_url: str):
+    """With 20,000 live keys a scan per scrape took seconds and stalled every request."""
+    first, _ = two
+    direct = redis.Redis.from_url(redis_url)
+    with direct.pipeline(transaction=False) as pipe:
+        for n in range(20_000):
+            pipe.set(f"shim:nonce:{n:064x}", b"1", ex=600)
+        pipe.execute()
+    first.post(CREATE, headers=sign("POST", CREATE))
+    direct.config_resetstat()
+
+    for page in ("/metrics", "/_shim/", "/_shim/stats"):
+        assert first.get(f"{BASE}{page}", headers=ADMIN).status_code == 200
+
+    used = direct.info("commandstats")
+    assert not {"cmdstat_scan", "cmdstat_keys", "cmdstat_dbsize"} & set(used), used
+
+
+def test_a_paused_redis_fails_closed_at_once_and_recovers(two, redis_url: str):
+    first, _ = two
+    direct = redis.Redis.from_url(redis_url)
+    direct.execute_command("CLIENT", "PAUSE", "1500", "ALL")
+    started = time.monotonic()
+    refused = first.post(CREATE, headers=sign("POST", CREATE))
+    waited = time.monotonic() - started
+
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (503, 130)
+    assert waited < 1.2  # one bounded Redis call, not the pause
+    deadline = time.monotonic() + 10
+    while (answer := first.post(CREATE, headers=sign("POST", CREATE))).status_code != 200:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.1)
