@@ -9,7 +9,7 @@ is v1.1's 404, code 34.
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from functools import partial
 
 import httpx2
@@ -25,6 +25,7 @@ from mappings.routing import endpoint_name
 from shim import dashboard, passthrough, translated
 from shim.config import Settings
 from shim.limits import BodyLimit, PathFence
+from shim.recording import recording
 from shim.shell import Shell
 from shim.translated import render
 
@@ -117,14 +118,18 @@ def create_app(
     settings: Settings,
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
+    record: str | None = None,
 ) -> Starlette:
     """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream, and a
-    `clock` to stand in for the wall clock that judges timestamps and expires nonces."""
+    `clock` to stand in for the wall clock that judges timestamps and expires nonces. With
+    `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
+    app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving."""
     shell = Shell(settings, transport, clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        with recording(record) if record else nullcontext():
+            yield
         log.info("caches at shutdown: %s", shell.stats())
         await shell.aclose()
 

@@ -4,12 +4,10 @@ import argparse
 import asyncio
 import getpass
 import json
-import logging
 import os
 import ssl
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -17,10 +15,10 @@ import httpx2
 import uvicorn
 from cryptography.fernet import Fernet
 
+from shim import logs
 from shim.app import create_app
 from shim.config import ConfigError, Settings
 from shim.credentials import mask
-from shim.recording import recording
 from shim.shared import state, token_store
 
 
@@ -91,17 +89,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
         if not os.path.isfile(path):
             raise ConfigError(f"no such file: {path}")
-    # The shim's own lines look like uvicorn's; none of them ever holds a token or a secret.
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    with recording(args.record) if args.record else nullcontext():
-        uvicorn.run(
-            create_app(settings),
-            host=args.host,
-            port=args.port,
-            ssl_certfile=args.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile,
-            timeout_graceful_shutdown=30,
-        )
+    uvicorn.run(
+        create_app(settings, record=args.record),
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        timeout_graceful_shutdown=30,
+        log_config=logs.config(),  # every handler masks credentials
+    )
     return 0
 
 

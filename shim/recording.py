@@ -4,22 +4,26 @@
 settings replay cassettes in the tests, so what is recorded is what the tests can match.
 """
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import vcr
+from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request as VCRRequest
+from vcr.serialize import serialize
+
+from shim.logs import SECRET_VALUE as SECRET_TEXT
 
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
 # OAuth values that can travel outside headers: a query-signed request, an oauth/access_token
 # answer, an OAuth 2.0 token grant.
-SECRET_VALUE = re.compile(
-    rb"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
-)
+SECRET_VALUE = re.compile(SECRET_TEXT.encode())
 SCRUBBED = b"SCRUBBED"
 
 
@@ -50,9 +54,23 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+class OwnerOnly(FilesystemPersister):  # type: ignore[misc]
+    """Writes cassettes readable by their owner only: scrubbed or not, they are real traffic."""
+
+    @staticmethod
+    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = serialize(cassette_dict, serializer)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(descriptor, "w") as file:
+            file.write(data)
+
+
 def cassettes(record_mode: str, library: str | None = None) -> vcr.VCR:
     """A vcrpy configuration that scrubs what it records and matches on everything but headers."""
-    return vcr.VCR(
+    config = vcr.VCR(
         cassette_library_dir=library,
         record_mode=record_mode,
         match_on=MATCH_ON,
@@ -61,6 +79,8 @@ def cassettes(record_mode: str, library: str | None = None) -> vcr.VCR:
         before_record_response=scrub_response,
         decode_compressed_response=True,
     )
+    config.register_persister(OwnerOnly)
+    return config
 
 
 @contextmanager

@@ -12,10 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import tweepy
 
 from shim.credentials import TokenStore
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, serving_fake, twitter_user
+from tests.fakes import (
+    ALICE,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    DAVE,
+    REQUEST_TOKEN,
+    VERIFIER,
+    FakeV2,
+    serving_fake,
+    sign,
+    twitter_user,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +46,7 @@ def free_port() -> int:
 
 
 def start(
-    tmp_path: Path, tls: tuple[str, str, str], upstream: str
+    tmp_path: Path, tls: tuple[str, str, str], upstream: str, *options: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Run `shim serve` over TLS and wait until it accepts connections."""
     _, cert_file, key_file = tls
@@ -63,6 +75,7 @@ def start(
             cert_file,
             "--ssl-keyfile",
             key_file,
+            *options,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -158,3 +171,41 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, tls, fake_ups
     # uvicorn re-raises the signal once it has shut down gracefully, as a process should.
     assert process.returncode in (0, -signal.SIGTERM)
     assert "Finished server process" in output
+
+
+@pytest.mark.usefixtures("trust")
+def test_recording_survives_sigterm_and_no_log_line_holds_a_secret(
+    tmp_path: Path, tls, fake_upstream
+):
+    """A user signs in (the answer carries oauth_token_secret), a request line carries OAuth
+    values in its query, a mute goes through; then the process manager stops the shim."""
+    upstream, _ = fake_upstream
+    cassette = tmp_path / "recorded.yaml"
+    process, host = start(tmp_path, tls, upstream, "--record", str(cassette))
+    base = f"https://{host}"
+    leaky = (
+        f"{base}/1.1/statuses/home_timeline.json?oauth_token={ALICE.token}&oauth_signature=fakesig"
+    )
+    try:
+        with requests.Session() as session:
+            request_url, access_url = f"{base}/oauth/request_token", f"{base}/oauth/access_token"
+            session.post(request_url, headers=sign("POST", request_url, None, callback="oob"))
+            granted = session.post(
+                access_url, headers=sign("POST", access_url, REQUEST_TOKEN, verifier=VERIFIER)
+            ).status_code
+            session.get(leaky)
+        muted = tweepy_mute(host, user_id=783214)
+    finally:
+        output = stop(process)
+
+    assert granted == 200
+    assert muted == (783214, True)
+    assert "home_timeline.json?oauth_token=" in output  # the line is there, masked
+    assert cassette.stat().st_mode & 0o777 == 0o600
+    recorded = cassette.read_text()
+    assert "/oauth/access_token" in recorded
+    assert "/2/users/1500000000000000001/muting" in recorded
+    secrets = (DAVE.secret, DAVE.token, REQUEST_TOKEN.secret, ALICE.token, ALICE.secret)
+    for secret in (*secrets, CONSUMER_SECRET, "fakesig"):
+        assert secret not in output
+        assert secret not in recorded

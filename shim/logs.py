@@ -1,0 +1,62 @@
+"""Logging for `shim serve`: uvicorn's handlers and formats, each handler behind `Redact`, so no
+line carries a credential whichever logger wrote it: uvicorn's access log (a request line with
+OAuth values in its query), vcrpy recording a sign-in (`oauth_token_secret=…` in an answer),
+httpx2, or the shim itself."""
+
+import copy
+import logging
+import re
+from typing import Any
+
+import uvicorn.config
+
+SECRET_VALUE = r"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
+"""An OAuth value in a query, a form, a JSON body or a repr: the name is kept, the value goes."""
+CREDENTIAL = r"((?:OAuth|Bearer|Basic)\s+)[^\"'\r\n]+"
+"""The credentials of an Authorization header."""
+_MASKS = [(re.compile(p, re.IGNORECASE), r"\1…") for p in (SECRET_VALUE, CREDENTIAL)]
+
+
+def mask(text: str) -> str:
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redact(logging.Filter):
+    """Masks credentials in a record's message and arguments; numbers stay numbers, since
+    uvicorn's access formatter reads the status code from the arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _masked(arg) for key, arg in record.args.items()}
+        return True
+
+
+def _masked(arg: Any) -> Any:
+    if isinstance(arg, int | float):
+        return arg
+    text = str(arg)
+    masked = mask(text)
+    return arg if masked == text else masked
+
+
+def config() -> dict[str, Any]:
+    """uvicorn's logging configuration with `Redact` on every handler and the shim's own lines
+    (the root logger) on the default handler; vcrpy says only what goes wrong."""
+    settings = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    settings["filters"] = {"redact": {"()": Redact}}
+    settings["formatters"]["shim"] = {"format": "%(levelname)-9s %(name)s: %(message)s"}
+    settings["handlers"]["shim"] = {
+        "formatter": "shim",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    for handler in settings["handlers"].values():
+        handler["filters"] = ["redact"]
+    settings["root"] = {"handlers": ["shim"], "level": "INFO"}
+    settings["loggers"]["vcr"] = {"level": "WARNING"}
+    return settings
