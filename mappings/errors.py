@@ -20,6 +20,8 @@ response-code list (reference README, "v1.1 error codes"):
     215 400 Bad Authentication data.               no or unparseable Authorization
     220 403 Your credentials do not allow …        v2 refused the token for this call
     271 403 You can't mute yourself.               source == target
+    272 403 You are not muting the specified user. unmuting yourself
+    353 403 … requires a matching csrf cookie …    a cross-site post to the operator's switch
 """
 
 from collections.abc import Mapping
@@ -44,6 +46,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     220: (403, "Your credentials do not allow access to this resource."),
     271: (403, "You can't mute yourself."),
     272: (403, "You are not muting the specified user."),
+    353: (403, "This request requires a matching csrf cookie and header."),
 }
 
 NOT_ENROLLED = (

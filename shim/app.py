@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from functools import partial
+from urllib.parse import parse_qsl
 
 import httpx2
 from starlette.applications import Starlette
@@ -85,19 +86,28 @@ async def metrics_page(shell: Shell, request: Request) -> Response:
 
 
 async def dashboard_page(shell: Shell, request: Request) -> Response:
+    assert shell.settings.admin_token is not None  # `admin` serves nothing without it
     page = dashboard.html(
         shell.metrics.by_endpoint(),
         await shell.comparisons.report(),
         await shell.routing.current(),
+        dashboard.form_token(shell.settings.admin_token),
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
 
 async def all_v1_page(shell: Shell, request: Request) -> Response:
-    """POST /_shim/all-v1?on=true|false: the one switch that sends everything back to v1.1."""
-    on = request.query_params.get("on", "true").lower() != "false"
+    """POST /_shim/all-v1?on=true|false: the one switch that sends everything back to v1.1.
+    Scripts send it with the bearer token; the dashboard posts its form, and is sent back."""
+    assert shell.settings.admin_token is not None
+    form = dict(parse_qsl((await request.body()).decode("latin-1")))
+    if dashboard.forged(request.headers, form, shell.settings.admin_token):
+        raise V11Error(353)
+    on = form.get("on", request.query_params.get("on", "true")).lower() != "false"
     await shell.routing.switch.set(on)
     log.warning("all translated endpoints to v1.1: %s", on)
+    if "csrf" in form:
+        return RedirectResponse("/_shim/", 303)
     return render(200, {"all_v1": on})
 
 

@@ -2,10 +2,12 @@
 comparison of v1.1 with v2 found. Plain HTML with inline SVG bars: nothing to fetch, no script."""
 
 import base64
+import hashlib
 import hmac
 from collections.abc import Mapping
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from mappings.routing import Routing
 
@@ -25,6 +27,25 @@ margin-bottom:16px}
 V1, V2, GOOD, KNOWN, BAD = "#8c959f", "#0969da", "#1a7f37", "#54aeff", "#cf222e"
 
 
+def form_token(admin_token: str) -> str:
+    """The token the dashboard's form carries: a page on another site cannot know it."""
+    return hmac.new(admin_token.encode(), b"shim dashboard form", hashlib.sha256).hexdigest()
+
+
+def forged(headers: Mapping[str, str], form: Mapping[str, str], admin_token: str) -> bool:
+    """Whether a state-changing operator request may have been sent by another site's page,
+    riding on the basic authentication a browser replays by itself. A bearer token is never
+    sent by a browser on its own, so a request carrying one is no forgery."""
+    if headers.get("authorization", "").lower().startswith("bearer "):
+        return False
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != headers.get("host"):
+        return True
+    return not hmac.compare_digest(form.get("csrf", ""), form_token(admin_token))
+
+
 def admitted(authorization: str, token: str) -> bool:
     """Whether the header carries the admin token: `Bearer <token>` or basic auth's password."""
     scheme, _, value = authorization.partition(" ")
@@ -39,9 +60,12 @@ def admitted(authorization: str, token: str) -> bool:
 
 
 def html(
-    traffic: Mapping[str, Mapping[str, Any]], report: Mapping[str, Any], routing: Routing
+    traffic: Mapping[str, Mapping[str, Any]],
+    report: Mapping[str, Any],
+    routing: Routing,
+    form: str,
 ) -> str:
-    """The whole page."""
+    """The whole page; `form` is the token its switch's form carries."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -57,7 +81,18 @@ def html(
         f"<!doctype html><html><head><meta charset=utf-8><title>shim</title>"
         f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
         f'<div class="sub">v1.1 calls served through v2, per endpoint</div>'
-        f"{alert}{cards}{empty}</body></html>"
+        f"{alert}{_switch(routing.all_v1, form)}{cards}{empty}</body></html>"
+    )
+
+
+def _switch(on: bool, form: str) -> str:
+    """The all-v1 switch as a form: a real POST, carrying the form token."""
+    label = "Send translated endpoints back to v2" if on else "Send everything to v1.1"
+    return (
+        '<form class="card" method="post" action="/_shim/all-v1">'
+        f'<input type="hidden" name="on" value="{"false" if on else "true"}">'
+        f'<input type="hidden" name="csrf" value="{form}">'
+        f"<button>{label}</button></form>"
     )
 
 
