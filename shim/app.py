@@ -27,7 +27,7 @@ from shim import dashboard, passthrough, translated
 from shim.config import Settings
 from shim.limits import BodyLimit, PathFence
 from shim.recording import recording
-from shim.shell import Shell
+from shim.shell import Shell, digest
 from shim.translated import render
 
 log = logging.getLogger("shim")
@@ -57,7 +57,8 @@ def passing(shell: Shell) -> Endpoint:
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = await shell.authenticate(request, body)
-        return await passthrough.forward(shell.upstream, request, body, credentials.auth())
+        done = shell.slots.take(digest(credentials.token))
+        return await passthrough.forward(shell.upstream, request, body, credentials.auth(), done)
 
     return serve
 

@@ -34,6 +34,7 @@ class Settings:
     config_path: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     max_body: int = 1 << 20
+    caller_concurrency: int = 20
     redis_url: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -60,6 +61,9 @@ class Settings:
             config_path=env.get("SHIM_CONFIG") or None,
             secret_key=env.get("SHIM_SECRET_KEY") or None,
             max_body=int(_number(env.get("SHIM_MAX_BODY"), 1 << 20, "SHIM_MAX_BODY", 1, 1 << 30)),
+            caller_concurrency=int(
+                _number(env.get("SHIM_CALLER_CONCURRENCY"), 20, "SHIM_CALLER_CONCURRENCY", 1, 1000)
+            ),
             redis_url=env.get("SHIM_REDIS_URL") or None,
         )
 

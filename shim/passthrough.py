@@ -4,16 +4,20 @@ Method, path, query and body are kept byte for byte, with the headers that shape
 the answer streams back unchanged but for hop-by-hop headers, which belong to each connection.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mappings.errors import V11Error
 from mappings.types import NO_ANSWER
 from shim.upstream import Upstream
+
+log = logging.getLogger("shim.passthrough")
 
 PREFIXES = ("/1.1/", "/2/", "/oauth/")
 """The upstream's own path spaces; anything else is no page of the API."""
@@ -39,16 +43,60 @@ def forwards(path: str) -> bool:
     return path.startswith(PREFIXES)
 
 
+class Streamed(StreamingResponse):
+    """A passed-through answer streamed back, bounded in time at both ends: the upstream may be
+    idle at most `timeout` between chunks, and the client must take each chunk within
+    `timeout`. A client that stops reading, or an upstream that trickles, is cut off; either
+    way the upstream connection goes back to the pool and the caller's slot is given back."""
+
+    def __init__(self, answer: httpx2.Response, timeout: float, done: Callable[[], None]) -> None:
+        super().__init__(_raw(answer), answer.status_code)
+        self.raw_headers = _headers(answer)
+        self._answer, self._timeout, self._done = answer, timeout, done
+
+    async def stream_response(self, send: Send) -> None:
+        async def bounded(message: dict[str, object]) -> None:
+            async with asyncio.timeout(self._timeout):
+                await send(message)  # waits while the client's buffers are full
+
+        await bounded({"type": "http.response.start", "status": self.status_code,
+                       "headers": self.raw_headers})  # fmt: skip
+        chunks = aiter(self.body_iterator)
+        while True:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            await bounded({"type": "http.response.body", "body": chunk, "more_body": True})
+        await bounded({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except TimeoutError:
+            # The answer has begun: the connection can only be closed, which uvicorn does.
+            log.warning("a passed-through answer stalled for %.0f s: cut off", self._timeout)
+        finally:
+            await self._answer.aclose()
+            self._done()
+
+
 async def forward(
-    upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
-) -> StreamingResponse:
-    """Send the request upstream with `auth` and stream the answer back."""
-    answer = await _send(upstream, request, body, auth)
-    response = StreamingResponse(
-        _raw(answer), answer.status_code, background=BackgroundTask(answer.aclose)
-    )
-    response.raw_headers = _headers(answer)
-    return response
+    upstream: Upstream,
+    request: Request,
+    body: bytes,
+    auth: httpx2.Auth,
+    done: Callable[[], None] = lambda: None,
+) -> Response:
+    """Send the request upstream with `auth` and stream the answer back; `done` is called once
+    the upstream is no longer in use, whatever happened."""
+    try:
+        answer = await _send(upstream, request, body, auth)
+    except BaseException:
+        done()
+        raise
+    return Streamed(answer, upstream.timeout, done)
 
 
 async def exchange(
@@ -57,7 +105,10 @@ async def exchange(
     """Send the request upstream with `auth`; the answer, read whole, and its decoded body."""
     answer = await _send(upstream, request, body, auth)
     try:
-        content = await answer.aread()
+        async with asyncio.timeout(upstream.timeout):
+            content = await answer.aread()
+    except (httpx2.TransportError, TimeoutError):
+        raise V11Error(130) from None
     finally:
         await answer.aclose()
     response = Response(content, answer.status_code)
@@ -89,8 +140,11 @@ async def _send(
     if not upstream.breaker.allow():
         raise V11Error(130)
     try:
-        answer = await upstream.client.send(outgoing, auth=auth, stream=True)
-    except httpx2.TransportError:
+        # The time to the answer's head is bounded as a whole: a trickling upstream cannot
+        # stretch it read by read.
+        async with asyncio.timeout(upstream.timeout):
+            answer = await upstream.client.send(outgoing, auth=auth, stream=True)
+    except (httpx2.TransportError, TimeoutError):
         upstream.observe(NO_ANSWER)
         raise V11Error(130) from None
     upstream.observe(answer.status_code)

@@ -21,6 +21,7 @@ from shim.auth import Verifier
 from shim.caches import TTLCache
 from shim.config import Settings
 from shim.credentials import mask
+from shim.fairness import Slots
 from shim.metrics import Metrics
 from shim.origins import Origins
 from shim.routing import RoutingFile
@@ -69,6 +70,7 @@ class Shell:
         )
         self.origins = Origins(settings.public_urls)
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
+        self.slots = Slots(settings.caller_concurrency)
         endpoints = tuple(path for _, path in ROUTES)
         self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
         self.metrics = Metrics(self.stats)

@@ -23,7 +23,7 @@ from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import Caller, Context, Flow, V11Reply, V11Request
 from shim import passthrough
 from shim.comparisons import outcome
-from shim.shell import identify
+from shim.shell import digest, identify
 from shim.signing import FORM, bearer_token
 from shim.upstream import within
 
@@ -55,7 +55,8 @@ async def serve(shell: "Shell", name: str, flow: FlowFactory, request: Request) 
         user_id = (await shell.caller(credentials)).user_id
     chosen = plan(routing, name, user_id)
     started = time.monotonic()
-    response, served = await answer(shell, chosen.serve, flow, request, body, credentials)
+    with shell.slots.holding(digest(credentials.token)):
+        response, served = await answer(shell, chosen.serve, flow, request, body, credentials)
     shell.metrics.served(name, chosen.serve, response.status_code, time.monotonic() - started)
     if chosen.shadow is not None:
         response.background = BackgroundTask(

@@ -41,6 +41,7 @@ class Upstream:
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.breaker = breaker or CircuitBreaker()
+        self.timeout = timeout
         self.client = httpx2.AsyncClient(
             base_url=base_url,
             transport=transport,
