@@ -161,7 +161,10 @@ def create_app(
         405: no_such_page,
         Exception: internal_error,
     }
-    fences = [Middleware(PathFence), Middleware(BodyLimit, limit=settings.max_body)]
+    fences = [
+        Middleware(PathFence),
+        Middleware(BodyLimit, limit=settings.max_body, timeout=settings.read_timeout),
+    ]
     app = Starlette(
         routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=fences
     )

@@ -15,7 +15,7 @@ import httpx2
 import uvicorn
 from cryptography.fernet import Fernet
 
-from shim import logs
+from shim import logs, server
 from shim.app import create_app
 from shim.config import ConfigError, Settings
 from shim.credentials import mask
@@ -97,6 +97,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         ssl_keyfile=args.ssl_keyfile,
         timeout_graceful_shutdown=30,
         log_config=logs.config(),  # every handler masks credentials
+        http=server.protocol(settings.max_connections, settings.read_timeout),
     )
     return 0
 

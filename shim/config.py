@@ -35,6 +35,8 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     max_body: int = 1 << 20
     caller_concurrency: int = 20
+    max_connections: int = 1000
+    read_timeout: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -64,6 +66,10 @@ class Settings:
             caller_concurrency=int(
                 _number(env.get("SHIM_CALLER_CONCURRENCY"), 20, "SHIM_CALLER_CONCURRENCY", 1, 1000)
             ),
+            max_connections=int(
+                _number(env.get("SHIM_MAX_CONNECTIONS"), 1000, "SHIM_MAX_CONNECTIONS", 1, 100_000)
+            ),
+            read_timeout=_number(env.get("SHIM_READ_TIMEOUT"), 10.0, "SHIM_READ_TIMEOUT", 0.1, 300),
             redis_url=env.get("SHIM_REDIS_URL") or None,
         )
 

@@ -1,7 +1,9 @@
 """What a request may be, judged before anything routes or reads it: its path must already be
 normal, and its body is bounded in size (a declared Content-Length over the limit is refused at
-once, a body sent without one is cut off once it passes it)."""
+once, a body sent without one is cut off once it passes it) and in time (the whole body within
+SHIM_READ_TIMEOUT of its first read, so a client cannot hold a request open by trickling it)."""
 
+import asyncio
 import posixpath
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,14 +13,17 @@ from mappings.params import number
 from shim.translated import render
 
 TOO_LARGE = "Request body is too large."
+TOO_SLOW = "Request body was not received in time."
 
 
 class BodyLimit:
-    """ASGI middleware refusing bodies over `limit` bytes with v1.1's error shape (413)."""
+    """ASGI middleware refusing bodies over `limit` bytes (413) or slower than `timeout` seconds
+    in all (408), with v1.1's error shape."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -29,14 +34,23 @@ class BodyLimit:
             error = V11Error(195, TOO_LARGE, status=413)
             await render(error.status, error.body())(scope, receive, send)
             return
-        seen = 0
+        seen, done = 0, False
+        due = asyncio.get_running_loop().time() + self.timeout
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done:  # after the body, a receive waits for the disconnect: no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(due):
+                    message = await receive()
+            except TimeoutError:
+                # The rest of the body may still come: the connection cannot be reused.
+                raise V11Error(195, TOO_SLOW, {"connection": "close"}, status=408) from None
             seen += len(message.get("body", b""))
             if seen > self.limit:
                 raise V11Error(195, TOO_LARGE, status=413)
+            done = not message.get("more_body", False)
             return message
 
         await self.app(scope, counted, send)

@@ -1,0 +1,70 @@
+"""uvicorn as `shim serve` runs it, with the bounds uvicorn lacks: a deadline for each request's
+head (a client that sends its headers a byte at a time, or nothing at all, over plain HTTP or
+after a TLS handshake, is disconnected) and a cap on open connections (past it, a new one is
+answered v1.1's 503, code 130, and closed). The deadline for a body is `shim.limits.BodyLimit`'s.
+"""
+
+import asyncio
+import json
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from mappings.errors import V11Error
+
+
+def _full() -> bytes:
+    body = json.dumps(V11Error(130).body(), separators=(",", ":")).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json;charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+FULL = _full()
+
+
+def protocol(max_connections: int, read_timeout: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with those two bounds."""
+
+    class Bounded(H11Protocol):
+        _head_due: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                transport.write(FULL)
+                transport.close()
+                return
+            self._await_head()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._head_received()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._await_head()  # the next request's
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._head_received()
+            super().connection_lost(exc)
+
+        def _await_head(self) -> None:
+            self._head_received()
+            self._head_due = self.loop.call_later(read_timeout, self._head_late)
+
+        def _head_received(self) -> None:
+            if self._head_due is not None:
+                self._head_due.cancel()
+                self._head_due = None
+
+        def _head_late(self) -> None:
+            self._head_due = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return Bounded

@@ -1,0 +1,112 @@
+"""Slow clients cannot hold the shim's connections: partial headers, a partial body, an idle
+connection (plain or after a TLS handshake) are each cut off, and connections past the cap are
+answered at once. A real uvicorn with `shim serve`'s own protocol, real sockets."""
+
+import json
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx2
+import pytest
+
+from shim.app import create_app
+from shim.config import Settings
+from shim.server import protocol
+from tests.fakes import FakeV2, twitter_user
+from tests.servers import serving
+
+pytestmark = pytest.mark.e2e
+
+READ_TIMEOUT = 1.0
+
+
+@pytest.fixture
+def serve(settings: Settings, tls: tuple[str, str, str]) -> Iterator[Any]:
+    def start(max_connections: int = 100, **tls_files: str) -> Any:
+        changed = replace(settings, read_timeout=READ_TIMEOUT, max_connections=max_connections)
+        app = create_app(changed, httpx2.MockTransport(FakeV2(twitter_user())))
+        return serving(app, http=protocol(max_connections, READ_TIMEOUT), **tls_files)
+
+    yield start
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes:
+    """Read until the server closes the connection; fails if it is still open after `seconds`."""
+    connection.settimeout(seconds)
+    received = b""
+    started = time.monotonic()
+    while chunk := connection.recv(4096):
+        received += chunk
+        assert time.monotonic() - started < seconds
+    return received
+
+
+def test_partial_headers_are_cut_off(serve):
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\nHost: x\r\n")
+        for _ in range(3):  # a byte now and then resets no clock
+            time.sleep(0.4)
+            client.sendall(b"X")
+        assert closed_within(client, 3) == b""
+
+
+def test_an_idle_connection_is_cut_off(serve):
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        assert closed_within(client, 3) == b""
+
+
+def test_an_idle_tls_connection_is_cut_off(serve, tls):
+    ca_file, cert_file, key_file = tls
+    context = ssl.create_default_context(cafile=ca_file)
+    with (
+        serve(ssl_certfile=cert_file, ssl_keyfile=key_file) as port,
+        context.wrap_socket(
+            socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1"
+        ) as client,
+    ):
+        try:
+            assert closed_within(client, 3) == b""
+        except ssl.SSLError:  # a TLS close can arrive as an abrupt EOF
+            pass
+
+
+def test_a_partial_body_is_answered_408(serve):
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(
+            b"POST /1.1/mutes/users/create.json HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+            b"user_id=78"
+        )
+        answer = closed_within(client, 3)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408")
+    assert json.loads(body)["errors"][0]["code"] == 195
+
+
+def test_connections_past_the_cap_are_answered_at_once(serve):
+    with serve(max_connections=3) as port:
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        try:
+            time.sleep(0.1)  # the server has taken them
+            with socket.create_connection(("127.0.0.1", port)) as extra:
+                answer = closed_within(extra, 2)
+        finally:
+            for connection in held:
+                connection.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503")
+        assert json.loads(body) == {"errors": [{"code": 130, "message": "Over capacity."}]}
+        # Once the others have gone, the shim takes connections again.
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                answer = httpx2.get(f"http://127.0.0.1:{port}/1.1/mutes/users/ids.json")
+                break
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert answer.status_code == 400  # unsigned: 215
