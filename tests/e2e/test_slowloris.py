@@ -105,9 +105,9 @@ def test_connections_past_the_cap_are_answered_at_once(serve):
         deadline = time.monotonic() + 5
         while True:
             try:
-                answer = httpx2.get(f"http://127.0.0.1:{port}/1.1/mutes/users/ids.json")
+                again = httpx2.get(f"http://127.0.0.1:{port}/1.1/mutes/users/ids.json")
                 break
             except httpx2.TransportError:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
-        assert answer.status_code == 400  # unsigned: 215
+        assert again.status_code == 400  # unsigned: 215
