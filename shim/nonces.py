@@ -36,6 +36,11 @@ class SQLiteNonces:
     def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
+        # One small commit a request: with WAL and NORMAL sync a commit survives the process
+        # (a restart, a crash) without waiting on the disk; only the OS failing could lose the
+        # last ones. WAL also lets several processes share the file.
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS nonces (key INTEGER PRIMARY KEY, expires REAL NOT NULL)"
         )
