@@ -3,13 +3,25 @@
 decision, so `..` cannot leave /1.1/, /2/ or /oauth/, and a translated endpoint cannot be
 reached under another spelling that would skip translation."""
 
+import posixpath
+from urllib.parse import unquote
+
+import httpx2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from shim.app import create_app
+from shim.config import Settings
 from tests.asgi import raw_request
 from tests.conftest import MakeClient
-from tests.fakes import CAROL, FakeV2
+from tests.fakes import CAROL, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
 
+# An in-memory store: hypothesis runs each example on its own app.
+TEST_SETTINGS = Settings(
+    consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET, db_path=":memory:"
+)
 BEARER = [(b"authorization", f"Bearer {CAROL.token}".encode())]
 ESCAPES = [
     b"/1.1/../_control/x",
@@ -41,3 +53,25 @@ def test_a_plain_path_still_passes_through(make_client: MakeClient, fake_v2: Fak
     assert status == 200
     assert body["path"] == "/1.1/statuses/show.json"
     assert fake_v2.paths()[-1] == ("GET", "/1.1/statuses/show.json")
+
+
+SEGMENTS = st.sampled_from(
+    ["1.1", "2", "oauth", "..", ".", "", "%2e%2e", "%2E", "x", "%2f", "_shim"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(segments=st.lists(SEGMENTS, min_size=1, max_size=6))
+def test_generated_paths_never_leave_the_fence(segments: list[str]):
+    fake = FakeV2(twitter_user())
+    app = create_app(TEST_SETTINGS, httpx2.MockTransport(fake))
+    path = "/" + "/".join(segments)
+    status, _ = raw_request(app, "GET", path.encode(), BEARER)
+
+    assert status < 500
+    resolved = posixpath.normpath(unquote(path))
+    for method, reached in fake.paths():
+        assert (method, reached) == ("GET", "/2/users/me") or reached.startswith(
+            ("/1.1/", "/2/", "/oauth/")
+        ), reached
+        assert reached == "/2/users/me" or posixpath.normpath(reached) == resolved
