@@ -93,6 +93,7 @@ async def dashboard_page(shell: Shell, request: Request) -> Response:
         await shell.comparisons.report(),
         await shell.routing.current(),
         dashboard.form_token(shell.settings.admin_token),
+        shell.upstream.breaker.state,
     )
     return Response(page, media_type="text/html; charset=utf-8")
 

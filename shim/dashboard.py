@@ -64,8 +64,10 @@ def html(
     report: Mapping[str, Any],
     routing: Routing,
     form: str,
+    breaker: str,
 ) -> str:
-    """The whole page; `form` is the token its switch's form carries."""
+    """The whole page; `form` is the token its switch's form carries, `breaker` the upstream
+    circuit breaker's state."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -80,7 +82,8 @@ def html(
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>shim</title>"
         f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
-        f'<div class="sub">v1.1 calls served through v2, per endpoint</div>'
+        f'<div class="sub">v1.1 calls served through v2, per endpoint; upstream circuit '
+        f"breaker {escape(breaker)}</div>"
         f"{alert}{_switch(routing.all_v1, form)}{cards}{empty}</body></html>"
     )
 

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -27,8 +27,30 @@ class CacheCollector(Collector):
         yield family
 
 
+class BreakerCollector(Collector):
+    """The upstream circuit breaker's state, read when scraped: 1 for the state it is in."""
+
+    STATES = ("closed", "open", "half-open")
+
+    def __init__(self, state: Callable[[], str]) -> None:
+        self._state = state
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "shim_upstream_breaker", "The upstream circuit breaker's state", labels=["state"]
+        )
+        now = self._state()
+        for state in self.STATES:
+            family.add_metric([state], 1.0 if state == now else 0.0)
+        yield family
+
+
 class Metrics:
-    def __init__(self, cache_stats: Callable[[], Mapping[str, Mapping[str, int]]]) -> None:
+    def __init__(
+        self,
+        cache_stats: Callable[[], Mapping[str, Mapping[str, int]]],
+        breaker_state: Callable[[], str],
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "shim_requests",
@@ -50,6 +72,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(CacheCollector(cache_stats))
+        self.registry.register(BreakerCollector(breaker_state))
 
     def served(self, endpoint: str, backend: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, backend, str(status)).inc()

@@ -14,8 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mappings.errors import V11Error
-from mappings.types import NO_ANSWER
-from shim.upstream import Upstream
+from shim.upstream import Refused, Upstream
 
 log = logging.getLogger("shim.passthrough")
 
@@ -137,18 +136,19 @@ async def _send(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )
     # Passed-through calls are not retried: the shim cannot know which are safe to repeat.
-    if not upstream.breaker.allow():
-        raise V11Error(130)
     try:
-        # The time to the answer's head is bounded as a whole: a trickling upstream cannot
-        # stretch it read by read.
-        async with asyncio.timeout(upstream.timeout):
-            answer = await upstream.client.send(outgoing, auth=auth, stream=True)
-    except (httpx2.TransportError, TimeoutError):
-        upstream.observe(NO_ANSWER)
+        async with upstream.permit() as report:
+            try:
+                # The time to the answer's head is bounded as a whole: a trickling upstream
+                # cannot stretch it read by read.
+                async with asyncio.timeout(upstream.timeout):
+                    answer = await upstream.client.send(outgoing, auth=auth, stream=True)
+            except (httpx2.TransportError, TimeoutError):
+                raise V11Error(130) from None
+            report(answer.status_code)
+            return answer
+    except Refused:
         raise V11Error(130) from None
-    upstream.observe(answer.status_code)
-    return answer
 
 
 def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:

@@ -73,7 +73,7 @@ class Shell:
         self.slots = Slots(settings.caller_concurrency)
         endpoints = tuple(path for _, path in ROUTES)
         self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
-        self.metrics = Metrics(self.stats)
+        self.metrics = Metrics(self.stats, lambda: self.upstream.breaker.state)
 
     async def token_secret(self, token: str) -> str | None:
         """The secret of a known token: SHIM_ACCESS_TOKEN's, else the store's."""

@@ -7,7 +7,8 @@ they mean to a v1.1 client stays in `mappings/`.
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx2
 
@@ -22,6 +23,10 @@ Send = Callable[[V2Call], Awaitable[V2Reply]]
 
 # What a flow raises when an upstream body lacks what it reads: the answer was unusable.
 UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+class Refused(Exception):
+    """The circuit breaker is open: the call was not sent."""
 
 
 RETRIES = 2  # after the first try, for calls that are safe to repeat
@@ -64,18 +69,37 @@ class Upstream:
 
     async def attempt(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         """One try; refused at once, as unavailable, while the breaker is open."""
-        if not self.breaker.allow():
+        try:
+            async with self.permit() as report:
+                reply = await self._request(call, auth)
+                report(reply.status)
+                return reply
+        except Refused:
             return V2Reply(503)
-        reply = await self._request(call, auth)
-        self.observe(reply.status)
-        return reply
 
-    def observe(self, status: int) -> None:
-        """Tell the breaker how a call to the upstream went (NO_ANSWER: no answer at all)."""
-        if status in UNAVAILABLE:
-            self.breaker.failed()
-        else:
-            self.breaker.succeeded()
+    @asynccontextmanager
+    async def permit(self) -> AsyncIterator[Callable[[int], None]]:
+        """A call the breaker lets through (else `Refused`), and how to report its status
+        (NO_ANSWER: no answer at all). A call that ends unreported, cut off by the request's
+        deadline, cancelled, or failed in any other way, is reported as no answer: a half-open
+        breaker's probe always reports, and a slow upstream opens the breaker."""
+        if not self.breaker.allow():
+            raise Refused
+        reported = False
+
+        def report(status: int) -> None:
+            nonlocal reported
+            reported = True
+            if status in UNAVAILABLE:
+                self.breaker.failed()
+            else:
+                self.breaker.succeeded()
+
+        try:
+            yield report
+        finally:
+            if not reported:
+                self.breaker.failed()
 
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         try:

@@ -4,6 +4,7 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,8 +107,14 @@ def test_compare_mode_names_every_difference_of_tweepy_traffic(shim, monkeypatch
     tweepy_traffic(host)
     monkeypatch.setenv("SHIM_DB", db)
 
-    assert main(["compare", "report"]) == 0
-    report = capsys.readouterr().out
+    # Comparisons run after each answer is sent: wait for the last one to be recorded.
+    deadline = time.monotonic() + 10
+    while True:
+        assert main(["compare", "report"]) == 0
+        report = capsys.readouterr().out
+        if "mutes/users/destroy: 3 compared" in report or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
 
     assert "mutes/users/create: 2 compared" in report
     assert "mutes/users/destroy: 3 compared" in report
