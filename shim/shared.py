@@ -28,9 +28,9 @@ from mappings.compare import Difference
 from mappings.errors import V11Error
 from mappings.routing import endpoint_name
 from mappings.types import Caller, V2Reply
-from shim.caches import TTLCache
+from shim.caches import SQLiteCache, TTLCache
 from shim.comparisons import EXAMPLES, Comparisons, ComparisonStore, example, report, tally
-from shim.config import Settings
+from shim.config import ConfigError, Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
 from shim.nonces import Nonces, SQLiteNonces
 from shim.routing import SQLiteSwitch, Switch
@@ -98,12 +98,13 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
             SQLiteNonces(db, clock),
             TTLCache(size, ttl),
             TTLCache(size, ttl),
-            TTLCache(100_000, CURSOR_TTL),
+            SQLiteCache(db, "cursors", 100_000, CURSOR_TTL, clock),
             TTLCache(10_000, REQUEST_TOKEN_TTL),
             SQLiteSwitch(db),
             comparisons,
             (close,),
         )
+    require_durable(settings.redis_url)
     client = async_client(settings.redis_url)
     return State(
         RedisSecrets(client, settings.secret_key),
@@ -116,6 +117,36 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
         RedisComparisons(client, ENDPOINTS),
         (client.aclose,),
     )
+
+
+def require_durable(url: str) -> None:
+    """Refuse a Redis that could drop what the shim keeps there: an eviction policy other than
+    noeviction can evict live nonces (a replay is then accepted) and, as allkeys-*, the token
+    store; without persistence a Redis restart forgets both."""
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        config = client.config_get("maxmemory-policy") | client.config_get("appendonly")
+        config |= client.config_get("save")
+    except redis.ResponseError:  # a managed Redis may not allow CONFIG: say what to check
+        log.warning(
+            "cannot read Redis's configuration: make sure it has maxmemory-policy noeviction "
+            "and persistence (appendonly yes, or save)"
+        )
+        return
+    except redis.RedisError as error:
+        raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
+    finally:
+        client.close()
+    if config.get("maxmemory-policy") != "noeviction":
+        raise ConfigError(
+            f"Redis's maxmemory-policy is {config.get('maxmemory-policy')}: set it to noeviction, "
+            "or it may evict live nonces and tokens (README, Running it for real)"
+        )
+    if config.get("appendonly") != "yes" and not config.get("save"):
+        raise ConfigError(
+            "Redis has no persistence: set appendonly yes (or save), or a Redis restart "
+            "forgets every token and nonce"
+        )
 
 
 async def bounded(call: Awaitable[R]) -> R:

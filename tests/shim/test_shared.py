@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,9 @@ CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
 ADMIN = {"Authorization": "Bearer fake-admin-token"}
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free loopback port, for this module; stopped after it."""
+@contextmanager
+def redis_server(folder: Path, *settings: str) -> Iterator[str]:
+    """A real redis-server on a free loopback port with these settings; stopped after."""
     server = shutil.which("redis-server")
     if server is None:
         if os.environ.get("CI"):
@@ -33,21 +34,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *settings],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -62,9 +50,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError("redis-server did not start") from None
             time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# What the README asks of a production Redis, and the shim checks at start. The data is
+# throwaway: the OS may flush it when it likes.
+DURABLE = ("--save", "", "--appendonly", "yes", "--appendfsync", "no")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for this module, with noeviction (its default) and persistence."""
+    with redis_server(tmp_path_factory.mktemp("redis"), *DURABLE) as url:
+        yield url
 
 
 def fresh(redis_url: str) -> None:
@@ -211,3 +213,18 @@ def test_a_paused_redis_fails_closed_at_once_and_recovers(two, redis_url: str):
     while (answer := first.post(CREATE, headers=sign("POST", CREATE))).status_code != 200:
         assert time.monotonic() < deadline, answer.text
         time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--maxmemory-policy", "volatile-lru", *DURABLE), "noeviction"),
+        (("--maxmemory-policy", "allkeys-lru", *DURABLE), "noeviction"),
+        (("--save", "", "--appendonly", "no"), "no persistence"),
+    ],
+)
+def test_a_redis_that_could_forget_is_refused_at_start(
+    make_client, tmp_path: Path, options: tuple[str, ...], message: str
+):
+    with redis_server(tmp_path, *options) as url, pytest.raises(ConfigError, match=message):
+        make_client(redis_url=url)
