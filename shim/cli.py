@@ -112,7 +112,7 @@ def compare_report(settings: Settings, args: argparse.Namespace) -> int:
     for endpoint, entry in report.items():
         print(
             f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched, "
-            f"{entry['known_only']} with known differences only"
+            f"{entry['known_only']} with known differences only, {entry['skipped']} skipped"
         )
         for kind, count in sorted(entry["kinds"].items()):
             print(f"  {count} {kind} differences")

@@ -26,8 +26,12 @@ SCHEMA = (
 )
 
 
+SKIPPED = '["skipped"]'
+
+
 class Comparisons(Protocol):
     async def record(self, endpoint: str, found: Sequence[Difference]) -> None: ...
+    async def skipped(self, endpoint: str) -> None: ...
     async def report(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
@@ -70,7 +74,7 @@ def report(
     for endpoint, counter, count in counts:
         entry, name = endpoints[endpoint], json.loads(counter)
         match name:
-            case ["requests"] | ["match"] | ["known"] | ["unexplained"]:
+            case ["requests"] | ["match"] | ["known"] | ["unexplained"] | ["skipped"]:
                 entry[name[0]] += count
             case ["noise", field]:
                 entry["noise"][field] += count
@@ -87,6 +91,7 @@ def report(
 def _empty() -> dict[str, Any]:
     return {
         "requests": 0,
+        "skipped": 0,
         "match": 0,
         "known": 0,
         "unexplained": 0,
@@ -110,6 +115,7 @@ def _finish(
     }
     return {
         "requests": entry["requests"],
+        "skipped": entry["skipped"],
         "matches": entry["match"],
         "known_only": entry["known"],
         "fields": fields,
@@ -129,14 +135,20 @@ class ComparisonStore:
     def close(self) -> None:
         self._db.close()
 
+    async def skipped(self, endpoint: str) -> None:
+        self._add(endpoint, {SKIPPED: 1})
+
+    def _add(self, endpoint: str, counters: Mapping[str, int]) -> None:
+        self._db.executemany(
+            "INSERT INTO comparison_counts (endpoint, counter, count) VALUES (?, ?, ?) "
+            "ON CONFLICT (endpoint, counter) DO UPDATE SET count = count + excluded.count",
+            [(endpoint, counter, n) for counter, n in counters.items()],
+        )
+
     async def record(self, endpoint: str, found: Sequence[Difference]) -> None:
         self._db.execute("BEGIN")
         try:
-            self._db.executemany(
-                "INSERT INTO comparison_counts (endpoint, counter, count) VALUES (?, ?, ?) "
-                "ON CONFLICT (endpoint, counter) DO UPDATE SET count = count + excluded.count",
-                [(endpoint, counter, n) for counter, n in tally(found).items()],
-            )
+            self._add(endpoint, tally(found))
             for d in found:
                 if not d.noise:
                     self._add_example(endpoint, d)

@@ -29,7 +29,15 @@ from mappings.errors import V11Error
 from mappings.routing import endpoint_name
 from mappings.types import Caller, V2Reply
 from shim.caches import SQLiteCache, TTLCache
-from shim.comparisons import EXAMPLES, Comparisons, ComparisonStore, example, report, tally
+from shim.comparisons import (
+    EXAMPLES,
+    SKIPPED,
+    Comparisons,
+    ComparisonStore,
+    example,
+    report,
+    tally,
+)
 from shim.config import ConfigError, Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
 from shim.nonces import Nonces, SQLiteNonces
@@ -343,6 +351,12 @@ class RedisComparisons:
     def __init__(self, client: redis.asyncio.Redis, endpoints: Sequence[str]) -> None:
         self._redis = client
         self._endpoints = endpoints  # the few translated ones: named keys, never a scan
+
+    async def skipped(self, endpoint: str) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(f"{PREFIX}cmp:{endpoint}", SKIPPED, 1)
+            pipe.expire(f"{PREFIX}cmp:{endpoint}", COMPARISON_TTL)
+            await bounded(pipe.execute())
 
     async def record(self, endpoint: str, found: Sequence[Difference]) -> None:
         counts, examples = f"{PREFIX}cmp:{endpoint}", f"{PREFIX}cmp-examples:{endpoint}"

@@ -32,6 +32,7 @@ from shim.upstream import Send, Upstream, within
 log = logging.getLogger("shim")
 
 Caught = Credentials | Bearer
+COMPARISONS = 8
 REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again
 
 
@@ -71,6 +72,8 @@ class Shell:
         self.origins = Origins(settings.public_urls)
         self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
         self.slots = Slots(settings.caller_concurrency)
+        # Comparisons under way: a budget of their own, at most 3 upstream calls each.
+        self.shadows = Slots(COMPARISONS)
         endpoints = tuple(path for _, path in ROUTES)
         self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
         self.metrics = Metrics(self.stats, lambda: self.upstream.breaker.state)

@@ -5,6 +5,7 @@ Only translated endpoints are ever compared: mute and unmute are idempotent and 
 reads, so calling both versions is safe. Pass-through calls are never shadowed.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("shim")
 
 V11_JSON = "application/json;charset=utf-8"  # v1.1's own spelling, without a space
+SHIM_FAILURES = {130, 131}  # what the shim answers when the upstream fails it
 FlowFactory = Callable[[V11Request, Context], Flow]
 
 
@@ -59,10 +61,24 @@ async def serve(shell: "Shell", name: str, flow: FlowFactory, request: Request) 
         response, served = await answer(shell, chosen.serve, flow, request, body, credentials)
     shell.metrics.served(name, chosen.serve, response.status_code, time.monotonic() - started)
     if chosen.shadow is not None:
-        response.background = BackgroundTask(
-            compare, shell, name, chosen, flow, request, body, credentials, served
-        )
+        try:
+            # Serving comes first: no queue of comparisons, none while the upstream struggles.
+            if shell.upstream.breaker.state != "closed":
+                raise V11Error(130)
+            done = shell.shadows.take("comparisons")
+        except V11Error:
+            await skip(shell, name)
+        else:
+            response.background = BackgroundTask(
+                compare, shell, name, chosen, flow, request, body, credentials, served, done
+            )
     return response
+
+
+async def skip(shell: "Shell", name: str) -> None:
+    """A comparison not made: counted as skipped, never as a difference."""
+    await shell.comparisons.skipped(name)
+    shell.metrics.comparisons.labels(name, "skipped").inc()
 
 
 async def answer(
@@ -118,21 +134,35 @@ async def compare(
     body: bytes,
     credentials: "Caught",
     served: Outcome,
+    done: Callable[[], None],
 ) -> None:
-    """Call the other version, and v1.1 once more to tell noise from differences; record it."""
+    """Call the other version, and v1.1 once more to tell noise from differences; record it.
+
+    It holds one of the shell's COMPARISONS slots until `done`, and has twice
+    SHIM_UPSTREAM_TIMEOUT in all, so pending comparisons are always over within SIGTERM's grace
+    period. An answer that is the shim's own failure (130, 131: the upstream was unavailable)
+    says nothing of v1.1 against v2: such a comparison is skipped."""
     assert chosen.shadow is not None
     try:
-        _, other = await answer(shell, chosen.shadow, flow, request, body, credentials)
-        v1, v2 = (served, other) if chosen.serve == "v1" else (other, served)
-        again = None
-        # A second unmute would only see the first one's effect, so it tells nothing of noise.
-        if not name.endswith("destroy"):
-            _, again = await answer(shell, "v1", flow, request, body, credentials)
+        async with asyncio.timeout(2 * shell.settings.upstream_timeout):
+            _, other = await answer(shell, chosen.shadow, flow, request, body, credentials)
+            v1, v2 = (served, other) if chosen.serve == "v1" else (other, served)
+            again = None
+            # A second unmute would only see the first one's effect: no noise to tell.
+            if not name.endswith("destroy"):
+                _, again = await answer(shell, "v1", flow, request, body, credentials)
+        if {v1.code, v2.code, again and again.code} & SHIM_FAILURES:
+            await skip(shell, name)
+            return
         found = differences(name, v1, v2, again)
         await shell.comparisons.record(name, found)
         shell.metrics.comparisons.labels(name, outcome(found)).inc()
+    except TimeoutError:
+        await skip(shell, name)
     except Exception:  # a failed comparison must never touch the answer already given
         log.exception("comparing %s failed", name)
+    finally:
+        done()
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from mappings.routing import bucket
@@ -102,7 +103,10 @@ def test_compare_report_command(make_client, config, settings, monkeypatch, caps
     assert main(["compare", "report", "--json"]) == 0
     machine = json.loads(capsys.readouterr().out)
 
-    assert "mutes/users/create: 1 compared, 0 matched, 1 with known differences only" in text
+    assert (
+        "mutes/users/create: 1 compared, 0 matched, 1 with known differences only, 0 skipped"
+        in text
+    )
     assert "geo_enabled: 1x value (known: Fields of the user object v2 no longer has)" in text
     assert "NOT EXPLAINED" not in text
     assert machine["mutes/users/create"]["requests"] == 1
@@ -211,3 +215,42 @@ def test_comparison_records_do_not_grow_with_traffic(make_client, config, fake_v
     report = client.portal.call(client.app.state.shell.comparisons.report)
     assert report["mutes/users/create"]["requests"] == 31
     assert all(len(f["examples"]) <= 3 for f in report["mutes/users/create"]["fields"].values())
+
+
+def compared(client):
+    return client.portal.call(client.app.state.shell.comparisons.report)["mutes/users/create"]
+
+
+def test_no_comparison_while_the_upstream_struggles(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, COMPARE_ROUTING)
+    for _ in range(5):
+        client.app.state.shell.upstream.breaker.failed()  # open
+    fake_v2.calls.clear()
+    client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert compared(client)["skipped"] == 1
+    assert compared(client)["requests"] == 0
+    assert fake_v2.paths() == []  # nothing served (130 at once) and nothing shadowed
+
+
+def test_the_shims_own_failure_is_no_difference(make_client, config, fake_v2: FakeV2):
+    """v1.1 answers; every v2 call fails: the v2 side is the shim's own 130, not v2's answer."""
+    client = routed(make_client, config, COMPARE_ROUTING)
+    fake_v2.canned[("GET", "/2/users/by/username/Twitter")] = httpx2.ConnectError("refused")
+    answer = client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert answer.status_code == 200  # v1.1 is primary for create
+    assert compared(client)["skipped"] == 1
+    assert compared(client)["fields"] == {}
+
+
+def test_comparisons_past_their_budget_are_skipped(make_client, config, fake_v2: FakeV2):
+    client = routed(make_client, config, COMPARE_ROUTING)
+    held = [client.app.state.shell.shadows.take("comparisons") for _ in range(8)]
+    client.post(CREATE, headers=sign("POST", CREATE))
+    for give_back in held:
+        give_back()
+    client.post(CREATE, headers=sign("POST", CREATE))
+
+    assert compared(client)["skipped"] == 1
+    assert compared(client)["requests"] == 1
