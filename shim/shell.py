@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mappings import ROUTES
-from mappings.callers import caller_from_token, whoami
+from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
 from mappings.params import number
 from mappings.types import Caller, Steps, V2Call, V2Reply
@@ -86,10 +86,13 @@ class Shell:
 
     async def authenticate(self, request: Request, body: bytes) -> Caught:
         """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
-        has accepted (checked once per token with /2/users/me, then cached)."""
+        has accepted (a user's token checked once with /2/users/me, then cached). An app-only
+        token names no user for v2 to check: it passes on as it came, for v1.1's app-only reads,
+        under its own per-caller share like any other token."""
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None:
-            await self.caller(bearer)
+            if not is_app_only(bearer.token):
+                await self.caller(bearer)
             return bearer
         url = self.signed_url(request)
         return await self.verifier.verify(

@@ -4,7 +4,7 @@ import httpx2
 import pytest
 
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, CAROL, FakeV2, sign
+from tests.fakes import ALICE, APP_ONLY, CAROL, FakeV2, sign
 
 BASE = "http://testserver"
 
@@ -88,3 +88,13 @@ def test_every_method_passes_and_the_upstream_status_comes_back(make_client, fak
 
     assert [(r.method, r.url.path) for r in fake_v2.calls] == [(method, "/2/lists/123")]
     assert (response.status_code, response.json()["title"]) == (403, "Forbidden")
+
+
+def test_an_app_only_token_passes_through_unidentified(make_client, fake_v2: FakeV2):
+    """v1.1's app-only reads (search, lookups) take an app's bearer token, which v2's
+    /2/users/me cannot identify: it goes on as it came."""
+    url = "http://testserver/1.1/search/tweets.json?q=shim"
+    make_client().get(url, headers={"Authorization": f"Bearer {APP_ONLY}"})
+
+    assert fake_v2.paths() == [("GET", "/1.1/search/tweets.json")]
+    assert fake_v2.calls[0].headers["authorization"] == f"Bearer {APP_ONLY}"
