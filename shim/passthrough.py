@@ -58,8 +58,8 @@ class Streamed(StreamingResponse):
             async with asyncio.timeout(self._timeout):
                 await send(message)  # waits while the client's buffers are full
 
-        await bounded({"type": "http.response.start", "status": self.status_code,
-                       "headers": self.raw_headers})  # fmt: skip
+        start = {"type": "http.response.start", "status": self.status_code}
+        await bounded(start | {"headers": self.raw_headers})
         chunks = aiter(self.body_iterator)
         while True:
             try:
@@ -86,7 +86,7 @@ async def forward(
     request: Request,
     body: bytes,
     auth: httpx2.Auth,
-    done: Callable[[], None] = lambda: None,
+    done: Callable[[], None],
 ) -> Response:
     """Send the request upstream with `auth` and stream the answer back; `done` is called once
     the upstream is no longer in use, whatever happened."""
