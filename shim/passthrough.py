@@ -6,7 +6,8 @@ the answer streams back unchanged but for hop-by-hop headers, which belong to ea
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 
 import httpx2
 from starlette.requests import Request
@@ -49,7 +50,8 @@ class Streamed(StreamingResponse):
     way the upstream connection goes back to the pool and the caller's slot is given back."""
 
     def __init__(self, answer: httpx2.Response, timeout: float, done: Callable[[], None]) -> None:
-        super().__init__(_raw(answer), answer.status_code)
+        self._chunks = _raw(answer)
+        super().__init__(self._chunks, answer.status_code)
         self.raw_headers = _headers(answer)
         self._answer, self._timeout, self._done = answer, timeout, done
 
@@ -60,11 +62,10 @@ class Streamed(StreamingResponse):
 
         start = {"type": "http.response.start", "status": self.status_code}
         await bounded(start | {"headers": self.raw_headers})
-        chunks = aiter(self.body_iterator)
         while True:
             try:
                 async with asyncio.timeout(self._timeout):
-                    chunk = await anext(chunks)
+                    chunk = await anext(self._chunks)
             except StopAsyncIteration:
                 break
             await bounded({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -77,6 +78,9 @@ class Streamed(StreamingResponse):
             # The answer has begun: the connection can only be closed, which uvicorn does.
             log.warning("a passed-through answer stalled for %.0f s: cut off", self._timeout)
         finally:
+            # Closed here, while the event loop runs: a stream cut off mid-answer would leave
+            # httpx2's own generators suspended for the garbage collector to find, loop or not.
+            await self._chunks.aclose()
             await self._answer.aclose()
             self._done()
 
@@ -159,10 +163,11 @@ def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:
     ]
 
 
-async def _raw(answer: httpx2.Response) -> AsyncIterator[bytes]:
+async def _raw(answer: httpx2.Response) -> AsyncGenerator[bytes, None]:
     """The answer's bytes as they came, still encoded; some transports hand them over read."""
     if answer.is_stream_consumed:
         yield answer.content
         return
-    async for chunk in answer.aiter_raw():
-        yield chunk
+    async with aclosing(answer.aiter_raw()) as chunks:  # closing this closes httpx2's too
+        async for chunk in chunks:
+            yield chunk
