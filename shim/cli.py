@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from shim import logs, server
 from shim.app import create_app
-from shim.config import ConfigError, Settings
+from shim.config import GRACE, ConfigError, Settings
 from shim.credentials import mask
 from shim.shared import state, token_store
 
@@ -95,7 +95,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=GRACE,
         log_config=logs.config(),  # every handler masks credentials
         http=server.protocol(settings.max_connections, settings.read_timeout),
     )

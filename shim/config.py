@@ -13,6 +13,7 @@ class ConfigError(ValueError):
 DEFAULT_DB = "./shim.db"
 DEFAULT_UPSTREAM = "https://api.x.com"
 DEFAULT_TIMEOUT = 10.0
+GRACE = 30  # seconds SIGTERM waits for requests in flight (and comparisons) to finish
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Settings:
     caller_concurrency: int = 20
     max_connections: int = 1000
     read_timeout: float = 10.0
+    breaker_cooldown: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -70,6 +72,9 @@ class Settings:
                 _number(env.get("SHIM_MAX_CONNECTIONS"), 1000, "SHIM_MAX_CONNECTIONS", 1, 100_000)
             ),
             read_timeout=_number(env.get("SHIM_READ_TIMEOUT"), 10.0, "SHIM_READ_TIMEOUT", 0.1, 300),
+            breaker_cooldown=_number(
+                env.get("SHIM_BREAKER_COOLDOWN"), 10.0, "SHIM_BREAKER_COOLDOWN", 0.1, 600
+            ),
             redis_url=env.get("SHIM_REDIS_URL") or None,
         )
 

@@ -45,9 +45,11 @@ def forwards(path: str) -> bool:
 
 class Streamed(StreamingResponse):
     """A passed-through answer streamed back, bounded in time at both ends: the upstream may be
-    idle at most `timeout` between chunks, and the client must take each chunk within
-    `timeout`. A client that stops reading, or an upstream that trickles, is cut off; either
-    way the upstream connection goes back to the pool and the caller's slot is given back."""
+    idle at most `timeout` between chunks, the client must take each chunk within `timeout`,
+    and the whole body must be through within twice `timeout` (v1.1 answers are small JSON, so
+    only a trickle lasts that long). A client that stops reading, or an upstream that trickles,
+    is cut off; either way the upstream connection goes back to the pool and the caller's slot
+    is given back."""
 
     def __init__(self, answer: httpx2.Response, timeout: float, done: Callable[[], None]) -> None:
         self._chunks = _raw(answer)
@@ -61,22 +63,23 @@ class Streamed(StreamingResponse):
                 await send(message)  # waits while the client's buffers are full
 
         start = {"type": "http.response.start", "status": self.status_code}
-        await bounded(start | {"headers": self.raw_headers})
-        while True:
-            try:
-                async with asyncio.timeout(self._timeout):
-                    chunk = await anext(self._chunks)
-            except StopAsyncIteration:
-                break
-            await bounded({"type": "http.response.body", "body": chunk, "more_body": True})
-        await bounded({"type": "http.response.body", "body": b"", "more_body": False})
+        async with asyncio.timeout(2 * self._timeout):
+            await bounded(start | {"headers": self.raw_headers})
+            while True:
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        chunk = await anext(self._chunks)
+                except StopAsyncIteration:
+                    break
+                await bounded({"type": "http.response.body", "body": chunk, "more_body": True})
+            await bounded({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         except TimeoutError:
             # The answer has begun: the connection can only be closed, which uvicorn does.
-            log.warning("a passed-through answer stalled for %.0f s: cut off", self._timeout)
+            log.warning("a passed-through answer stalled or trickled: cut off")
         finally:
             # Closed here, while the event loop runs: a stream cut off mid-answer would leave
             # httpx2's own generators suspended for the garbage collector to find, loop or not.

@@ -18,6 +18,7 @@ from mappings.params import number
 from mappings.types import Caller, Steps, V2Call, V2Reply
 from shim import passthrough
 from shim.auth import Verifier
+from shim.breaker import CircuitBreaker
 from shim.caches import TTLCache
 from shim.config import Settings
 from shim.credentials import mask
@@ -70,7 +71,12 @@ class Shell:
             settings.consumer_key, settings.consumer_secret, self.kept.nonces, clock
         )
         self.origins = Origins(settings.public_urls)
-        self.upstream = Upstream(settings.upstream_url, settings.upstream_timeout, transport)
+        self.upstream = Upstream(
+            settings.upstream_url,
+            settings.upstream_timeout,
+            transport,
+            CircuitBreaker(cooldown=settings.breaker_cooldown),
+        )
         self.slots = Slots(settings.caller_concurrency)
         # Comparisons under way: a budget of their own, at most 3 upstream calls each.
         self.shadows = Slots(COMPARISONS)

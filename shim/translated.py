@@ -24,6 +24,7 @@ from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import Caller, Context, Flow, V11Reply, V11Request
 from shim import passthrough
 from shim.comparisons import outcome
+from shim.config import GRACE
 from shim.shell import digest, identify
 from shim.signing import FORM, bearer_token
 from shim.upstream import within
@@ -139,12 +140,13 @@ async def compare(
     """Call the other version, and v1.1 once more to tell noise from differences; record it.
 
     It holds one of the shell's COMPARISONS slots until `done`, and has twice
-    SHIM_UPSTREAM_TIMEOUT in all, so pending comparisons are always over within SIGTERM's grace
-    period. An answer that is the shim's own failure (130, 131: the upstream was unavailable)
-    says nothing of v1.1 against v2: such a comparison is skipped."""
+    SHIM_UPSTREAM_TIMEOUT in all, never more than 80% of SIGTERM's grace period, so pending
+    comparisons are always over before a graceful stop would cut them off (with a traceback).
+    An answer that is the shim's own failure (130, 131: the upstream was unavailable) says
+    nothing of v1.1 against v2: such a comparison is skipped."""
     assert chosen.shadow is not None
     try:
-        async with asyncio.timeout(2 * shell.settings.upstream_timeout):
+        async with asyncio.timeout(min(2 * shell.settings.upstream_timeout, 0.8 * GRACE)):
             _, other = await answer(shell, chosen.shadow, flow, request, body, credentials)
             v1, v2 = (served, other) if chosen.serve == "v1" else (other, served)
             again = None
