@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -328,6 +329,9 @@ class FakeV2App:
 
     def __init__(self, fake: FakeV2) -> None:
         self.fake = fake
+        # Per path: calls waiting on the fake's delay now, and the most there ever were at once.
+        self.in_flight: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -343,7 +347,12 @@ class FakeV2App:
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
         request = httpx2.Request(scope["method"], url, headers=scope["headers"], content=body)
-        await asyncio.sleep(self.fake.delay)
+        self.in_flight[scope["path"]] += 1
+        self.peak[scope["path"]] = max(self.peak[scope["path"]], self.in_flight[scope["path"]])
+        try:
+            await asyncio.sleep(self.fake.delay)
+        finally:
+            self.in_flight[scope["path"]] -= 1
         response = self.fake(request)
         await send(
             {
@@ -353,6 +362,36 @@ class FakeV2App:
             }
         )
         await send({"type": "http.response.body", "body": response.content})
+
+
+class Streaming:
+    """The fake v2, but `path`'s answer is `chunk` after `chunk`, each `gap` seconds after the
+    last, until the shim hangs up: an endless stream, or (with a gap) a trickling upstream."""
+
+    def __init__(self, fake: FakeV2, path: str, chunk: bytes, gap: float = 0.0) -> None:
+        self.inner = FakeV2App(fake)
+        self.path, self.chunk, self.gap = path, chunk, gap
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.inner(scope, receive, send)
+            return
+        gone = asyncio.Event()
+
+        async def listen() -> None:  # uvicorn's send does not fail once the peer has gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        listener = asyncio.create_task(listen())
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for _ in range(100_000):  # bounded, as every loop in a test is
+            if gone.is_set():
+                break
+            await send({"type": "http.response.body", "body": self.chunk, "more_body": True})
+            await asyncio.sleep(self.gap)
+        listener.cancel()
 
 
 @contextmanager

@@ -1,13 +1,28 @@
-"""Real uvicorn servers for tests: started in a thread on a free loopback port, and stopped."""
+"""Real servers for tests, each on a loopback port and stopped after: uvicorn in a thread, and
+redis-server in its own process."""
 
 import gc
+import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
+import redis
 import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -32,3 +47,48 @@ def serving(app: Any, **options: Any) -> Iterator[int]:
         thread.join(timeout=15)
         if thread.is_alive():
             raise RuntimeError("the server did not stop")
+
+
+# What the README asks of a production Redis, and the shim checks at start. The data is
+# throwaway: the OS may flush it when it likes.
+DURABLE = ("--save", "", "--appendonly", "yes", "--appendfsync", "no")
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]  # to pause (SIGSTOP) and resume (SIGCONT)
+
+
+@contextmanager
+def redis_server(folder: Path, *settings: str, port: int | None = None) -> Iterator[RedisServer]:
+    """A real redis-server with these settings, its data in `folder`, on `port` (a free one by
+    default, so a restart can come back where it was); stopped after."""
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing: .ci/run installs it")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = port or free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *settings],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    try:
+        yield RedisServer(url, port, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,7 +3,6 @@ reads a few bytes and stops once held every upstream connection, and every other
 for as long as that client liked. Real sockets at both ends: the shim under uvicorn, the
 upstream a server whose answer never ends."""
 
-import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from shim.app import create_app
 from shim.config import Settings
-from tests.fakes import BOB, CAROL, FakeV2, FakeV2App, sign, twitter_user
+from tests.fakes import BOB, CAROL, FakeV2, Streaming, sign, twitter_user
 from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -24,38 +23,10 @@ ENDLESS = "/1.1/statuses/sample.json"
 CHUNK = b"x" * 65_536
 
 
-class EndlessUpstream:
-    """The fake v2, but for ENDLESS, whose answer goes on until the shim hangs up."""
-
-    def __init__(self, fake: FakeV2) -> None:
-        self.inner = FakeV2App(fake)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != ENDLESS:
-            await self.inner(scope, receive, send)
-            return
-        gone = asyncio.Event()
-
-        async def listen() -> None:  # uvicorn's send does not fail once the peer has gone
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            gone.set()
-
-        listener = asyncio.create_task(listen())
-        headers = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for _ in range(100_000):  # bounded, as every loop in a test is: 6 GB
-            if gone.is_set():
-                break
-            await send({"type": "http.response.body", "body": CHUNK, "more_body": True})
-            await asyncio.sleep(0)
-        listener.cancel()
-
-
 @pytest.fixture
 def shim(settings: Settings) -> Iterator[tuple[int, Any]]:
     fake = FakeV2(twitter_user())
-    with serving(EndlessUpstream(fake)) as upstream_port:
+    with serving(Streaming(fake, ENDLESS, CHUNK)) as upstream_port:
         app = create_app(
             replace(settings, upstream_url=f"http://127.0.0.1:{upstream_port}", upstream_timeout=2)
         )

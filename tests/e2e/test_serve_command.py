@@ -1,11 +1,6 @@
 """`shim serve` as an operator runs it: its own process, TLS, the real v2 transport over HTTP."""
 
-import gc
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +10,7 @@ import pytest
 import requests
 import tweepy
 
-from shim.credentials import TokenStore
+from tests.e2e.processes import start, stop
 from tests.fakes import (
     ALICE,
     CONSUMER_KEY,
@@ -28,6 +23,7 @@ from tests.fakes import (
     sign,
     twitter_user,
 )
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -37,70 +33,6 @@ def fake_upstream() -> Iterator[tuple[str, FakeV2]]:
     fake = FakeV2(twitter_user())
     with serving_fake(fake) as url:
         yield url, fake
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start(
-    tmp_path: Path, tls: tuple[str, str, str], upstream: str, *options: str
-) -> tuple[subprocess.Popen[bytes], str]:
-    """Run `shim serve` over TLS and wait until it accepts connections."""
-    _, cert_file, key_file = tls
-    db = str(tmp_path / "shim.db")
-    store = TokenStore(db)
-    store.add(ALICE.token, ALICE.secret)
-    store.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "SHIM_CONSUMER_KEY": CONSUMER_KEY,
-        "SHIM_CONSUMER_SECRET": CONSUMER_SECRET,
-        "SHIM_DB": db,
-        "SHIM_UPSTREAM_URL": upstream,
-        "SHIM_UPSTREAM_TIMEOUT": "3",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shim",
-            "serve",
-            "--port",
-            str(port),
-            "--ssl-certfile",
-            cert_file,
-            "--ssl-keyfile",
-            key_file,
-            *options,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"127.0.0.1:{port}"
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(process.communicate()[0].decode()) from None
-            time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen[bytes]) -> str:
-    """Stop it as a process manager does, with SIGTERM; return what it printed."""
-    # tweepy's objects sit in reference cycles that keep their sockets open until collected, and
-    # the server's TLS shutdown waits for open client sockets.
-    gc.collect()
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
-    return output.decode()
 
 
 @pytest.fixture

@@ -1,12 +1,7 @@
 """Two shim instances sharing a real Redis: what one knows, the other knows."""
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,56 +12,18 @@ from shim.config import ConfigError
 from shim.shared import RedisTokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
+from tests.servers import DURABLE, redis_server
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
 ADMIN = {"Authorization": "Bearer fake-admin-token"}
 
 
-@contextmanager
-def redis_server(folder: Path, *settings: str) -> Iterator[str]:
-    """A real redis-server on a free loopback port with these settings; stopped after."""
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *settings],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-# What the README asks of a production Redis, and the shim checks at start. The data is
-# throwaway: the OS may flush it when it likes.
-DURABLE = ("--save", "", "--appendonly", "yes", "--appendfsync", "no")
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server for this module, with noeviction (its default) and persistence."""
-    with redis_server(tmp_path_factory.mktemp("redis"), *DURABLE) as url:
-        yield url
+    with redis_server(tmp_path_factory.mktemp("redis"), *DURABLE) as served:
+        yield served.url
 
 
 def fresh(redis_url: str) -> None:
@@ -226,5 +183,5 @@ def test_a_paused_redis_fails_closed_at_once_and_recovers(two, redis_url: str):
 def test_a_redis_that_could_forget_is_refused_at_start(
     make_client, tmp_path: Path, options: tuple[str, ...], message: str
 ):
-    with redis_server(tmp_path, *options) as url, pytest.raises(ConfigError, match=message):
-        make_client(redis_url=url)
+    with redis_server(tmp_path, *options) as served, pytest.raises(ConfigError, match=message):
+        make_client(redis_url=served.url)

@@ -1,0 +1,82 @@
+"""`shim serve` in its own process, as an operator runs it: started over TLS, stopped with
+SIGTERM as a process manager stops it."""
+
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from shim.credentials import TokenStore
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
+from tests.servers import free_port
+
+
+def start(
+    folder: Path,
+    tls: tuple[str, str, str],
+    upstream: str,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `shim serve` over TLS, its SQLite file in `folder` (so a restart finds it again),
+    with extra SHIM_* variables in `env`, on `port` (a free one by default); wait until it
+    accepts connections."""
+    _, cert_file, key_file = tls
+    db = str(folder / "shim.db")
+    store = TokenStore(db)
+    store.add(ALICE.token, ALICE.secret)
+    store.close()
+    port = port or free_port()
+    variables = {
+        **os.environ,
+        "SHIM_CONSUMER_KEY": CONSUMER_KEY,
+        "SHIM_CONSUMER_SECRET": CONSUMER_SECRET,
+        "SHIM_DB": db,
+        "SHIM_UPSTREAM_URL": upstream,
+        "SHIM_UPSTREAM_TIMEOUT": "3",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shim",
+            "serve",
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            cert_file,
+            "--ssl-keyfile",
+            key_file,
+            *options,
+        ],
+        env=variables,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.communicate()[0].decode()) from None
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes]) -> str:
+    """Stop it as a process manager does, with SIGTERM; return what it printed."""
+    # tweepy's objects sit in reference cycles that keep their sockets open until collected, and
+    # the server's TLS shutdown waits for open client sockets.
+    gc.collect()
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output.decode()
