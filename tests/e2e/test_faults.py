@@ -69,7 +69,9 @@ class Shim:
     def url(self, path: str) -> str:
         return f"https://{self.host}{path}"
 
-    def call(self, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None
+    ) -> requests.Response:
         url = self.url(path)
         signed = headers or sign(method, url)
         return self.session.request(method, url, headers=signed, timeout=30, verify=self.tls[0])
@@ -77,7 +79,7 @@ class Shim:
     def breaker(self) -> str:
         scraped = self.call("GET", "/metrics", {"Authorization": f"Bearer {ADMIN}"}).text
         (state,) = re.findall(r'shim_upstream_breaker\{state="([a-z-]+)"\} 1\.0', scraped)
-        return state
+        return str(state)
 
     def restart(self) -> None:
         self.stop()
