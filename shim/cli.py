@@ -89,6 +89,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
         if not os.path.isfile(path):
             raise ConfigError(f"no such file: {path}")
+    if args.ssl_certfile:
+        server.lean_tls()
     uvicorn.run(
         create_app(settings, record=args.record),
         host=args.host,
