@@ -1,9 +1,13 @@
 """A fast stand-in for API v2 with a fixed latency, for benchmarks: a bare ASGI app that answers
-the calls the shim makes for a mute, after sleeping `--latency` seconds."""
+the calls the shim makes for a mute, after sleeping `--latency` seconds.
+
+Faults for the soak: `POST /_fault?status=503&delay=5` makes every later call wait `delay`
+seconds and answer `status` (0: the normal answer); `POST /_fault` alone restores both."""
 
 import argparse
 import asyncio
 import json
+from urllib.parse import parse_qs
 
 import uvicorn
 
@@ -38,15 +42,33 @@ HEADERS = [
 ]
 
 
+UNAVAILABLE = json.dumps(
+    {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank"}
+).encode()
+
+
 def app(latency: float):
+    fault = {"status": 0, "delay": latency}
+
     async def serve(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
         while (await receive()).get("more_body"):
             pass
-        await asyncio.sleep(latency)
-        body = MUTED if scope["path"].endswith("/muting") else USER
-        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        if scope["path"] == "/_fault":
+            query = parse_qs(scope["query_string"].decode())
+            fault["status"] = int(query.get("status", ["0"])[0])
+            fault["delay"] = float(query.get("delay", [latency])[0])
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await asyncio.sleep(fault["delay"])
+        status = fault["status"] or 200
+        if status != 200:
+            body = UNAVAILABLE
+        else:
+            body = MUTED if scope["path"].endswith("/muting") else USER
+        await send({"type": "http.response.start", "status": status, "headers": HEADERS})
         await send({"type": "http.response.body", "body": body})
 
     return serve

@@ -11,10 +11,7 @@ the ratio is what the shim adds.
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,41 +24,20 @@ from oauthlib.oauth1 import Client
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import (  # noqa: E402
+    KEY,
+    SECRET,
+    TOKEN,
+    TOKEN_SECRET,
+    cpu_seconds,
+    fake_v2,
+    free_port,
+    rss_mib,
+    shim_env,
+    stop,
+)
+from benchmarks.processes import shim as shim_serve  # noqa: E402
 from shim.signing import Credentials, OAuth1  # noqa: E402
-
-KEY, SECRET = "benchconsumerkey000000000", "bench-consumer-secret-fake"
-TOKEN, TOKEN_SECRET = "1500000000000000001-" + "bench" * 8, "bench-token-secret-fake"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"a process did not start: {process.args}") from None
-            time.sleep(0.05)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def load(call: Callable[[], Awaitable[int]], count: int, concurrency: int) -> list[float]:
@@ -88,42 +64,20 @@ def p(values: list[float], percent: int) -> float:
 async def bench(args: argparse.Namespace) -> None:
     upstream_port, shim_port = free_port(), free_port()
     folder = tempfile.mkdtemp()
-    env = {
-        **os.environ,
-        "SHIM_CONSUMER_KEY": KEY,
-        "SHIM_CONSUMER_SECRET": SECRET,
-        "SHIM_ACCESS_TOKEN": TOKEN,
-        "SHIM_ACCESS_TOKEN_SECRET": TOKEN_SECRET,
-        "SHIM_DB": f"{folder}/shim.db",
-        "SHIM_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
-    }
-    upstream = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "fake_v2.py"),
-            "--port",
-            str(upstream_port),
-            "--latency",
-            str(args.latency),
-        ]
+    env = shim_env(
+        folder,
+        upstream_port,
+        SHIM_ACCESS_TOKEN=TOKEN,
+        SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
     )
-    shim = subprocess.Popen(
-        [sys.executable, "-m", "shim", "serve", "--port", str(shim_port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    upstream = fake_v2(upstream_port, args.latency)
+    shim = shim_serve(shim_port, env)
     try:
-        wait_for(upstream_port, upstream)
-        wait_for(shim_port, shim)
         await measure(
             args, f"http://127.0.0.1:{shim_port}", f"http://127.0.0.1:{upstream_port}", shim.pid
         )
     finally:
-        for process in (shim, upstream):
-            process.terminate()
-            process.wait(timeout=30)
+        stop(shim, upstream)
 
 
 async def measure(args: argparse.Namespace, shim: str, upstream: str, pid: int) -> None:

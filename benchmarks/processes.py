@@ -1,0 +1,102 @@
+"""What the benchmark scripts share: the fake credentials, free ports, starting and measuring
+the processes (the fake v2, `shim serve`, redis-server) they drive."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY, SECRET = "benchconsumerkey000000000", "bench-consumer-secret-fake"
+TOKEN, TOKEN_SECRET = "1500000000000000001-" + "bench" * 8, "bench-token-secret-fake"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"a process did not start: {process.args}") from None
+            time.sleep(0.05)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fake_v2(port: int, latency: float) -> subprocess.Popen[bytes]:
+    """benchmarks/fake_v2.py on `port`, answering after `latency` seconds."""
+    script = str(ROOT / "benchmarks" / "fake_v2.py")
+    process = subprocess.Popen(
+        [sys.executable, script, "--port", str(port), "--latency", str(latency)]
+    )
+    wait_for(port, process)
+    return process
+
+
+def shim_env(folder: str, upstream_port: int, **extra: str) -> dict[str, str]:
+    """The environment `shim serve` and `shim tokens` run with: the fake app, a SQLite file in
+    `folder`, the fake v2 as upstream, and `extra` SHIM_* settings."""
+    return {
+        **os.environ,
+        "SHIM_CONSUMER_KEY": KEY,
+        "SHIM_CONSUMER_SECRET": SECRET,
+        "SHIM_DB": f"{folder}/shim.db",
+        "SHIM_UPSTREAM_URL": f"http://127.0.0.1:{upstream_port}",
+        **extra,
+    }
+
+
+def shim(port: int, env: Mapping[str, str], *options: str) -> subprocess.Popen[bytes]:
+    """`shim serve` on `port`, its output discarded."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shim", "serve", "--port", str(port), *options],
+        env=dict(env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(port, process)
+    return process
+
+
+def redis_server(folder: str, port: int) -> subprocess.Popen[bytes]:
+    """redis-server as the README asks for production: noeviction, append-only file."""
+    server = shutil.which("redis-server")
+    if server is None:
+        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
+    durable = ("--save", "", "--appendonly", "yes")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, *durable],
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for(port, process)
+    return process
+
+
+def stop(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
