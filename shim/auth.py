@@ -133,7 +133,11 @@ def refusal_code(request: OAuthRequest | None, *, needs_token: bool = True) -> i
 
 
 def _check_scheme(headers: Mapping[str, str]) -> None:
-    if not headers.get("authorization", "").lower().startswith("oauth "):
+    """An Authorization header, where there is one, is OAuth's; without one the parameters may
+    be in the form body or the query (RFC 5849 §3.5), and oauthlib finds them there, refusing
+    a request that has them in more than one place."""
+    header = headers.get("authorization")
+    if header is not None and not header.lower().startswith("oauth "):
         raise V11Error(215)
 
 

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote_plus
 
 import httpx2
 
@@ -45,6 +45,14 @@ class Bearer:
 
     def auth(self) -> httpx2.Auth:
         return BearerAuth(self.token)
+
+
+def without_oauth(encoded: str) -> str:
+    """A query or form body without the client's own OAuth parameters (RFC 5849 §3.5.2, §3.5.3),
+    the rest byte for byte: they are the client's credentials, and the shim signs its own call
+    in the header."""
+    parts = encoded.split("&")
+    return "&".join(p for p in parts if not unquote_plus(p.partition("=")[0]).startswith("oauth_"))
 
 
 def bearer_token(authorization: str) -> Bearer | None:

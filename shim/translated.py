@@ -26,7 +26,7 @@ from shim import passthrough
 from shim.comparisons import outcome
 from shim.config import GRACE
 from shim.shell import digest, identify
-from shim.signing import FORM, bearer_token
+from shim.signing import FORM, bearer_token, without_oauth
 from shim.upstream import within
 
 if TYPE_CHECKING:
@@ -169,10 +169,10 @@ async def compare(
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
     """The request's query and form parameters, without the OAuth ones."""
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(without_oauth(query), keep_blank_values=True)
     if content_type.startswith(FORM):
-        pairs += parse_qsl(body.decode(), keep_blank_values=True)
-    return tuple((key, value) for key, value in pairs if not key.startswith("oauth_"))
+        pairs += parse_qsl(without_oauth(body.decode()), keep_blank_values=True)
+    return tuple(pairs)
 
 
 def _json(content: bytes) -> object:
