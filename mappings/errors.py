@@ -7,12 +7,13 @@ response-code list (reference README, "v1.1 error codes"):
     32  401 Could not authenticate you.            bad signature, replayed nonce
     34  404 Sorry, that page does not exist.       unknown path or method
     38  403 … parameter is missing.                neither user_id nor screen_name
-    50  404 User not found.                        no such target, or a malformed one
+    50  404 User not found.                        no such user, on a read (UNKNOWN_USER)
     63  403 User has been suspended.               target suspended
     64  403 Your account is suspended …            the caller is suspended
     87  403 Client is not permitted …              the app is not enrolled for v2
     88  429 Rate limit exceeded.                   upstream 429
     89  401 Invalid or expired token.              unknown or revoked access token
+    108 403 Cannot find specified user.            no such target, on a write (UNKNOWN_USER)
     130 503 Over capacity.                         upstream unavailable or too slow
     131 500 Internal error.                        upstream 5xx or unreadable answer
     135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
@@ -38,6 +39,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     87: (403, "Client is not permitted to perform this action."),
     88: (429, "Rate limit exceeded."),
     89: (401, "Invalid or expired token."),
+    108: (403, "Cannot find specified user."),
     130: (503, "Over capacity."),
     131: (500, "Internal error."),
     135: (401, "Timestamp out of bounds."),
@@ -48,6 +50,12 @@ CODES: Mapping[int, tuple[int, str]] = {
     272: (403, "You are not muting the specified user."),
     353: (403, "This request requires a matching csrf cookie and header."),
 }
+
+# What v1.1 answered for a user that does not exist (or cannot: a malformed id or name), by
+# kind of endpoint. Writes: friendships/create answered 403, code 108 (codebird-php issue 88,
+# 2014; geduldig/TwitterAPI issue 50, 2015, with its headers), and mutes/users/create is its
+# sibling write; no recording of a mute shows it. Reads: users/show answered 404, code 50.
+UNKNOWN_USER: Mapping[str, int] = {"write": 108, "read": 50}
 
 NOT_ENROLLED = (
     "Client is not permitted to perform this action. API v2 refused the shim's app "
@@ -85,8 +93,9 @@ def rate_limit_headers(reply: V2Reply) -> dict[str, str]:
     return {name: reply.headers[name] for name in RATE_LIMIT_HEADERS if name in reply.headers}
 
 
-def raise_for_v2(reply: V2Reply) -> None:
-    """Raise the V11Error a v2 reply stands for; return when it is a usable success."""
+def raise_for_v2(reply: V2Reply, *, unknown_user: int = UNKNOWN_USER["read"]) -> None:
+    """Raise the V11Error a v2 reply stands for; return when it is a usable success. A lookup
+    that found no user raises `unknown_user` (a write's or a read's, from UNKNOWN_USER)."""
     if reply.status == NO_ANSWER or reply.status in (502, 503, 504):
         raise V11Error(130)
     if reply.status == 429:
@@ -106,7 +115,7 @@ def raise_for_v2(reply: V2Reply) -> None:
         raise V11Error(131)
     if "errors" in reply.body and "data" not in reply.body:
         # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
-        raise _resource_error(reply.body["errors"])
+        raise _resource_error(reply.body["errors"], unknown_user)
 
 
 def _legacy_error(reply: V2Reply) -> V11Error | None:
@@ -128,10 +137,10 @@ def _forbidden(body: Mapping[str, object]) -> V11Error:
     return V11Error(220)
 
 
-def _resource_error(errors: object) -> V11Error:
+def _resource_error(errors: object, unknown_user: int) -> V11Error:
     """The v1.1 error for a v2 lookup that found no usable user."""
     first = errors[0] if isinstance(errors, list) and errors else {}
     detail = str(first.get("detail", "")) if isinstance(first, dict) else ""
     if "suspended" in detail.lower():
         return V11Error(63)
-    return V11Error(50)
+    return V11Error(unknown_user)

@@ -4,15 +4,19 @@ v2 mutes with `POST /2/users/:id/muting {"target_user_id"}` and unmutes with
 `DELETE /2/users/:source_user_id/muting/:target_user_id`; both answer `{"data":{"muting":bool}}`, so
 the v1.1 user object comes from a user lookup. With a `user_id` the lookup and the change are
 independent and go in one batch; a `screen_name` must be looked up first, because v2 needs the id.
+An unmute always looks up first: the lookup's `connection_status` says whether the caller mutes
+the user, and v1.1 answered 272 when not.
 """
 
 from typing import Any
 
 from mappings.cursors import Cursors, page_cursors, parse_page
-from mappings.errors import V11Error, raise_for_v2, rate_limit_headers
+from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
 from mappings.params import Target, is_true, parse_target
 from mappings.types import Caller, Context, Flow, Steps, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params, v11_user
+
+WRITE = UNKNOWN_USER["write"]  # a mute or unmute of a user that does not exist
 
 
 def create(request: V11Request, context: Context) -> Flow:
@@ -48,8 +52,10 @@ def users_list(request: V11Request, context: Context) -> Flow:
         caller, (*page.params, *lookup_params(with_status=False))
     )
     users = [
+        # Listed, so muted; connection_status says whether the caller blocks them too. v2 has
+        # nothing for being blocked by them.
         v11_user({"data": user}, muting=True, include_entities=include_entities, with_status=False)
-        | {"blocking": False, "blocked_by": False}
+        | {"blocking": "blocking" in user.get("connection_status", []), "blocked_by": False}
         for user in _page_users(reply)
     ]
     return V11Reply(
@@ -79,24 +85,29 @@ def _include_entities(request: V11Request) -> bool:
 
 def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow:
     # Parameters are checked before anything, so bad input never costs a v2 call.
-    target = parse_target(request)
+    target = parse_target(request, WRITE)
     caller = yield from identify
     include_entities = _include_entities(request)
     with_status = not is_true(request.param("skip_status"))
-    lookup = _lookup_call(target, with_status=with_status)
+    # Unmuting asks for the relationship first, fresh: v2's DELETE answers `muting: false`
+    # whether or not the user was muted, where v1.1 answered 272.
+    lookup = _lookup_call(target, with_status=with_status, cache=mute)
     if target.user_id is not None:
         _refuse_self(caller, target.user_id, mute=mute)
+    if mute and target.user_id is not None:
         changed, found = yield (_change_call(caller, target.user_id, mute=mute), lookup)
         # A missing user explains a failed change better than the change's own error does.
         if found.status == 200:
-            raise_for_v2(found)
+            raise_for_v2(found, unknown_user=WRITE)
         raise_for_v2(changed)
-        raise_for_v2(found)
+        raise_for_v2(found, unknown_user=WRITE)
     else:
         (found,) = yield (lookup,)
-        raise_for_v2(found)
+        raise_for_v2(found, unknown_user=WRITE)
         target_id = _found_user(found)["data"]["id"]
         _refuse_self(caller, target_id, mute=mute)
+        if not mute and "muting" not in _found_user(found)["data"].get("connection_status", []):
+            raise V11Error(272)
         (changed,) = yield (_change_call(caller, target_id, mute=mute),)
         raise_for_v2(changed)
     user = v11_user(
@@ -108,11 +119,11 @@ def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow
     return V11Reply(200, user, rate_limit_headers(changed))
 
 
-def _lookup_call(target: Target, *, with_status: bool) -> V2Call:
+def _lookup_call(target: Target, *, with_status: bool, cache: bool) -> V2Call:
     params = lookup_params(with_status=with_status)
     if target.user_id is not None:
-        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=True)
-    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params, cache=True)
+        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=cache)
+    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params, cache=cache)
 
 
 def _change_call(caller: Caller, target_id: str, *, mute: bool) -> V2Call:

@@ -19,22 +19,22 @@ class Target:
     screen_name: str | None = None
 
 
-def parse_target(request: V11Request) -> Target:
-    """The target named by the request; `user_id` wins when both are given, as in v1.1."""
+def parse_target(request: V11Request, unknown_user: int) -> Target:
+    """The target named by the request; `user_id` wins when both are given, as in v1.1. A
+    malformed id or name cannot name a user: `unknown_user` (from errors.UNKNOWN_USER)."""
     for name in ("user_id", "screen_name"):
         # The same parameter twice with two values names no one user: refuse, never guess.
         if len({value for key, value in request.params if key == name}) > 1:
             raise V11Error(195)
     user_id = request.param("user_id")
     if user_id is not None:
-        # A malformed id cannot name a user: v1.1 answered such lookups with "User not found."
         if not USER_ID.fullmatch(user_id):
-            raise V11Error(50)
+            raise V11Error(unknown_user)
         return Target(user_id=str(int(user_id)))
     screen_name = request.param("screen_name")
     if screen_name is not None:
         if not SCREEN_NAME.fullmatch(screen_name):
-            raise V11Error(50)
+            raise V11Error(unknown_user)
         return Target(screen_name=screen_name)
     raise V11Error(38)
 

@@ -40,6 +40,12 @@ ME_HEADERS = recorded("test_client_get_me", 0)["headers"]
 PROBLEM = {"content-type": ["application/problem+json"], "date": ["Thu, 07 Oct 2021 07:59:53 UTC"]}
 LOOKUP_QUERY = "?" + urlencode(lookup_params(with_status=True))
 TWITTER = json.loads((DATA / "twitter_v2_user.json").read_text())
+# The same lookup made by a caller who mutes @Twitter: connection_status names the relationships
+# to the caller (reference api-facts: its values include "muting"). An unmute asks for it first.
+MUTED_TWITTER = {
+    **TWITTER,
+    "data": {**TWITTER["data"], "connection_status": ["following", "muting"]},
+}
 ERRORS = json.loads((DATA / "v2_errors.json").read_text())
 NOT_FOUND, UNAUTHORIZED = ERRORS["not_found_username"], ERRORS["unauthorized"]
 NOT_ENROLLED, TOO_MANY = ERRORS["client_not_enrolled"], ERRORS["too_many_requests"]
@@ -148,8 +154,8 @@ def verify_credentials() -> dict[str, Any]:
 CASSETTES = {
     "mutes_create_by_user_id": [mute(ALICE), by_id()],
     "mutes_create_by_screen_name": [by_name(), mute(ALICE)],
-    "mutes_destroy_by_user_id": [unmute(), by_id()],
-    "mutes_destroy_by_screen_name": [by_name(), unmute()],
+    "mutes_destroy_by_user_id": [by_id(body=MUTED_TWITTER), unmute()],
+    "mutes_destroy_by_screen_name": [by_name(body=MUTED_TWITTER), unmute()],
     "mutes_create_token_without_user_id": [me(), mute(BOB), by_id()],
     "mutes_create_unknown_screen_name": [by_name("nobody", NOT_FOUND)],
     "mutes_create_oauth2_user_token": [me(CAROL), mute(CAROL), by_id()],

@@ -194,10 +194,10 @@ class FakeV2:
                 found = [
                     u for u in self.users.values() if u["data"]["username"].lower() == name.lower()
                 ]
-                return self.found(found, "username", name)
+                return self.found(token, found, "username", name)
             case "GET", ["2", "users", user_id]:
                 return self.found(
-                    [self.users[user_id]] if user_id in self.users else [], "id", user_id
+                    token, [self.users[user_id]] if user_id in self.users else [], "id", user_id
                 )
             case "POST", ["2", "users", source, "muting"] if source == token.user_id:
                 target = json.loads(request.content)["target_user_id"]
@@ -217,9 +217,17 @@ class FakeV2:
                 return self.v11(request)
         return v2_response(403, ERRORS["forbidden"])
 
-    def found(self, users: list[dict[str, Any]], parameter: str, value: str) -> httpx2.Response:
+    def found(
+        self, token: Token, users: list[dict[str, Any]], parameter: str, value: str
+    ) -> httpx2.Response:
         if users:
-            return v2_response(200, deepcopy(users[0]), **{"x-rate-limit-limit": "300"})
+            user = deepcopy(users[0])
+            # connection_status is the caller's relationships to the user, muting among them.
+            links = [link for link in user["data"].get("connection_status", []) if link != "muting"]
+            if (token.user_id, user["data"]["id"]) in self.muted:
+                links.append("muting")
+            user["data"]["connection_status"] = links
+            return v2_response(200, user, **{"x-rate-limit-limit": "300"})
         # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
         return v2_response(
             200,

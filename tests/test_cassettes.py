@@ -71,7 +71,7 @@ def test_success_is_the_real_v11_user(make_client: MakeClient, cassette, url, to
 
 
 ERRORS: list[tuple[str, str, int, int, Callable[[dict[str, str]], bool]]] = [
-    ("mutes_create_unknown_screen_name", "?screen_name=nobody", 404, 50, lambda h: True),
+    ("mutes_create_unknown_screen_name", "?screen_name=nobody", 403, 108, lambda h: True),
     ("mutes_create_revoked_token", "?user_id=783214", 401, 89, lambda h: True),
     ("mutes_create_app_not_in_project", "?user_id=783214", 403, 87, lambda h: True),
     (

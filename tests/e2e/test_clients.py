@@ -71,13 +71,13 @@ def test_tweepy_mutes_and_unmutes_by_user_id(server: Server, tweepy_api):
 def test_tweepy_sees_v11_errors(server: Server, tweepy_api):
     with pytest.raises(tweepy.Unauthorized) as forged:
         tweepy_api(secret="not-the-secret").create_mute(user_id=783214)
-    with pytest.raises(tweepy.NotFound) as missing:
+    with pytest.raises(tweepy.Forbidden) as missing:
         tweepy_api().create_mute(screen_name="nobody")
     with pytest.raises(tweepy.Forbidden) as yourself:
         tweepy_api().create_mute(user_id=int(ALICE.user_id))
 
     assert forged.value.api_codes == [32]
-    assert missing.value.api_codes == [50]
+    assert missing.value.api_codes == [108]
     assert (
         yourself.value.api_codes,
         yourself.value.api_messages,
@@ -204,7 +204,7 @@ def test_shim_stats_reports_cache_hits(server: Server, tweepy_api, monkeypatch, 
     before = user_stats(capsys)
 
     api.create_mute(screen_name="StatsProbe")
-    api.destroy_mute(screen_name="StatsProbe")
+    api.create_mute(screen_name="StatsProbe")
     assert main(stats) == 0
     after = user_stats(capsys)
 

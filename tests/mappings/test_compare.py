@@ -22,7 +22,12 @@ def test_status_and_code_differences():
         ("(status)", "status", 403, 200),
         ("(code)", "code", 272, None),
     ]
-    assert {d.known for d in found} == {"unmute-not-muted"}
+    assert {d.known for d in found} == {"unmute-compared-twice"}
+    # The other way round: v1.1 unmuted first, and v2's fresh lookup found no mute.
+    swapped = differences("mutes/users/destroy", v2, v1)
+    assert {d.known for d in swapped} == {"unmute-compared-twice"}
+    # Both refusing is no difference at all.
+    assert differences("mutes/users/destroy", v1, v1) == []
 
 
 def test_what_differs_between_two_v11_answers_too_is_noise():

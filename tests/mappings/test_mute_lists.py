@@ -154,6 +154,22 @@ def test_the_list_answers_v11_users_that_are_muted():
     assert body(reply)["next_cursor_str"] == "0"
 
 
+def test_list_entries_say_whom_the_caller_blocks_too():
+    """connection_status gives each entry its real `blocking`; v2 has no `blocked_by`."""
+    listed = page(["17874544", "17874545"])
+    assert isinstance(listed.body, dict)
+    listed.body["data"][0]["connection_status"] = ["blocking", "muting"]
+    listed.body["data"][1]["connection_status"] = ["muting", "followed_by"]
+    params = (("max_results", "20"), *lookup_params(with_status=False))
+    reply = play(mutes.users_list(*get("list")), ((V2Call("GET", MUTING, params),), (listed,)))
+
+    users = body(reply)["users"]
+    assert [(u["blocking"], u["muting"], u["blocked_by"]) for u in users] == [
+        (True, True, False),
+        (False, True, False),
+    ]
+
+
 def test_an_empty_list_has_no_data_key():
     params = (("max_results", "20"), *lookup_params(with_status=False))
     reply = play(

@@ -79,14 +79,42 @@ def test_mute_by_screen_name_looks_the_id_up_first():
     assert body(reply)["screen_name"] == "Twitter"
 
 
-def test_unmute_deletes_and_reports_what_v2_says():
+def muting_user() -> V2Reply:
+    """@Twitter as looked up by a caller who mutes it: `muting` among connection_status."""
+    user = twitter_user()
+    user["data"]["connection_status"] = ["following", "muting"]
+    return V2Reply(200, {}, user)
+
+
+FRESH_BY_ID = V2Call("GET", "/2/users/783214", LOOKUP)  # uncached: it decides 272
+FRESH_BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP)
+
+
+def test_unmute_checks_the_relationship_then_deletes_and_reports_what_v2_says():
     """The v1.1 object's `muting` is v2's answer, not an assumption."""
     reply = play(
         mutes.destroy(request("destroy", user_id="783214"), Context(known(ME))),
-        ((UNMUTE, BY_ID), (muted(False), FOUND)),
+        ((FRESH_BY_ID,), (muting_user(),)),
+        ((UNMUTE,), (muted(False),)),
     )
 
     assert body(reply)["muting"] is False
+    assert body(reply)["id"] == 783214
+
+
+@pytest.mark.parametrize(
+    ("target", "lookup"),
+    [({"user_id": "783214"}, FRESH_BY_ID), ({"screen_name": "Twitter"}, FRESH_BY_NAME)],
+)
+def test_unmuting_a_user_not_muted_is_272_without_a_delete(target: dict[str, str], lookup: V2Call):
+    """v2's DELETE answers muting: false either way; v1.1 said 272, and apps rely on it."""
+    flow = mutes.destroy(request("destroy", **target), Context(known(ME)))
+    assert next(flow) == (lookup,)
+
+    with pytest.raises(V11Error) as error:
+        flow.send((FOUND,))  # connection_status: following, not muting
+
+    assert (error.value.status, error.value.code) == (403, 272)
 
 
 def test_user_id_wins_over_screen_name():
@@ -102,14 +130,14 @@ def test_user_id_wins_over_screen_name():
     ("params", "code"),
     [
         ({}, 38),
-        ({"user_id": ""}, 50),
-        ({"user_id": "12ab"}, 50),
-        ({"user_id": "1" * 20}, 50),
-        ({"user_id": "-5"}, 50),
-        ({"screen_name": "has space"}, 50),
-        ({"screen_name": "x" * 16}, 50),
-        ({"screen_name": "émile"}, 50),
-        ({"screen_name": ""}, 50),
+        ({"user_id": ""}, 108),
+        ({"user_id": "12ab"}, 108),
+        ({"user_id": "1" * 20}, 108),
+        ({"user_id": "-5"}, 108),
+        ({"screen_name": "has space"}, 108),
+        ({"screen_name": "x" * 16}, 108),
+        ({"screen_name": "émile"}, 108),
+        ({"screen_name": ""}, 108),
     ],
 )
 def test_bad_parameters_fail_before_any_call(params, code):
@@ -171,14 +199,15 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
 
 
 def test_a_missing_user_outranks_the_failed_change():
-    """When the target does not exist, v1.1 said "User not found.", whatever the change answered."""
+    """When the target does not exist, that is the answer (a write's: "Cannot find specified
+    user."), whatever the change answered."""
     flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
     next(flow)
 
     with pytest.raises(V11Error) as error:
         flow.send((V2Reply(400, {}, {"title": "Invalid Request"}), V2Reply(200, {}, NOT_FOUND)))
 
-    assert (error.value.code, error.value.status) == (50, 404)
+    assert (error.value.code, error.value.status) == (108, 403)
 
 
 def test_a_rate_limited_change_passes_the_limits_on():

@@ -82,15 +82,26 @@ def test_compare_serves_the_primary_and_records_both(make_client, config, fake_v
     assert all(field["known"] for field in create["fields"].values()), create["fields"]
 
 
-def test_unmuting_a_user_not_muted_is_the_known_difference(make_client, config, fake_v2):
+def test_unmuting_a_user_not_muted_is_272_from_both_versions(make_client, config, fake_v2):
     client = routed(make_client, config, COMPARE_ALL)
     unmuted = client.post(DESTROY, headers=sign("POST", DESTROY))
     report = client.portal.call(client.app.state.shell.comparisons.report)
 
-    assert unmuted.status_code == 200  # v2 served: success, where v1.1 said 272
+    assert (unmuted.status_code, unmuted.json()["errors"][0]["code"]) == (403, 272)
+    assert ("DELETE", f"/2/users/{ALICE.user_id}/muting/783214") not in fake_v2.paths()
+    assert report["mutes/users/destroy"]["matches"] == 1
+
+
+def test_an_unmute_compared_finds_the_user_unmuted_the_second_time(make_client, config, fake_v2):
+    fake_v2.muted.add((ALICE.user_id, "783214"))
+    client = routed(make_client, config, COMPARE_ALL)
+    unmuted = client.post(DESTROY, headers=sign("POST", DESTROY))
+    report = client.portal.call(client.app.state.shell.comparisons.report)
+
+    assert unmuted.status_code == 200  # v2 served, and unmuted
     fields = report["mutes/users/destroy"]["fields"]
     assert fields["(status)"]["examples"] == [{"v1": 403, "v2": 200}]
-    assert fields["(code)"]["known"] == "unmute-not-muted"
+    assert fields["(code)"]["known"] == "unmute-compared-twice"
 
 
 def test_compare_report_command(make_client, config, settings, monkeypatch, capsys):
@@ -180,7 +191,7 @@ def test_the_dashboard_shows_split_errors_and_comparison(make_client, config):
     assert "mutes/users/create" in page.text
     assert page.text.count("<svg") >= 4
     assert "v1.1 1 (100%)" in page.text  # create: served by v1.1
-    assert "known: unmute-not-muted" in page.text
+    assert "known: unmute-compared-twice" in page.text
     assert client.get(f"{BASE}/_shim/", auth=("admin", "wrong")).status_code == 401
 
 
