@@ -1,4 +1,4 @@
-"""The `shim` command: `serve`, `compare report`, `stats`, and `tokens add|list|remove`."""
+"""The `shim` command: `serve`, `certs`, `compare report`, `stats`, and `tokens add|list|remove`."""
 
 import argparse
 import asyncio
@@ -9,13 +9,14 @@ import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import uvicorn
 from cryptography.fernet import Fernet
 
-from shim import logs, server
+from shim import certs, logs, server
 from shim.app import create_app
 from shim.config import GRACE, ConfigError, Settings
 from shim.credentials import mask
@@ -55,6 +56,18 @@ def parser() -> argparse.ArgumentParser:
     report_cmd.add_argument("--json", action="store_true", help="print JSON, for machines")
     report_cmd.set_defaults(run=compare_report)
 
+    certs_cmd = commands.add_parser(
+        "certs", help="make a local CA and a server certificate, for host redirection"
+    )
+    certs_cmd.add_argument(
+        "--names",
+        default="localhost,127.0.0.1",
+        help="host names and addresses clients connect to, comma-separated "
+        "(e.g. api.twitter.com,localhost; default: %(default)s)",
+    )
+    certs_cmd.add_argument("--out", default="certs", help="the folder (default: %(default)s)")
+    certs_cmd.set_defaults(run=make_certs)
+
     stats_cmd = commands.add_parser("stats", help="cache hits and misses of a running shim")
     stats_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="where the shim serves")
     stats_cmd.add_argument("--cacert", help="the CA that signed the shim's certificate")
@@ -89,6 +102,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
         if not os.path.isfile(path):
             raise ConfigError(f"no such file: {path}")
+    server.refuse_loop(settings.upstream_url, args.host, args.port)
     if args.ssl_certfile:
         server.lean_tls()
     uvicorn.run(
@@ -101,6 +115,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=logs.config(),  # every handler masks credentials
         http=server.protocol(settings.max_connections, settings.read_timeout),
     )
+    return 0
+
+
+def make_certs(settings: Settings, args: argparse.Namespace) -> int:
+    names = [name.strip() for name in args.names.split(",") if name.strip()]
+    issued = certs.issue(Path(args.out), names)
+    trust = "made" if issued.new_ca else "kept (already trusted where you trusted it)"
+    print(f"{issued.ca}: the local CA, {trust}; clients trust it through REQUESTS_CA_BUNDLE")
+    print("  (requests: tweepy, twython, python-twitter), SSL_CERT_FILE (Python's ssl: Python")
+    print("  Twitter Tools, aiohttp, peony), NODE_EXTRA_CA_CERTS (Node clients)")
+    print(f"{issued.cert}, {issued.key}: the certificate for {', '.join(names)}; serve it with")
+    print(f"  shim serve --ssl-certfile {issued.cert} --ssl-keyfile {issued.key}")
     return 0
 
 

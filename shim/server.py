@@ -6,12 +6,15 @@ answered v1.1's 503, code 130, and closed). The deadline for a body is `shim.lim
 
 import asyncio
 import json
+import socket
 from asyncio import sslproto
+from urllib.parse import urlsplit
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mappings.errors import V11Error
+from shim.config import ConfigError
 
 
 def _full() -> bytes:
@@ -79,3 +82,29 @@ def protocol(max_connections: int, read_timeout: float) -> type[H11Protocol]:
                 self.transport.close()
 
     return Bounded
+
+
+def refuse_loop(upstream_url: str, host: str, port: int) -> None:
+    """Refuse to serve when SHIM_UPSTREAM_URL leads back to this shim: with the API's host name
+    redirected to the shim, `https://api.twitter.com` as the upstream would send every call
+    round in a circle. An address is this machine's when a socket can be bound to it."""
+    upstream = urlsplit(upstream_url)
+    upstream_port = upstream.port or (443 if upstream.scheme == "https" else 80)
+    if upstream_port != port or not upstream.hostname:
+        return
+    try:
+        found = socket.getaddrinfo(upstream.hostname, upstream_port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return  # unresolvable here and now; the upstream's own errors will say so
+    for family, _, _, _, address in found:
+        if host not in ("0.0.0.0", "::", "") and address[0] != host:
+            continue
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((address[0], 0))
+            except OSError:
+                continue  # another machine's address
+        raise ConfigError(
+            f"SHIM_UPSTREAM_URL {upstream_url} resolves to {address[0]}:{port}, where this shim "
+            "listens: set it to the real API (https://api.x.com by default)"
+        )
