@@ -14,7 +14,7 @@ from mappings.cursors import Cursors, page_cursors, parse_page
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
 from mappings.params import Target, is_true, parse_target
 from mappings.types import Caller, Context, Flow, Steps, V2Call, V2Reply, V11Reply, V11Request
-from mappings.users import lookup_params, v11_user
+from mappings.users import lookup_params, relationships, v11_user
 
 WRITE = UNKNOWN_USER["write"]  # a mute or unmute of a user that does not exist
 
@@ -55,7 +55,7 @@ def users_list(request: V11Request, context: Context) -> Flow:
         # Listed, so muted; connection_status says whether the caller blocks them too. v2 has
         # nothing for being blocked by them.
         v11_user({"data": user}, muting=True, include_entities=include_entities, with_status=False)
-        | {"blocking": "blocking" in user.get("connection_status", []), "blocked_by": False}
+        | {"blocking": "blocking" in relationships(user), "blocked_by": False}
         for user in _page_users(reply)
     ]
     return V11Reply(
@@ -104,11 +104,11 @@ def _change(request: V11Request, identify: Steps[Caller], *, mute: bool) -> Flow
     else:
         (found,) = yield (lookup,)
         raise_for_v2(found, unknown_user=WRITE)
-        target_id = _found_user(found)["data"]["id"]
-        _refuse_self(caller, target_id, mute=mute)
-        if not mute and "muting" not in _found_user(found)["data"].get("connection_status", []):
+        looked_up = _found_user(found)["data"]
+        _refuse_self(caller, looked_up["id"], mute=mute)
+        if not mute and "muting" not in relationships(looked_up):
             raise V11Error(272)
-        (changed,) = yield (_change_call(caller, target_id, mute=mute),)
+        (changed,) = yield (_change_call(caller, looked_up["id"], mute=mute),)
         raise_for_v2(changed)
     user = v11_user(
         _found_user(found),

@@ -45,6 +45,13 @@ def lookup_params(*, with_status: bool) -> tuple[tuple[str, str], ...]:
     return (*fields, ("expansions", "most_recent_tweet_id"), ("tweet.fields", TWEET_FIELDS))
 
 
+def relationships(user: Mapping[str, Any]) -> list[str]:
+    """The caller's relationships to a v2 user (`connection_status`: following, blocking,
+    muting, …); none where v2 left the field out."""
+    links = user.get("connection_status", [])
+    return links if isinstance(links, list) else []
+
+
 def v11_user(
     found: Mapping[str, Any],
     *,
@@ -56,7 +63,7 @@ def v11_user(
     user = found["data"]
     metrics = user.get("public_metrics", {})
     image = user.get("profile_image_url", "")
-    links = user.get("connection_status", [])
+    links = relationships(user)
     v11: dict[str, Any] = {
         "id": int(user["id"]),
         "id_str": user["id"],
