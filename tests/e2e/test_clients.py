@@ -75,6 +75,8 @@ def test_tweepy_sees_v11_errors(server: Server, tweepy_api):
         tweepy_api().create_mute(screen_name="nobody")
     with pytest.raises(tweepy.Forbidden) as yourself:
         tweepy_api().create_mute(user_id=int(ALICE.user_id))
+    with pytest.raises(tweepy.Forbidden) as not_muting:
+        tweepy_api().destroy_mute(user_id=783214)
 
     assert forged.value.api_codes == [32]
     assert missing.value.api_codes == [108]
@@ -82,8 +84,12 @@ def test_tweepy_sees_v11_errors(server: Server, tweepy_api):
         yourself.value.api_codes,
         yourself.value.api_messages,
     ) == ([271], ["You can't mute yourself."])
-    assert server.fake.paths()[-1] == ("GET", "/2/users/by/username/nobody")
-    assert len(server.fake.calls) == 1
+    assert not_muting.value.api_codes == [272]
+    # Only lookups: the forged call and muting yourself never reach v2, and 272 needs no DELETE.
+    assert server.fake.paths() == [
+        ("GET", "/2/users/by/username/nobody"),
+        ("GET", "/2/users/783214"),
+    ]
 
 
 @pytest.fixture

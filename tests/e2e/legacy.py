@@ -1,0 +1,96 @@
+"""A legacy client's session, run in a child process: `python -m tests.e2e.legacy CLIENT [BASE]`.
+
+A child because the client needs what the test process must not have: python-twitter shares
+the import name `twitter` with Python Twitter Tools, and a client with a hard-coded host runs in
+its own mount namespace with its own /etc/hosts. Each client mutes and unmutes @Twitter,
+meets 272 and the unknown-user error, reads every page of its mutes and makes a passed-through
+call; the session prints what the client saw as one JSON object, which the test checks."""
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
+
+
+@dataclass(frozen=True)
+class Client:
+    mute: Callable[..., dict[str, Any]]  # user_id= or screen_name= → the user answered
+    unmute: Callable[..., dict[str, Any]]
+    muted: Callable[[], list[str]]  # every page of mutes/users/list: the ids
+    me: Callable[[], str]  # a call the shim passes through: the caller's screen name
+    error: type[Exception]
+    seen: Callable[[Any], dict[str, Any]]  # what the client tells of an error
+
+
+def session(client: Client) -> dict[str, Any]:
+    def refusal(call: Callable[[], object]) -> dict[str, Any]:
+        try:
+            call()
+        except client.error as error:
+            return client.seen(error)
+        raise AssertionError("the call succeeded")
+
+    return {
+        "muted": client.mute(user_id="783214"),
+        "unmuted": client.unmute(screen_name="Twitter"),
+        "not_muting": refusal(lambda: client.unmute(user_id="783214")),
+        "unknown": refusal(lambda: client.mute(screen_name="nobody")),
+        "listed": client.muted(),
+        "me": client.me(),
+    }
+
+
+def python_twitter(base_url: str) -> Client:
+    import twitter  # python-twitter, from the folder scripts/install puts it in
+
+    api = twitter.Api(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, base_url=base_url)
+
+    def user(answer: Any) -> dict[str, Any]:
+        return {"id_str": answer.id_str, "screen_name": answer.screen_name}
+
+    return Client(
+        mute=lambda **target: user(api.CreateMute(**target)),
+        unmute=lambda **target: user(api.DestroyMute(**target)),
+        muted=lambda: [user.id_str for user in api.GetMutes(skip_status=True)],
+        me=lambda: api.VerifyCredentials().screen_name,
+        error=twitter.TwitterError,
+        # python-twitter keeps v1.1's error list and drops the HTTP status.
+        seen=lambda error: error.message[0],
+    )
+
+
+def twython() -> Client:
+    from twython import Twython, TwythonError
+
+    client = Twython(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
+
+    def muted() -> list[str]:
+        ids: list[str] = []
+        cursor = -1
+        while cursor:
+            page = client.list_mutes(cursor=cursor, skip_status=True)
+            ids += [user["id_str"] for user in page["users"]]
+            cursor = page["next_cursor"]
+        return ids
+
+    def user(answer: dict[str, Any]) -> dict[str, Any]:
+        return {"id_str": answer["id_str"], "screen_name": answer["screen_name"]}
+
+    return Client(
+        mute=lambda **target: user(client.create_mute(**target)),
+        unmute=lambda **target: user(client.destroy_mute(**target)),
+        muted=muted,
+        me=lambda: client.verify_credentials()["screen_name"],
+        error=TwythonError,
+        # twython keeps the HTTP status and the first error's message, not its code.
+        seen=lambda error: {"status": error.error_code, "message": str(error)},
+    )
+
+
+if __name__ == "__main__":
+    name, *arguments = sys.argv[1:]
+    client = python_twitter(*arguments) if name == "python-twitter" else twython()
+    print(json.dumps(session(client)))

@@ -1,0 +1,141 @@
+"""Legacy clients run as their users run them, each in a child process (see tests/e2e/legacy.py):
+python-twitter with only its `base_url` changed, and twython with nothing changed at all, its
+hard-coded api.twitter.com led to the shim by a hosts file and trusted through `shim certs`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mappings.errors import CODES
+from tests.e2e import processes
+from tests.e2e.conftest import Server
+from tests.fakes import ALICE, FakeV2, FakeV2App, twitter_user
+from tests.servers import serving
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).parents[2]
+# scripts/install puts python-twitter here: it would shadow Python Twitter Tools' `twitter`.
+PYTHON_TWITTER = Path(sys.prefix) / "python-twitter"
+OTHERS = {str(n) for n in range(20_000, 20_045)}  # three pages of mutes/users/list
+TWITTER = {"id_str": "783214", "screen_name": "Twitter"}
+
+
+def session(
+    client: str, *arguments: str, env: Mapping[str, str], prefix: Sequence[str] = ()
+) -> dict[str, Any]:
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "tests.e2e.legacy", client, *arguments],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, Any] = json.loads(done.stdout)
+    return seen
+
+
+def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
+    """What every client must see, and what the upstream must (not) have been asked."""
+    assert seen["muted"] == seen["unmuted"] == TWITTER
+    assert sorted(seen["listed"]) == sorted(OTHERS)
+    assert seen["me"] == "Twitter"
+    unmutes = [path for path in fake.paths() if path[0] == "DELETE"]
+    # The one real unmute; the 272 and the unknown user were answered without a change.
+    assert unmutes == [("DELETE", f"/2/users/{ALICE.user_id}/muting/783214")]
+    assert not any(path[0] == "POST" and "nobody" in str(path) for path in fake.paths())
+    pages = [p for p in fake.paths() if p == ("GET", f"/2/users/{ALICE.user_id}/muting")]
+    assert len(pages) == 3
+    assert fake.muted == {(ALICE.user_id, target) for target in OTHERS}
+
+
+def test_python_twitter_through_its_base_url(server: Server):
+    if not (PYTHON_TWITTER / "twitter").is_dir():
+        pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
+    server.fake.muted |= {(ALICE.user_id, target) for target in OTHERS}
+
+    seen = session(
+        "python-twitter",
+        f"https://{server.host}/1.1",
+        env={"PYTHONPATH": os.pathsep.join([str(PYTHON_TWITTER), str(ROOT)])},
+    )
+
+    check_session(seen, server.fake)
+    assert seen["not_muting"] == {"code": 272, "message": CODES[272][1]}
+    assert seen["unknown"] == {"code": 108, "message": CODES[108][1]}
+
+
+def can_redirect() -> str | None:
+    """Why this machine cannot give a child its own /etc/hosts and the shim port 443, if so."""
+    if os.geteuid() != 0:
+        return "needs root: a mount namespace for the child's /etc/hosts, and port 443"
+    if shutil.which("unshare") is None:
+        return "needs unshare (util-linux)"
+    return None
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[str, FakeV2]]:
+    fake = FakeV2(twitter_user())
+    fake.muted |= {(ALICE.user_id, target) for target in OTHERS}
+    with serving(FakeV2App(fake)) as port:
+        yield f"http://127.0.0.1:{port}", fake
+
+
+def test_twython_unchanged_through_host_redirection(tmp_path: Path, upstream):
+    reason = can_redirect()
+    if reason:
+        # CI runs as root: there, a missing capability is a failure, not a skip.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    url, fake = upstream
+    # The operator's recipe from the README: certificates for the API's name, then serve on 443.
+    certs = tmp_path / "certs"
+    subprocess.run(
+        [sys.executable, "-m", "shim", "certs", "--names", "api.twitter.com", "--out", str(certs)],
+        check=True,
+        capture_output=True,
+    )
+    ca = str(certs / "ca.pem")
+    tls = (ca, str(certs / "server.pem"), str(certs / "server-key.pem"))
+    shim, _ = processes.start(
+        tmp_path, tls, url, port=443, env={"SHIM_PUBLIC_URL": "https://api.twitter.com"}
+    )
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 api.twitter.com\n")
+    machine_hosts = Path("/etc/hosts").read_text()
+    try:
+        seen = session(
+            "twython",
+            env={"REQUESTS_CA_BUNDLE": ca, "PYTHONPATH": str(ROOT)},
+            # The child's own mount namespace: its /etc/hosts, nobody else's.
+            prefix=[
+                "unshare",
+                "--mount",
+                "--",
+                "sh",
+                "-c",
+                'mount --bind "$0" /etc/hosts && exec "$@"',
+                str(hosts),
+            ],
+        )
+    finally:
+        output = processes.stop(shim)
+
+    check_session(seen, fake)
+    assert seen["not_muting"] == {"status": 403, "message": twython_says(403, 272)}
+    assert seen["unknown"] == {"status": 403, "message": twython_says(403, 108)}
+    assert Path("/etc/hosts").read_text() == machine_hosts
+    assert "Traceback" not in output
+
+
+def twython_says(status: int, code: int) -> str:
+    return f"Twitter API returned a {status} (Forbidden), {CODES[code][1]}"
