@@ -135,6 +135,9 @@ def test_twython_unchanged_through_host_redirection(tmp_path: Path, upstream):
     assert seen["unknown"] == {"status": 403, "message": twython_says(403, 108)}
     assert Path("/etc/hosts").read_text() == machine_hosts
     assert "Traceback" not in output
+    assert "mutes/users/list.json" in output  # the access log is on, and holds no credential
+    assert ALICE.token not in output
+    assert ALICE.secret not in output
 
 
 def twython_says(status: int, code: int) -> str:
