@@ -1,18 +1,93 @@
 """The pure translation of legacy v1.1 calls into v2 calls: no I/O, no clock, no globals.
 
-`ROUTES` maps each translated v1.1 method and path to its flow. A flow gets the request and a
-`Context`: the steps that identify the caller, which it runs once the request's own parameters
-are known good, and the cursors the shim has issued.
+`ENDPOINTS` is the table of translated endpoints, one `Endpoint` record each; the shell derives
+its routes, the routing file's names, comparisons and the tests' paths from it. Adding an
+endpoint is a flow and a row here.
 """
 
-from collections.abc import Callable, Mapping
+from typing import Any
 
-from mappings import mutes
-from mappings.types import Context, Flow, V11Request
+from mappings import account, lookups, mutes
+from mappings.endpoints import Endpoint
+from mappings.relations import parse_change
 
-ROUTES: Mapping[tuple[str, str], Callable[[V11Request, Context], Flow]] = {
-    ("POST", "/1.1/mutes/users/create.json"): mutes.create,
-    ("POST", "/1.1/mutes/users/destroy.json"): mutes.destroy,
-    ("GET", "/1.1/mutes/users/ids.json"): mutes.ids,
-    ("GET", "/1.1/mutes/users/list.json"): mutes.users_list,
-}
+# Differences every answer holding v1.1 user objects can show (compare.KNOWN).
+USERS = frozenset({"no-v2-source", "status-from-v2", "withheld-always"})
+PAGES = frozenset({"page-size", "cursors", "total-count"})
+POST, GET = ("POST",), ("GET",)
+
+ENDPOINTS: tuple[Endpoint[Any], ...] = (
+    Endpoint(
+        POST,
+        "/1.1/mutes/users/create.json",
+        parse_change,
+        mutes.create,
+        repeat_v1=True,
+        known=USERS | {"muting-state"},
+        errors=(38, 63, 108, 195, 271),
+    ),
+    Endpoint(
+        POST,
+        "/1.1/mutes/users/destroy.json",
+        parse_change,
+        mutes.destroy,
+        # A second unmute would only see the first one's effect: no noise to tell.
+        repeat_v1=False,
+        known=USERS | {"muting-state", "unmute-compared-twice"},
+        errors=(38, 63, 108, 195, 272),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/mutes/users/ids.json",
+        mutes.parse_ids,
+        mutes.ids,
+        repeat_v1=True,
+        known=PAGES,
+        errors=(195,),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/mutes/users/list.json",
+        mutes.parse_list,
+        mutes.users_list,
+        repeat_v1=True,
+        known=USERS | PAGES,
+        errors=(195,),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/account/verify_credentials.json",
+        account.parse,
+        account.verify_credentials,
+        repeat_v1=True,
+        known=USERS | {"no-email"},
+        errors=(),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/users/show.json",
+        lookups.parse_show,
+        lookups.show,
+        repeat_v1=True,
+        known=USERS,
+        errors=(38, 50, 63, 195),
+    ),
+    Endpoint(
+        ("GET", "POST"),
+        "/1.1/users/lookup.json",
+        lookups.parse_terms,
+        lookups.users_lookup,
+        repeat_v1=True,
+        known=USERS,
+        errors=(17, 18),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/friendships/lookup.json",
+        lookups.parse_terms,
+        lookups.friendships_lookup,
+        repeat_v1=True,
+        known=frozenset(),
+        errors=(17, 18),
+    ),
+)

@@ -5,7 +5,7 @@ answers to the same call (counts move, `status` changes). Differences this proje
 named, each with the phrase of the README row that explains it.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,55 +47,57 @@ CURSOR_FIELDS = frozenset(
     {"next_cursor", "next_cursor_str", "previous_cursor", "previous_cursor_str"}
 )
 
-Known = Callable[[str, Difference, Outcome, Outcome], bool]
+Known = Callable[[Difference, Outcome, Outcome], bool]
 
 KNOWN: Mapping[str, tuple[str, Known]] = {
     "unmute-compared-twice": (
         "the version called second finds the user already unmuted",
-        lambda endpoint, d, v1, v2: (
-            endpoint.endswith("destroy")
-            and (200, 272) in ((v1.status, v2.code), (v2.status, v1.code))
-        ),
+        lambda d, v1, v2: (200, 272) in ((v1.status, v2.code), (v2.status, v1.code)),
     ),
     "no-v2-source": (
         "Fields of the user object v2 no longer has",
-        lambda endpoint, d, v1, v2: _leaf(d.field) in NO_V2_SOURCE,
+        lambda d, v1, v2: _leaf(d.field) in NO_V2_SOURCE,
     ),
     "status-from-v2": (
         "the most recent tweet (`expansions=most_recent_tweet_id`)",
-        lambda endpoint, d, v1, v2: d.field.startswith(("status.", "users[].status")),
+        lambda d, v1, v2: d.field.startswith(("status.", "users[].status")),
     ),
     "muting-state": (
         "`muting` in the answer",
-        lambda endpoint, d, v1, v2: d.field == "muting",
+        lambda d, v1, v2: d.field == "muting",
     ),
     "page-size": (
         "mute list page size",
-        lambda endpoint, d, v1, v2: d.field in ("ids", "users") and d.kind == "value",
+        lambda d, v1, v2: d.field in ("ids", "users") and d.kind == "value",
     ),
     "cursors": (
         "integers derived from v2's tokens",
-        lambda endpoint, d, v1, v2: d.field in CURSOR_FIELDS,
+        lambda d, v1, v2: d.field in CURSOR_FIELDS,
     ),
     "withheld-always": (
         "older v1.1 answers (2016, 2019) left it out when empty",
-        lambda endpoint, d, v1, v2: d.field.endswith("withheld_in_countries"),
+        lambda d, v1, v2: d.field.endswith("withheld_in_countries"),
+    ),
+    "no-email": (
+        "without `email`",
+        lambda d, v1, v2: d.field == "email",
     ),
     "total-count": (
         "`total_count`",
-        lambda endpoint, d, v1, v2: d.field == "total_count",
+        lambda d, v1, v2: d.field == "total_count",
     ),
 }
 
 
 def differences(
-    endpoint: str, v1: Outcome, v2: Outcome, v1_again: Outcome | None = None
+    known: Collection[str], v1: Outcome, v2: Outcome, v1_again: Outcome | None = None
 ) -> list[Difference]:
-    """What differs between v1.1's answer and the translation's, noise and known ones marked."""
+    """What differs between v1.1's answer and the translation's, noise marked, and known ones
+    named among the `known` differences the endpoint can show (its `Endpoint.known`)."""
     noisy = {(d.field, d.kind) for d in _raw(v1, v1_again)} if v1_again else set()
     return [
         Difference(
-            d.field, d.kind, d.v1, d.v2, (d.field, d.kind) in noisy, _known(endpoint, d, v1, v2)
+            d.field, d.kind, d.v1, d.v2, (d.field, d.kind) in noisy, _known(known, d, v1, v2)
         )
         for d in _raw(v1, v2)
     ]
@@ -141,9 +143,13 @@ def _objects(items: list[Any]) -> bool:
     return all(isinstance(item, dict) for item in items)
 
 
-def _known(endpoint: str, difference: Difference, v1: Outcome, v2: Outcome) -> str | None:
+def _known(known: Collection[str], difference: Difference, v1: Outcome, v2: Outcome) -> str | None:
     return next(
-        (name for name, (_, applies) in KNOWN.items() if applies(endpoint, difference, v1, v2)),
+        (
+            name
+            for name, (_, applies) in KNOWN.items()
+            if name in known and applies(difference, v1, v2)
+        ),
         None,
     )
 

@@ -3,7 +3,7 @@
 v1.1 pages with integer cursors: -1 starts, 0 ends, `previous_cursor` is negative. v2 pages with
 opaque `next_token` / `previous_token` strings, too long to fit an integer that 64-bit clients
 can parse. So each token gets a cursor derived from it, and the reply tells the shell which
-cursor stands for which token; the shell hands that memory back in `Context.cursors`.
+cursor stands for which token; the shell hands that memory back in `Known.cursors`.
 """
 
 import hashlib
@@ -13,7 +13,7 @@ from typing import Any
 
 from mappings.errors import V11Error
 from mappings.params import number
-from mappings.types import Lookup, V11Request
+from mappings.types import V11Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ def cursor_for(token: str) -> int:
     return int(hashlib.sha256(token.encode()).hexdigest()[:15], 16)
 
 
-def parse_page(request: V11Request, known: Lookup, *, default_count: int) -> Page:
+def parse_page(request: V11Request, known: Mapping[str, str], *, default_count: int) -> Page:
     """The v2 `max_results` and `pagination_token` for a request's `count` and `cursor`."""
     params = [("max_results", str(_count(request.param("count"), default_count)))]
     cursor = request.param("cursor") or "-1"

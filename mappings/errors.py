@@ -4,6 +4,8 @@ Every failure the shim reports is a `V11Error`, raised by a flow or by the shell
 handler as `{"errors":[{"code":N,"message":"…"}]}`. Codes and messages are Twitter's published
 response-code list (reference README, "v1.1 error codes"):
 
+    17  404 No user matches for specified terms.   a users/friendships lookup found nobody
+    18  403 Too many terms specified in query.     more than 100 ids and names to look up
     32  401 Could not authenticate you.            bad signature, replayed nonce
     34  404 Sorry, that page does not exist.       unknown path or method
     38  403 … parameter is missing.                neither user_id nor screen_name
@@ -30,6 +32,8 @@ from collections.abc import Mapping
 from mappings.types import NO_ANSWER, V2Reply
 
 CODES: Mapping[int, tuple[int, str]] = {
+    17: (404, "No user matches for specified terms."),
+    18: (403, "Too many terms specified in query."),
     32: (401, "Could not authenticate you."),
     34: (404, "Sorry, that page does not exist."),
     38: (403, "screen_name or user_id parameter is missing."),

@@ -50,3 +50,9 @@ def number(value: str | None, most_digits: int = 19) -> int | None:
 def is_true(value: str | None) -> bool:
     """v1.1's reading of a boolean parameter: `true`, `t` or `1`."""
     return value is not None and value.lower() in ("true", "t", "1")
+
+
+def include_entities(request: V11Request) -> bool:
+    """v1.1's `include_entities`: on unless the request turns it off."""
+    value = request.param("include_entities")
+    return value is None or is_true(value)

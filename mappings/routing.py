@@ -42,11 +42,6 @@ class Plan:
     shadow: Backend | None = None
 
 
-def endpoint_name(path: str) -> str:
-    """`/1.1/mutes/users/create.json` → `mutes/users/create`, as the routing file names it."""
-    return path.removeprefix("/1.1/").removesuffix(".json")
-
-
 def bucket(user_id: str) -> int:
     """The user's fixed place from 0 to 99 in every rollout."""
     return int(hashlib.sha256(user_id.encode()).hexdigest(), 16) % 100

@@ -1,12 +1,12 @@
 """The values that cross between the shell and the pure translation core.
 
-A flow takes a `V11Request` and a `Caller`, yields batches of `V2Call`s, receives the matching
-`V2Reply`s and returns a `V11Reply`. Nothing here does I/O.
+A flow takes a `V11Request` and what the shell already `Known`s, yields batches of `V2Call`s,
+receives the matching `V2Reply`s and returns a `V11Reply`. Nothing here does I/O.
 """
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -76,18 +76,13 @@ Steps = Generator[tuple[V2Call, ...], tuple[V2Reply, ...], T]
 """Yield a batch of independent v2 calls, receive their replies in order, repeat, return a T."""
 
 
-class Lookup(Protocol):
-    """Somewhere to look a value up by key: a dict, or one of the shell's caches."""
-
-    def get(self, key: str, /) -> str | None: ...
-
-
 @dataclass(frozen=True, slots=True)
-class Context:
-    """What a flow may know beyond the request: how to find the caller, and the cursors issued."""
+class Known:
+    """What the shell already knows for a request, as values: the caller when it has learned who
+    the token belongs to, and the v2 page token the request's cursor stands for."""
 
-    identify: Steps[Caller]
-    cursors: Lookup = field(default_factory=dict[str, str])
+    caller: Caller | None = None
+    cursors: Mapping[str, str] = field(default_factory=dict)
 
 
 Flow = Steps[V11Reply]

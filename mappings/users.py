@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mappings.entities import v11_date, v11_urls
+from mappings.errors import V11Error
+from mappings.params import Target
 from mappings.tweets import TWEET_FIELDS, v11_status
+from mappings.types import V2Call, V2Reply
 
 USER_FIELDS = (
     "connection_status,created_at,description,entities,id,location,most_recent_tweet_id,name,"
@@ -45,6 +48,23 @@ def lookup_params(*, with_status: bool) -> tuple[tuple[str, str], ...]:
     return (*fields, ("expansions", "most_recent_tweet_id"), ("tweet.fields", TWEET_FIELDS))
 
 
+def lookup_call(target: Target, *, with_status: bool, cache: bool) -> V2Call:
+    """The v2 lookup of one user by id or username, with all `v11_user` needs."""
+    params = lookup_params(with_status=with_status)
+    if target.user_id is not None:
+        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=cache)
+    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params, cache=cache)
+
+
+def found_user(found: V2Reply) -> dict[str, Any]:
+    """The body of a successful one-user lookup, checked to hold a user with an id."""
+    body = found.body if isinstance(found.body, dict) else {}
+    data = body.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise V11Error(131)
+    return body
+
+
 def relationships(user: Mapping[str, Any]) -> list[str]:
     """The caller's relationships to a v2 user (`connection_status`: following, blocking,
     muting, …); none where v2 left the field out."""
@@ -55,11 +75,17 @@ def relationships(user: Mapping[str, Any]) -> list[str]:
 def v11_user(
     found: Mapping[str, Any],
     *,
-    muting: bool,
     include_entities: bool = True,
     with_status: bool = True,
+    relations: Mapping[str, bool] | None = None,
 ) -> dict[str, Any]:
-    """The v1.1 user object for a v2 user lookup body (`data` plus `includes`)."""
+    """The v1.1 user object for a v2 user lookup body (`data` plus `includes`).
+
+    `relations` are states the caller knows better than the lookup did (the one a change just
+    made). The mute endpoints answered with a `muting` key that v1.1's reads (users/show,
+    users/lookup, verify_credentials, 2019 recordings) did not have: it is there only when
+    `relations` names it."""
+    relations = relations or {}
     user = found["data"]
     metrics = user.get("public_metrics", {})
     image = user.get("profile_image_url", "")
@@ -102,10 +128,13 @@ def v11_user(
     v11 |= {
         **COLOURS,
         "default_profile_image": "default_profile_images" in image,
-        "following": "following" in links,
+        "following": relations.get("following", "following" in links),
         "follow_request_sent": "follow_request_sent" in links,
         "notifications": False,
-        "muting": muting,
+    }
+    if "muting" in relations:
+        v11["muting"] = relations["muting"]
+    v11 |= {
         "translator_type": "none",
         "withheld_in_countries": user.get("withheld", {}).get("country_codes", []),
     }

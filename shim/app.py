@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
-from functools import partial
 from urllib.parse import parse_qsl
 
 import httpx2
@@ -20,15 +19,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mappings import ROUTES
+from mappings import ENDPOINTS
 from mappings.errors import V11Error
-from mappings.routing import endpoint_name
-from shim import dashboard, passthrough, translated
+from shim import dashboard, passthrough
 from shim.config import Settings
+from shim.credentials import digest
 from shim.limits import BodyLimit, PathFence
 from shim.recording import recording
-from shim.shell import Shell, digest
-from shim.translated import render
+from shim.responses import render
+from shim.shell import Shell
+from shim.translated import Translated
 
 log = logging.getLogger("shim")
 
@@ -37,7 +37,7 @@ log = logging.getLogger("shim")
 SIGN_IN = {"/oauth/request_token": "request_token", "/oauth/access_token": "access_token"}
 BROWSER = ("/oauth/authorize", "/oauth/authenticate")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-TRANSLATED = frozenset(path for _, path in ROUTES)
+TRANSLATED = frozenset(endpoint.path for endpoint in ENDPOINTS)
 Endpoint = Callable[[Request], object]
 
 
@@ -146,8 +146,8 @@ def create_app(
         await shell.aclose()
 
     routes = [
-        Route(path, partial(translated.serve, shell, endpoint_name(path), flow), methods=[method])
-        for (method, path), flow in ROUTES.items()
+        Route(endpoint.path, Translated(endpoint, shell).serve, methods=list(endpoint.methods))
+        for endpoint in ENDPOINTS
     ]
     routes += [
         Route("/_shim/stats", admin(shell, stats_page), methods=["GET"]),

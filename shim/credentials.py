@@ -7,6 +7,7 @@ is refused at start instead of failing one user at a time. `shim tokens encrypt`
 secrets of a store written before the key was set.
 """
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -37,6 +38,11 @@ class StoredToken:
     masked: str
     added_at: str
     encrypted: bool
+
+
+def digest(token: str) -> str:
+    """A cache key for a token, so no cache ever holds a token in clear."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def mask(token: str) -> str:

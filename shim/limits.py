@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings.errors import V11Error
 from mappings.params import number
-from shim.translated import render
+from shim.responses import render
 
 TOO_LARGE = "Request body is too large."
 TOO_SLOW = "Request body was not received in time."

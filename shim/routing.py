@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Callable
 from typing import Protocol
 
-from mappings.routing import Routing, endpoint_name, parse_routing
+from mappings.routing import Routing, parse_routing
 from shim.config import ConfigError
 
 log = logging.getLogger("shim.routing")
@@ -57,7 +57,7 @@ class RoutingFile:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._path = path
-        self._endpoints = tuple(endpoint_name(e) for e in endpoints)
+        self._endpoints = endpoints
         self._clock = clock
         self._checked = float("-inf")
         self._mtime: float | None = None

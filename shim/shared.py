@@ -23,10 +23,9 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from mappings import ROUTES
+from mappings import ENDPOINTS as TRANSLATED
 from mappings.compare import Difference
 from mappings.errors import V11Error
-from mappings.routing import endpoint_name
 from mappings.types import Caller, V2Reply
 from shim.caches import SQLiteCache, TTLCache
 from shim.comparisons import (
@@ -83,7 +82,7 @@ class State:
             await close()
 
 
-ENDPOINTS = tuple(sorted(endpoint_name(path) for _, path in ROUTES))
+ENDPOINTS = tuple(sorted(endpoint.name for endpoint in TRANSLATED))
 CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
 REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
 

@@ -1,32 +1,31 @@
 """What every route shares: settings, credentials, the verifier, the upstream client, the
 caches, the routing, comparison records and metrics."""
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qsl
 
 import httpx2
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mappings import ROUTES
+from mappings import ENDPOINTS
 from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
 from mappings.params import number
-from mappings.types import Caller, Steps, V2Call, V2Reply
-from shim import passthrough
+from mappings.types import Caller
 from shim.auth import Verifier
 from shim.breaker import CircuitBreaker
+from shim.cached import Lookups
 from shim.caches import TTLCache
 from shim.config import Settings
-from shim.credentials import mask
+from shim.credentials import digest
 from shim.fairness import Slots
 from shim.metrics import Metrics
 from shim.origins import Origins
 from shim.routing import RoutingFile
 from shim.shared import state, token_store
+from shim.signin import sign_in
 from shim.signing import Bearer, Credentials, bearer_token
 from shim.upstream import Send, Upstream, within
 
@@ -35,11 +34,6 @@ log = logging.getLogger("shim")
 Caught = Credentials | Bearer
 COMPARISONS = 8
 REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again
-
-
-def digest(token: str) -> str:
-    """A cache key for a token, so no cache ever holds a token in clear."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Shell:
@@ -80,7 +74,8 @@ class Shell:
         self.slots = Slots(settings.caller_concurrency)
         # Comparisons under way: a budget of their own, at most 3 upstream calls each.
         self.shadows = Slots(COMPARISONS)
-        endpoints = tuple(path for _, path in ROUTES)
+        self.lookups = Lookups(self.upstream, self.users)
+        endpoints = tuple(endpoint.name for endpoint in ENDPOINTS)
         self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
         self.metrics = Metrics(self.stats, lambda: self.upstream.breaker.state)
 
@@ -158,46 +153,21 @@ class Shell:
         return {str(issued): token} if token is not None else {}
 
     def sender(self, credentials: Caught) -> Send:
-        """Send v2 calls as this caller; lookups marked cacheable are answered from the cache."""
-        auth, key = credentials.auth(), digest(credentials.token)
-
-        async def send(call: V2Call) -> V2Reply:
-            if not call.cache:
-                return await self.upstream.send(call, auth)
-            # Per caller: a lookup's connection_status is the caller's relationship to the user.
-            slot = f"{key}:{digest(repr(call))}"
-            cached = await self.users.get(slot)
-            if cached is not None:
-                return cached
-            reply = await self.upstream.send(call, auth)
-            if reply.status == 200 and isinstance(reply.body, dict) and "data" in reply.body:
-                await self.users.put(slot, reply)
-            return reply
-
-        return send
+        """Send v2 calls as this caller; lookups marked cacheable come from the cache if there."""
+        return self.lookups.sender(credentials.auth(), digest(credentials.token))
 
     async def sign_in(self, step: str, request: Request, body: bytes) -> Response:
         """One step of OAuth 1.0a sign-in through the shim (see `app.SIGN_IN`)."""
-        credentials = await self.verifier.verify_sign_in(
+        return await sign_in(
             step,
             self.signed_url(request),
-            request.method,
+            request,
             body,
-            request.headers,
-            self.request_tokens.get,
+            self.verifier,
+            self.upstream,
+            self.request_tokens,
+            self.kept.tokens,
         )
-        response, content = await passthrough.exchange(
-            self.upstream, request, body, credentials.auth()
-        )
-        granted = dict(parse_qsl(content.decode(errors="replace")))
-        token, secret = granted.get("oauth_token"), granted.get("oauth_token_secret")
-        if response.status_code == 200 and token and secret:
-            if step == "request_token":
-                await self.request_tokens.put(token, secret)
-            else:
-                await self.kept.tokens.add(token, secret)
-                log.info("signed in: stored %s", mask(token))
-        return response
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {
@@ -209,14 +179,3 @@ class Shell:
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.kept.aclose()
-
-
-def identify(cached: Caller | None, learned: list[Caller]) -> Steps[Caller]:
-    """The caller's steps inside a flow: the one already known, or v2's answer, noted in
-    `learned` for the shell to remember. A flow runs them once its parameters are known good,
-    so bad input costs no /2/users/me."""
-    if cached is not None:
-        return cached
-    caller = yield from whoami()
-    learned.append(caller)
-    return caller

@@ -66,6 +66,19 @@ def minimal_user(user_id: str, username: str) -> dict[str, Any]:
     }
 
 
+def not_found(parameter: str, value: str) -> dict[str, str]:
+    """v2's error entry for a user it could not find (reference README)."""
+    return {
+        "value": value,
+        "detail": f"Could not find user with {parameter}: [{value}].",
+        "title": "Not Found Error",
+        "resource_type": "user",
+        "parameter": parameter,
+        "resource_id": value,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
+
+
 V2_JSON = "application/json; charset=utf-8"  # v2's spelling, with a space (reference README)
 
 
@@ -187,9 +200,14 @@ class FakeV2:
         parts = request.url.path.strip("/").split("/")
         match request.method, parts:
             case "GET", ["2", "users", "me"]:
-                return v2_response(
-                    200, {"data": {"id": token.user_id, "name": "me", "username": "me"}}
-                )
+                me = self.users.get(token.user_id, minimal_user(token.user_id, "me"))
+                return v2_response(200, me, **{"x-rate-limit-limit": "75"})
+            case "GET", ["2", "users"]:
+                wanted = request.url.params.get("ids", "").split(",")
+                return self.found_many(token, wanted, lambda u: u["id"], "ids")
+            case "GET", ["2", "users", "by"]:
+                wanted = request.url.params.get("usernames", "").split(",")
+                return self.found_many(token, wanted, lambda u: u["username"].lower(), "usernames")
             case "GET", ["2", "users", "by", "username", name]:
                 found = [
                     u for u in self.users.values() if u["data"]["username"].lower() == name.lower()
@@ -217,34 +235,41 @@ class FakeV2:
                 return self.v11(request)
         return v2_response(403, ERRORS["forbidden"])
 
+    def seen_by(self, token: Token, user: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a v2 user body whose connection_status is this caller's relationships to
+        the user, muting among them."""
+        user = deepcopy(user)
+        links = [link for link in user["data"].get("connection_status", []) if link != "muting"]
+        if (token.user_id, user["data"]["id"]) in self.muted:
+            links.append("muting")
+        user["data"]["connection_status"] = links
+        return user
+
     def found(
         self, token: Token, users: list[dict[str, Any]], parameter: str, value: str
     ) -> httpx2.Response:
         if users:
-            user = deepcopy(users[0])
-            # connection_status is the caller's relationships to the user, muting among them.
-            links = [link for link in user["data"].get("connection_status", []) if link != "muting"]
-            if (token.user_id, user["data"]["id"]) in self.muted:
-                links.append("muting")
-            user["data"]["connection_status"] = links
-            return v2_response(200, user, **{"x-rate-limit-limit": "300"})
+            return v2_response(200, self.seen_by(token, users[0]), **{"x-rate-limit-limit": "300"})
         # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
-        return v2_response(
-            200,
-            {
-                "errors": [
-                    {
-                        "value": value,
-                        "detail": f"Could not find user with {parameter}: [{value}].",
-                        "title": "Not Found Error",
-                        "resource_type": "user",
-                        "parameter": parameter,
-                        "resource_id": value,
-                        "type": "https://api.twitter.com/2/problems/resource-not-found",
-                    }
-                ]
-            },
-        )
+        return v2_response(200, {"errors": [not_found(parameter, value)]})
+
+    def found_many(
+        self, token: Token, wanted: list[str], key: Any, parameter: str
+    ) -> httpx2.Response:
+        """/2/users?ids= or /2/users/by?usernames=: the users found, v2's order, and an error
+        for each one missing."""
+        index = {key(u["data"]): u for u in self.users.values()}
+        found = [self.seen_by(token, index[w.lower()]) for w in wanted if w.lower() in index]
+        body: dict[str, Any] = {}
+        if found:
+            body["data"] = [user["data"] for user in found]
+            tweets = [t for user in found for t in user.get("includes", {}).get("tweets", [])]
+            if tweets:
+                body["includes"] = {"tweets": tweets}
+        missing = [not_found(parameter, w) for w in wanted if w.lower() not in index]
+        if missing:
+            body["errors"] = missing
+        return v2_response(200, body, **{"x-rate-limit-limit": "900"})
 
     def changed(self, muting: bool) -> httpx2.Response:
         limits = {

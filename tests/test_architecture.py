@@ -1,9 +1,19 @@
-"""mappings/ stays pure: it imports no I/O, framework or shell module."""
+"""mappings/ stays pure: it imports no I/O, framework or shell module, and what the shell hands
+it on real requests is plain data: no cache, store, client or Redis object ever crosses."""
 
 import ast
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+import mappings.endpoints
+from mappings.endpoints import Endpoint
+from mappings.types import Known, Steps, V11Request
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, FakeV2, sign
 
 FORBIDDEN = {
     "shim",
@@ -18,6 +28,13 @@ FORBIDDEN = {
     "time",
     "oauthlib",
     "requests",
+    "redis",
+    "aiohttp",
+    "random",
+    "threading",
+    "subprocess",
+    "pathlib",
+    "logging",
 }
 MAPPINGS = sorted((Path(__file__).parent.parent / "mappings").rglob("*.py"))
 
@@ -35,3 +52,66 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", MAPPINGS, ids=lambda p: p.name)
 def test_mappings_do_no_io(path: Path):
     assert set() == imported(path) & FORBIDDEN
+
+
+def plain(value: Any) -> Iterator[str]:
+    """Anything in `value` that is not plain data: a value of a type from outside `mappings`
+    other than JSON's, tuples, frozensets and mappings' own frozen dataclasses."""
+    if value is None or type(value) in (str, int, float, bool):
+        return
+    if type(value) in (tuple, list, frozenset):
+        for item in value:
+            yield from plain(item)
+    elif type(value) is dict:
+        for key, item in value.items():
+            yield from plain(key)
+            yield from plain(item)
+    elif dataclasses.is_dataclass(value) and type(value).__module__.startswith("mappings."):
+        for field in dataclasses.fields(value):
+            yield from plain(getattr(value, field.name))
+    else:
+        yield f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def test_only_plain_data_crosses_into_mappings(
+    make_client: MakeClient, fake_v2: FakeV2, monkeypatch: pytest.MonkeyPatch
+):
+    """Every request, known value and v2 reply that reaches a flow on real traffic (a token
+    identified, cached lookups, a cursor issued then used) is plain data."""
+    from shim import translated
+
+    crossed: list[object] = []
+    real_run = mappings.endpoints.run
+
+    def watched(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Any]:
+        crossed.extend([request, known])
+        steps = real_run(endpoint, request, known)
+        try:
+            batch = next(steps)
+            while True:
+                crossed.append(batch)
+                replies = yield batch
+                crossed.append(replies)
+                batch = steps.send(replies)
+        except StopIteration as stop:
+            crossed.append(stop.value)
+            return stop.value
+
+    monkeypatch.setattr(translated, "run", watched)
+    fake_v2.muted |= {(ALICE.user_id, str(n)) for n in range(30)}
+    client = make_client()
+    base = "http://testserver/1.1"
+    urls = [
+        f"{base}/users/show.json?screen_name=Twitter",
+        f"{base}/users/show.json?screen_name=Twitter",  # from the cache
+        f"{base}/mutes/users/ids.json?count=10",
+    ]
+    for url in urls:
+        assert client.get(url, headers=sign("GET", url)).status_code == 200
+    cursor = client.get(urls[-1], headers=sign("GET", urls[-1])).json()["next_cursor"]
+    page = f"{urls[-1]}&cursor={cursor}"
+    assert client.get(page, headers=sign("GET", page)).status_code == 200
+
+    assert len(crossed) > 10
+    assert [found for value in crossed for found in plain(value)] == []
+    assert any(isinstance(v, Known) and v.cursors for v in crossed)

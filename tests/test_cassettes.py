@@ -7,6 +7,7 @@ v2 calls the cassette holds.
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -33,6 +34,7 @@ def replay(
     token: Token = ALICE,
     method: str = "POST",
     every_call: bool = True,
+    **settings: Any,
 ):
     """Send a signed v1.1 request through the app while the cassette stands in for v2; unless
     told otherwise, check that the app made every call the cassette holds."""
@@ -40,7 +42,7 @@ def replay(
         {"Authorization": f"Bearer {token.token}"} if not token.secret else sign(method, url, token)
     )
     with REPLAY.use_cassette(f"{cassette}.yaml") as played:
-        client: TestClient = make_client(transport=None)
+        client: TestClient = make_client(transport=None, **settings)
         response = client.request(method, url, headers=headers)
     assert played.all_played or not every_call, f"{cassette}: the shim skipped recorded calls"
     return response
@@ -122,10 +124,19 @@ def test_the_mute_list_as_v11_users(make_client: MakeClient):
     assert (user["muting"], response.json()["next_cursor"]) == (True, 0)
 
 
-def test_pass_through_returns_v11s_own_answer(make_client: MakeClient):
-    """tweepy's real verify_credentials recording, byte for byte, with its rate-limit headers."""
+def test_pass_through_returns_v11s_own_answer(make_client: MakeClient, tmp_path: Path):
+    """tweepy's real verify_credentials recording, byte for byte, with its rate-limit headers,
+    where the routing file sends the endpoint to v1.1."""
     recorded = load("reference/testverifycredentials.json")["interactions"][0]["response"]
-    response = replay(make_client, "passthrough_verify_credentials", VERIFY, method="GET")
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[routes."account/verify_credentials"]\nmode = "v1"\n')
+    response = replay(
+        make_client,
+        "passthrough_verify_credentials",
+        VERIFY,
+        method="GET",
+        config_path=str(routing),
+    )
 
     assert response.status_code == 200
     assert response.text == recorded["body"]["string"]

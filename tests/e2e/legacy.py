@@ -3,8 +3,9 @@
 A child because the client needs what the test process must not have: python-twitter shares
 the import name `twitter` with Python Twitter Tools, and a client with a hard-coded host runs in
 its own mount namespace with its own /etc/hosts. Each client mutes and unmutes @Twitter,
-meets 272 and the unknown-user error, reads every page of its mutes and makes a passed-through
-call; the session prints what the client saw as one JSON object, which the test checks."""
+meets 272 and the unknown-user error, reads every page of its mutes, verifies its credentials
+and makes a passed-through call; the session prints what the client saw as one JSON object,
+which the test checks."""
 
 import json
 import sys
@@ -20,7 +21,8 @@ class Client:
     mute: Callable[..., dict[str, Any]]  # user_id= or screen_name= → the user answered
     unmute: Callable[..., dict[str, Any]]
     muted: Callable[[], list[str]]  # every page of mutes/users/list: the ids
-    me: Callable[[], str]  # a call the shim passes through: the caller's screen name
+    me: Callable[[], str]  # verify_credentials: the caller's screen name
+    passed: Callable[[], str]  # a call the shim passes through: the path the upstream saw
     error: type[Exception]
     seen: Callable[[Any], dict[str, Any]]  # what the client tells of an error
 
@@ -40,6 +42,7 @@ def session(client: Client) -> dict[str, Any]:
         "unknown": refusal(lambda: client.mute(screen_name="nobody")),
         "listed": client.muted(),
         "me": client.me(),
+        "passed": client.passed(),
     }
 
 
@@ -56,6 +59,7 @@ def python_twitter(base_url: str) -> Client:
         unmute=lambda **target: user(api.DestroyMute(**target)),
         muted=lambda: [user.id_str for user in api.GetMutes(skip_status=True)],
         me=lambda: api.VerifyCredentials().screen_name,
+        passed=lambda: api.GetHelpConfiguration()["path"],
         error=twitter.TwitterError,
         # python-twitter keeps v1.1's error list and drops the HTTP status.
         seen=lambda error: error.message[0],
@@ -84,6 +88,7 @@ def twython() -> Client:
         unmute=lambda **target: user(client.destroy_mute(**target)),
         muted=muted,
         me=lambda: client.verify_credentials()["screen_name"],
+        passed=lambda: client.get("help/configuration")["path"],
         error=TwythonError,
         # twython keeps the HTTP status and the first error's message, not its code.
         seen=lambda error: {"status": error.error_code, "message": str(error)},

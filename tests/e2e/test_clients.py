@@ -188,10 +188,36 @@ def test_tweepy_walks_every_mute_list_page(server: Server, tweepy_api):
 
 
 def test_tweepy_calls_pass_through(server: Server, tweepy_api):
-    me = tweepy_api().verify_credentials()
+    limits = tweepy_api().rate_limit_status()
 
-    assert (me.screen_name, me.id) == ("Twitter", 783214)
-    assert server.fake.paths() == [("GET", "/1.1/account/verify_credentials.json")]
+    assert limits["path"] == "/1.1/application/rate_limit_status.json"
+    assert server.fake.paths() == [("GET", "/1.1/application/rate_limit_status.json")]
+
+
+def test_tweepy_reads_users_and_relationships_through_v2(server: Server, tweepy_api):
+    """What an app calls before its first mute, answered from v2 in v1.1's shapes."""
+    api = tweepy_api()
+    server.fake.muted.add((ALICE.user_id, "783214"))
+
+    me = api.verify_credentials()
+    user = api.get_user(screen_name="Twitter")
+    users = api.lookup_users(user_id=[783214, 999], screen_name=["nobody", "TWITTER"])
+    (relation,) = api.lookup_friendships(screen_name=["Twitter"])
+    with pytest.raises(tweepy.NotFound) as unknown:
+        api.get_user(screen_name="nobody")
+
+    assert isinstance(me, tweepy.models.User)
+    assert (me.id_str, me.screen_name) == (ALICE.user_id, "me")
+    assert (user.id, user.screen_name, user.followers_count) == (783214, "Twitter", 56335782)
+    assert user.status.text == "@Caleb_Brentley Solid select"
+    assert [u.screen_name for u in users] == ["Twitter"]  # once, the misses left out
+    assert (relation.screen_name, relation.is_muted, relation.no_relationship) == (
+        "Twitter",
+        True,
+        False,
+    )
+    assert unknown.value.api_codes == [50]
+    assert not any(path.startswith("/1.1/") for _, path in server.fake.paths())
 
 
 def user_stats(capsys) -> tuple[int, int]:

@@ -61,9 +61,9 @@ def test_a_cursored_list_signed_in_the_query(server: Server, tools: Twitter):
 
 
 def test_a_call_passed_through_signed_in_the_query(server: Server, tools: Twitter):
-    me = tools.account.verify_credentials()
+    limits = tools.application.rate_limit_status()
 
-    assert me["screen_name"] == "Twitter"
+    assert limits["path"] == "/1.1/application/rate_limit_status.json"
     (call,) = server.fake.calls
     assert "oauth_" not in str(call.url)
     assert call.headers["authorization"].startswith("OAuth ")

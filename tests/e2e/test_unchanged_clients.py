@@ -48,7 +48,8 @@ def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
     """What every client must see, and what the upstream must (not) have been asked."""
     assert seen["muted"] == seen["unmuted"] == TWITTER
     assert sorted(seen["listed"]) == sorted(OTHERS)
-    assert seen["me"] == "Twitter"
+    assert seen["me"] == "me"  # the caller, from /2/users/me
+    assert seen["passed"] == "/1.1/help/configuration.json"
     unmutes = [path for path in fake.paths() if path[0] == "DELETE"]
     # The one real unmute; the 272 and the unknown user were answered without a change.
     assert unmutes == [("DELETE", f"/2/users/{ALICE.user_id}/muting/783214")]

@@ -5,12 +5,11 @@ from typing import Any
 
 import pytest
 
-from mappings import mutes
 from mappings.cursors import cursor_for
 from mappings.errors import V11Error
-from mappings.types import Caller, Context, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import Caller, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
-from tests.mappings.play import play
+from tests.mappings.play import play, translate
 
 ME = Caller("1072250532645998596")
 MUTING = f"/2/users/{ME.user_id}/muting"
@@ -22,16 +21,11 @@ REAL_PAGE = {
 LIMITS = {"x-rate-limit-limit": "15", "x-rate-limit-remaining": "11", "x-rate-limit-reset": "1"}
 
 
-def known(caller: Caller) -> Steps[Caller]:
-    return caller
-    yield
-
-
 def get(
     path: str, cursors: Mapping[str, str] | None = None, **params: str
-) -> tuple[V11Request, Context]:
+) -> tuple[V11Request, Known]:
     request = V11Request("GET", f"/1.1/mutes/users/{path}.json", tuple(params.items()))
-    return request, Context(known(ME), cursors or {})
+    return request, Known(ME, cursors or {})
 
 
 def page(ids: list[str], next_token: str | None = None, previous: str | None = None) -> V2Reply:
@@ -54,7 +48,7 @@ def body(reply: V11Reply) -> dict[str, Any]:
 
 def test_the_real_single_page_as_ids():
     reply = play(
-        mutes.ids(*get("ids")),
+        translate(*get("ids")),
         ((V2Call("GET", MUTING, (("max_results", "1000"),)),), (V2Reply(200, LIMITS, REAL_PAGE),)),
     )
 
@@ -71,7 +65,7 @@ def test_the_real_single_page_as_ids():
 
 def test_stringify_ids():
     reply = play(
-        mutes.ids(*get("ids", stringify_ids="true")),
+        translate(*get("ids", stringify_ids="true")),
         ((V2Call("GET", MUTING, (("max_results", "1000"),)),), (V2Reply(200, {}, REAL_PAGE),)),
     )
 
@@ -80,7 +74,7 @@ def test_stringify_ids():
 
 def test_next_token_becomes_a_cursor_that_comes_back_as_the_token():
     first = play(
-        mutes.ids(*get("ids")),
+        translate(*get("ids")),
         (
             (V2Call("GET", MUTING, (("max_results", "1000"),)),),
             (page(["1", "2"], "7140dibdnow9c7btw482"),),
@@ -97,7 +91,7 @@ def test_next_token_becomes_a_cursor_that_comes_back_as_the_token():
         "GET", MUTING, (("max_results", "1000"), ("pagination_token", "7140dibdnow9c7btw482"))
     )
     second = play(
-        mutes.ids(*get("ids", first.cursors, cursor=str(cursor))),
+        translate(*get("ids", first.cursors, cursor=str(cursor))),
         ((second_call,), (page(["3"], previous="back-token"),)),
     )
 
@@ -111,14 +105,14 @@ def test_a_negative_cursor_pages_back():
     call = V2Call("GET", MUTING, (("max_results", "1000"), ("pagination_token", "back-token")))
 
     play(
-        mutes.ids(*get("ids", known_cursors, cursor=str(-cursor_for("back-token")))),
+        translate(*get("ids", known_cursors, cursor=str(-cursor_for("back-token")))),
         ((call,), (page(["1"]),)),
     )
 
 
 @pytest.mark.parametrize("cursor", ["12345", "abc", "-", "1.5"])
 def test_a_cursor_the_shim_did_not_issue_fails_before_any_call(cursor):
-    flow = mutes.ids(*get("ids", cursor=cursor))
+    flow = translate(*get("ids", cursor=cursor))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -131,15 +125,13 @@ def test_a_cursor_the_shim_did_not_issue_fails_before_any_call(cursor):
 )
 def test_count_becomes_max_results(count, max_results):
     params = (("max_results", max_results), *lookup_params(with_status=False))
-    play(
-        mutes.users_list(*get("list", count=count)), ((V2Call("GET", MUTING, params),), (page([]),))
-    )
+    play(translate(*get("list", count=count)), ((V2Call("GET", MUTING, params),), (page([]),)))
 
 
 def test_the_list_answers_v11_users_that_are_muted():
     params = (("max_results", "20"), *lookup_params(with_status=False))
     reply = play(
-        mutes.users_list(*get("list")),
+        translate(*get("list")),
         ((V2Call("GET", MUTING, params),), (page(["17874544"]),)),
     )
 
@@ -161,7 +153,7 @@ def test_list_entries_say_whom_the_caller_blocks_too():
     listed.body["data"][0]["connection_status"] = ["blocking", "muting"]
     listed.body["data"][1]["connection_status"] = ["muting", "followed_by"]
     params = (("max_results", "20"), *lookup_params(with_status=False))
-    reply = play(mutes.users_list(*get("list")), ((V2Call("GET", MUTING, params),), (listed,)))
+    reply = play(translate(*get("list")), ((V2Call("GET", MUTING, params),), (listed,)))
 
     users = body(reply)["users"]
     assert [(u["blocking"], u["muting"], u["blocked_by"]) for u in users] == [
@@ -173,7 +165,7 @@ def test_list_entries_say_whom_the_caller_blocks_too():
 def test_an_empty_list_has_no_data_key():
     params = (("max_results", "20"), *lookup_params(with_status=False))
     reply = play(
-        mutes.users_list(*get("list")),
+        translate(*get("list")),
         ((V2Call("GET", MUTING, params),), (V2Reply(200, {}, {"meta": {"result_count": 0}}),)),
     )
 
@@ -181,7 +173,7 @@ def test_an_empty_list_has_no_data_key():
 
 
 def test_a_rate_limited_list_is_88():
-    flow = mutes.ids(*get("ids"))
+    flow = translate(*get("ids"))
     next(flow)
 
     with pytest.raises(V11Error) as error:

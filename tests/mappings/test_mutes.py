@@ -4,13 +4,11 @@ from typing import Any
 
 import pytest
 
-from mappings import mutes
-from mappings.callers import whoami
 from mappings.errors import V11Error
-from mappings.types import Caller, Context, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import Caller, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
 from tests.fakes import twitter_user
-from tests.mappings.play import play
+from tests.mappings.play import play, translate
 
 ME = Caller("1500000000000000001")
 LOOKUP = lookup_params(with_status=True)
@@ -24,12 +22,6 @@ NOT_FOUND = {
         }
     ]
 }
-
-
-def known(caller: Caller) -> Steps[Caller]:
-    """Steps that identify the caller without a v2 call, as for a token with an id prefix."""
-    return caller
-    yield  # a generator, like every Steps
 
 
 def request(path: str, **params: str) -> V11Request:
@@ -57,7 +49,7 @@ BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, cache=True)
 def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
     """With a user_id the two calls are independent, so they form one concurrent batch."""
     reply = play(
-        mutes.create(request("create", user_id="783214"), Context(known(ME))),
+        translate(request("create", user_id="783214"), Known(ME)),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
 
@@ -71,7 +63,7 @@ def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
 def test_mute_by_screen_name_looks_the_id_up_first():
     """v2 needs the target's id, so a screen_name costs a lookup round before the change."""
     reply = play(
-        mutes.create(request("create", screen_name="Twitter"), Context(known(ME))),
+        translate(request("create", screen_name="Twitter"), Known(ME)),
         ((BY_NAME,), (FOUND,)),
         ((MUTE,), (muted(),)),
     )
@@ -93,7 +85,7 @@ FRESH_BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP)
 def test_unmute_checks_the_relationship_then_deletes_and_reports_what_v2_says():
     """The v1.1 object's `muting` is v2's answer, not an assumption."""
     reply = play(
-        mutes.destroy(request("destroy", user_id="783214"), Context(known(ME))),
+        translate(request("destroy", user_id="783214"), Known(ME)),
         ((FRESH_BY_ID,), (muting_user(),)),
         ((UNMUTE,), (muted(False),)),
     )
@@ -108,7 +100,7 @@ def test_unmute_checks_the_relationship_then_deletes_and_reports_what_v2_says():
 )
 def test_unmuting_a_user_not_muted_is_272_without_a_delete(target: dict[str, str], lookup: V2Call):
     """v2's DELETE answers muting: false either way; v1.1 said 272, and apps rely on it."""
-    flow = mutes.destroy(request("destroy", **target), Context(known(ME)))
+    flow = translate(request("destroy", **target), Known(ME))
     assert next(flow) == (lookup,)
 
     with pytest.raises(V11Error) as error:
@@ -119,7 +111,7 @@ def test_unmuting_a_user_not_muted_is_272_without_a_delete(target: dict[str, str
 
 def test_user_id_wins_over_screen_name():
     reply = play(
-        mutes.create(request("create", user_id="783214", screen_name="nobody"), Context(known(ME))),
+        translate(request("create", user_id="783214", screen_name="nobody"), Known(ME)),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
 
@@ -142,7 +134,7 @@ def test_user_id_wins_over_screen_name():
 )
 def test_bad_parameters_fail_before_any_call(params, code):
     """Bad input is refused before the flow yields anything, even before identifying the caller."""
-    flow = mutes.create(request("create", **params), Context(whoami()))
+    flow = translate(request("create", **params), Known())
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -151,7 +143,7 @@ def test_bad_parameters_fail_before_any_call(params, code):
 
 
 def test_muting_yourself_is_refused_without_a_call():
-    flow = mutes.create(request("create", user_id=ME.user_id), Context(known(ME)))
+    flow = translate(request("create", user_id=ME.user_id), Known(ME))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -160,7 +152,7 @@ def test_muting_yourself_is_refused_without_a_call():
 
 
 def test_unmuting_yourself_is_not_muting_the_user():
-    flow = mutes.destroy(request("destroy", user_id=ME.user_id), Context(known(ME)))
+    flow = translate(request("destroy", user_id=ME.user_id), Known(ME))
 
     with pytest.raises(V11Error) as error:
         next(flow)
@@ -177,7 +169,7 @@ def test_muting_yourself_by_screen_name_stops_after_the_lookup():
             "created_at": "2020-01-01T00:00:00.000Z",
         }
     }
-    flow = mutes.create(request("create", screen_name="me"), Context(known(ME)))
+    flow = translate(request("create", screen_name="me"), Known(ME))
     assert next(flow) == (V2Call("GET", "/2/users/by/username/me", LOOKUP, cache=True),)
 
     with pytest.raises(V11Error) as error:
@@ -190,7 +182,7 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
     """The caller comes from /2/users/me only once the request's own parameters are known good."""
     me = V2Reply(200, {}, {"data": {"id": ME.user_id, "name": "Me", "username": "me"}})
     reply = play(
-        mutes.create(request("create", user_id="783214"), Context(whoami())),
+        translate(request("create", user_id="783214"), Known()),
         ((V2Call("GET", "/2/users/me"),), (me,)),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
@@ -201,7 +193,7 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
 def test_a_missing_user_outranks_the_failed_change():
     """When the target does not exist, that is the answer (a write's: "Cannot find specified
     user."), whatever the change answered."""
-    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
+    flow = translate(request("create", user_id="783214"), Known(ME))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -212,7 +204,7 @@ def test_a_missing_user_outranks_the_failed_change():
 
 def test_a_rate_limited_change_passes_the_limits_on():
     limited = V2Reply(429, LIMITS, {"title": "Too Many Requests", "status": 429})
-    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
+    flow = translate(request("create", user_id="783214"), Known(ME))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -222,7 +214,7 @@ def test_a_rate_limited_change_passes_the_limits_on():
 
 
 def test_a_change_without_a_muting_flag_is_an_internal_error():
-    flow = mutes.create(request("create", user_id="783214"), Context(known(ME)))
+    flow = translate(request("create", user_id="783214"), Known(ME))
     next(flow)
 
     with pytest.raises(V11Error) as error:
@@ -235,9 +227,9 @@ def test_skip_status_and_include_entities_shape_the_answer():
     """python-twitter sends these to mutes/users/create; v1.1 honoured them."""
     lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=False), cache=True)
     reply = play(
-        mutes.create(
+        translate(
             request("create", user_id="783214", skip_status="true", include_entities="false"),
-            Context(known(ME)),
+            Known(ME),
         ),
         ((MUTE, lookup), (muted(), FOUND)),
     )

@@ -10,7 +10,7 @@ from tests.real import REAL_MUTE, REAL_TWITTER, knowable_differences
 
 def test_every_field_v2_knows_matches_the_real_v11_object():
     """Converting @Twitter's v2 record gives the real v1.1 values for every field v2 carries."""
-    ours = v11_user(twitter_user(), muting=False)
+    ours = v11_user(twitter_user(), relations={"muting": False})
 
     assert knowable_differences(ours) == {}
     assert (ours["muting"], ours["following"]) == (
@@ -20,7 +20,9 @@ def test_every_field_v2_knows_matches_the_real_v11_object():
 
 
 def test_status_entities_keep_their_indices():
-    mentions = v11_user(twitter_user(), muting=True)["status"]["entities"]["user_mentions"]
+    mentions = v11_user(twitter_user(), relations={"muting": True})["status"]["entities"][
+        "user_mentions"
+    ]
 
     assert [m["indices"] for m in mentions] == [[0, 15]]
     assert [m["id_str"] for m in mentions] == ["3387807501"]
@@ -28,7 +30,7 @@ def test_status_entities_keep_their_indices():
 
 def test_keys_and_types_are_those_of_a_real_v11_mute_answer():
     """Same keys, same order and same JSON types as the 2022 mutes/users/create recording."""
-    ours = v11_user(twitter_user(), muting=True)
+    ours = v11_user(twitter_user(), relations={"muting": True})
 
     assert list(REAL_MUTE) == list(ours)
     for key, value in REAL_MUTE.items():
@@ -39,7 +41,7 @@ def test_keys_and_types_are_those_of_a_real_v11_mute_answer():
 
 def test_a_bare_user_still_makes_a_complete_object():
     """A user with no optional v2 fields: no URL, no tweets, no banner."""
-    ours = v11_user(minimal_user("42", "someone"), muting=True)
+    ours = v11_user(minimal_user("42", "someone"), relations={"muting": True})
 
     assert (ours["url"], ours["location"], ours["description"]) == (None, "", "")
     assert ours["entities"] == {"description": {"urls": []}}
@@ -58,7 +60,7 @@ def test_a_bare_user_still_makes_a_complete_object():
 def test_profile_images_come_in_both_schemes(image, default):
     user = minimal_user("42", "someone")
     user["data"]["profile_image_url"] = image
-    ours = v11_user(user, muting=False)
+    ours = v11_user(user, relations={"muting": False})
 
     assert image == ours["profile_image_url_https"]
     assert image.replace("https:", "http:") == ours["profile_image_url"]
@@ -68,7 +70,7 @@ def test_profile_images_come_in_both_schemes(image, default):
 def test_connection_status_sets_the_relationship_flags():
     user = minimal_user("42", "someone")
     user["data"]["connection_status"] = ["follow_request_sent", "muting"]
-    ours = v11_user(user, muting=True)
+    ours = v11_user(user, relations={"muting": True})
 
     assert (ours["following"], ours["follow_request_sent"]) == (False, True)
 
@@ -77,7 +79,7 @@ def test_withheld_countries_come_from_v2():
     user = minimal_user("42", "someone")
     user["data"]["withheld"] = {"country_codes": ["DE", "FR"]}
 
-    assert v11_user(user, muting=False)["withheld_in_countries"] == ["DE", "FR"]
+    assert v11_user(user, relations={"muting": False})["withheld_in_countries"] == ["DE", "FR"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from mappings import ENDPOINTS
 from mappings.params import SCREEN_NAME, USER_ID
 from tests.conftest import MakeClient
 from tests.fakes import FakeV2, sign
@@ -18,10 +19,7 @@ from tests.fakes import FakeV2, sign
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json"
 PATHS = [
-    "/1.1/mutes/users/create.json",
-    "/1.1/mutes/users/destroy.json",
-    "/1.1/mutes/users/ids.json",
-    "/1.1/mutes/users/list.json",
+    *(endpoint.path for endpoint in ENDPOINTS),
     "/1.1/statuses/update.json",
     "/2/users/me",
     "/oauth/access_token",
@@ -208,6 +206,47 @@ def test_generated_targets_are_checked_before_the_upstream(
     if not named:
         assert v11_error(response) in (38, 108, 195, 271, 272)
         assert fake_v2.calls == []
+
+
+TERMS = st.one_of(
+    st.none(),
+    st.text(max_size=25),
+    st.lists(st.sampled_from(["783214", "Twitter", "nobody", "x y", "0", ""]), max_size=4).map(
+        ",".join
+    ),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    endpoint=st.sampled_from(ENDPOINTS),
+    user_id=TERMS,
+    screen_name=TERMS,
+    extra=st.lists(
+        st.tuples(
+            st.sampled_from(["count", "cursor", "skip_status", "include_entities", "user_id"]),
+            st.text(max_size=12),
+        ),
+        max_size=3,
+    ),
+)
+def test_every_endpoint_answers_only_the_errors_its_row_names(
+    client: TestClient, fake_v2: FakeV2, endpoint, user_id, screen_name, extra
+):
+    """Signed calls with any parameters: never a 500, and every refusal one the endpoint's
+    table row lists, so the table is what the endpoint does."""
+    params = [
+        (k, v) for k, v in (("user_id", user_id), ("screen_name", screen_name)) if v is not None
+    ]
+    url = str(httpx2.URL(BASE + endpoint.path, params=[*params, *extra]))
+    method = endpoint.methods[0]
+    response = client.request(method, url, headers=signed(method, url))
+
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert v11_error(response) in endpoint.errors
 
 
 def test_a_streamed_body_over_the_limit_is_cut_off(make_client: MakeClient, fake_v2: FakeV2):

@@ -127,7 +127,7 @@ def test_the_routing_file_reloads_when_it_changes(config):
     path = config('[routes."mutes/users/create"]\nmode = "v1"\n')
     now = [0.0]
     table = RoutingFile(
-        path, ("/1.1/mutes/users/create.json",), SQLiteSwitch(connect(":memory:")), lambda: now[0]
+        path, ("mutes/users/create",), SQLiteSwitch(connect(":memory:")), lambda: now[0]
     )
 
     def mode() -> str:
@@ -150,7 +150,7 @@ def test_a_bad_routing_file_stops_the_start(config):
     with pytest.raises(ConfigError, match="rollout"):
         RoutingFile(
             config('[routes."mutes/users/create"]\nrollout = 200\n'),
-            ("/1.1/mutes/users/create.json",),
+            ("mutes/users/create",),
             SQLiteSwitch(connect(":memory:")),
         )
 
