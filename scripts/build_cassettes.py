@@ -132,6 +132,20 @@ def me(user_id: str = BOB) -> dict[str, Any]:
 
 
 MUTING = recorded("test_client_mute_get_muted_and_unmute", 1)
+USERS_HEADERS = recorded("test_client_get_users", 0)["headers"]
+NOBODY = {**NOT_FOUND, "errors": [{**NOT_FOUND["errors"][0], "parameter": "usernames"}]}
+
+
+def users_by(names: str, query: str, body: object) -> dict[str, Any]:
+    """/2/users/by?usernames=, as tweepy's recording answered it (headers)."""
+    return interaction("GET", f"/2/users/by?usernames={names}&{query}", 200, body, USERS_HEADERS)
+
+
+def verified() -> dict[str, Any]:
+    """/2/users/me with the user fields, for a caller who is @Twitter: the one user the reference
+    re-expresses in v2's shape."""
+    body = {**TWITTER, "data": {**TWITTER["data"], "id": ALICE}}
+    return interaction("GET", "/2/users/me" + LOOKUP_QUERY, 200, body, ME_HEADERS)
 
 
 def muting_page(query: str, body: object) -> dict[str, Any]:
@@ -167,6 +181,22 @@ CASSETTES = {
         )
     ],
     "passthrough_verify_credentials": [verify_credentials()],
+    "verify_credentials": [verified()],
+    "users_show_by_id": [by_id()],
+    "users_lookup_by_screen_name": [
+        users_by(
+            "Twitter%2Cnobody",
+            LOOKUP_QUERY.removeprefix("?"),
+            {**NOBODY, "data": [TWITTER["data"]], "includes": TWITTER["includes"]},
+        )
+    ],
+    "friendships_lookup": [
+        users_by(
+            "Twitter",
+            "user.fields=connection_status",
+            {"data": [{**MUTED_TWITTER["data"], "connection_status": ["following", "muting"]}]},
+        )
+    ],
     "mutes_create_revoked_token": [
         mute(ALICE, 401, UNAUTHORIZED, PROBLEM),
         by_id(401, UNAUTHORIZED, PROBLEM),
