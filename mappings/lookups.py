@@ -7,7 +7,7 @@ v1.1 answered users/lookup in the order the ids and names were asked for (the re
 answered 404, code 17 when none was left (public client threads: twit #163, tweepy #1616).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,15 +105,19 @@ def friendships_lookup(terms: Terms, caller: Caller) -> Flow:
     return V11Reply(200, answer, rate_limit_headers(replies[0]))
 
 
-def _listed(request: V11Request, name: str, normal: Any) -> tuple[str, ...]:
-    terms: dict[str, None] = {}  # ordered, each once
+def _listed(request: V11Request, name: str, normal: Callable[[str], str | None]) -> tuple[str, ...]:
+    """The terms in the order given, each once (names case-insensitively). A body can hold
+    hundreds of thousands: past MOST_TERMS the request is refused before reading on."""
+    terms: dict[str, str] = {}  # lowered → as given, in order
     for key, value in request.params:
         if key == name:
             for term in value.split(","):
                 kept = normal(term.strip())
-                if kept is not None and kept.lower() not in {t.lower() for t in terms}:
-                    terms[kept] = None
-    return tuple(terms)
+                if kept is not None:
+                    terms.setdefault(kept.lower(), kept)
+                    if len(terms) > MOST_TERMS:
+                        raise V11Error(18)
+    return tuple(terms.values())
 
 
 def _find(
