@@ -60,7 +60,7 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
     ),
     "status-from-v2": (
         "the most recent tweet (`expansions=most_recent_tweet_id`)",
-        lambda d, v1, v2: d.field.startswith(("status.", "users[].status")),
+        lambda d, v1, v2: d.field.startswith(("status.", "users[].status", "[].status.")),
     ),
     "muting-state": (
         "`muting` in the answer",

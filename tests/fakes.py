@@ -43,6 +43,8 @@ APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAFAKEappOnlyToken%3Dfake"
 REQUEST_TOKEN = Token("fakerequesttoken0000000000001", "fake-request-token-secret", "")
 VERIFIER = "1234567"
 DAVE = Token("1500000000000000004-" + "dave" * 10, "fake-token-secret-dave", "1500000000000000004")
+# The @Twitter account's own token: the one caller whose v1.1 user object the reference has.
+OWNER = Token("783214-" + "fake" * 10, "fake-token-secret-owner", "783214")
 
 
 def load(name: str) -> Any:
@@ -92,6 +94,10 @@ ERRORS = load("v2_errors.json")  # real v2 error bodies from the reference
 V11_TWITTER = load("reference/testcreatedestroyblock.decoded.json")["interactions"][0]["response"][
     "body"
 ]
+# v1.1 as its reads answered: @Twitter without the `muting` key its reads never had (2019
+# users/lookup recording), and verify_credentials' two keys of its own (tweepy's recording).
+V11_READ_TWITTER = {k: v for k, v in V11_TWITTER.items() if k != "muting"}
+V11_VERIFY_EXTRA = {"suspended": False, "needs_phone_verification": False}
 V11_LAST_PAGE = {
     "next_cursor": 0,
     "next_cursor_str": "0",
@@ -110,7 +116,7 @@ class FakeV2:
     def __init__(
         self,
         *users: dict[str, Any],
-        tokens: tuple[Token, ...] = (ALICE, BOB),
+        tokens: tuple[Token, ...] = (ALICE, BOB, OWNER),
         bearers: tuple[Token, ...] = (CAROL,),
     ) -> None:
         self.users = {u["data"]["id"]: u for u in users}
@@ -231,6 +237,12 @@ class FakeV2:
             case "GET", ["1.1", "mutes", "users", "ids.json"]:
                 ids = sorted(int(t) for s, t in self.muted if s == token.user_id)
                 return self.v11_json(200, {"ids": ids, **V11_LAST_PAGE})
+            case "GET", ["1.1", "users", "show.json"]:
+                return self.v11_show(request)
+            case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
+                return self.v11_lookup(request, token, kind == "friendships")
+            case "GET", ["1.1", "account", "verify_credentials.json"] if token.user_id == "783214":
+                return self.v11_json(200, self.v11_user() | V11_VERIFY_EXTRA)
             case _, ["1.1", *_]:
                 return self.v11(request)
         return v2_response(403, ERRORS["forbidden"])
@@ -324,6 +336,39 @@ class FakeV2:
         user = deepcopy(V11_TWITTER) | {"muting": mute}
         user["followers_count"] += self.v11_answers
         return self.v11_json(200, user)
+
+    def v11_user(self) -> dict[str, Any]:
+        """@Twitter as v1.1 read it, one more follower each answer, as counts move."""
+        self.v11_answers += 1
+        user = deepcopy(V11_READ_TWITTER)
+        user["followers_count"] += self.v11_answers
+        return user
+
+    def v11_show(self, request: httpx2.Request) -> httpx2.Response:
+        params = request.url.params
+        if params.get("user_id") == "783214" or params.get("screen_name", "").lower() == "twitter":
+            return self.v11_json(200, self.v11_user())
+        return self.v11_json(404, {"errors": [{"code": 50, "message": "User not found."}]})
+
+    def v11_lookup(
+        self, request: httpx2.Request, token: Token, friendships: bool
+    ) -> httpx2.Response:
+        """users/lookup or friendships/lookup: v1.1 knows only @Twitter, and answers it once
+        however often and however it is asked for, misses left out."""
+        params = dict(request.url.params) | dict(parse_qsl(request.content.decode()))
+        terms = params.get("user_id", "").split(",") + params.get("screen_name", "").split(",")
+        if not {"783214", "twitter"} & {term.strip().lower() for term in terms}:
+            message = "No user matches for specified terms."
+            return self.v11_json(404, {"errors": [{"code": 17, "message": message}]})
+        user = self.v11_user()
+        if not friendships:
+            return self.v11_json(200, [user])
+        connections = ["following"] if user["following"] else []
+        if (token.user_id, "783214") in self.muted:
+            connections.append("muting")
+        keys = ("name", "id", "screen_name", "id_str")
+        relation = {k: user[k] for k in keys} | {"connections": connections or ["none"]}
+        return self.v11_json(200, [relation])
 
     def v11_json(self, status: int, body: object) -> httpx2.Response:
         headers = {"content-type": "application/json;charset=utf-8"}

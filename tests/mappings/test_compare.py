@@ -102,3 +102,14 @@ def test_a_real_v11_user_against_itself_is_clean():
         )
         == []
     )
+
+
+def test_the_status_of_users_in_a_bare_list_is_known_too():
+    """users/lookup answers a list of users, not `users[]` under a key: its statuses are the
+    same most recent tweet, found by v2's expansion."""
+    v1 = Outcome(200, [{"id": 1, "status": {"source": "<a>web</a>"}}])
+    v2 = Outcome(200, [{"id": 1, "status": {"source": "web"}}])
+
+    (found,) = differences(known("users/lookup"), v1, v2)
+
+    assert (found.field, found.known) == ("[].status.source", "status-from-v2")

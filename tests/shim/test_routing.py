@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 
 import httpx2
@@ -11,10 +12,10 @@ import pytest
 from mappings.routing import bucket
 from shim.cli import main
 from shim.config import ConfigError
-from shim.credentials import connect
+from shim.credentials import TokenStore, connect
 from shim.routing import RoutingFile, SQLiteSwitch
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, COMPARE_ROUTING, FakeV2, sign
+from tests.fakes import ALICE, COMPARE_ROUTING, OWNER, FakeV2, sign
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -265,3 +266,70 @@ def test_comparisons_past_their_budget_are_skipped(make_client, config, fake_v2:
 
     assert compared(client)["skipped"] == 1
     assert compared(client)["requests"] == 1
+
+
+READS = {
+    "account/verify_credentials": "/1.1/account/verify_credentials.json",
+    "users/show": "/1.1/users/show.json?screen_name=Twitter",
+    "users/lookup": "/1.1/users/lookup.json?user_id=783214,999&screen_name=nobody,TWITTER",
+    "friendships/lookup": "/1.1/friendships/lookup.json?screen_name=Twitter",
+}
+
+
+def comparing(names, primary: str) -> str:
+    return "".join(f'[routes."{n}"]\nmode = "compare"\nprimary = "{primary}"\n' for n in names)
+
+
+@pytest.mark.parametrize("primary", ["v1", "v2"])
+def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
+    make_client, config, fake_v2: FakeV2, settings, primary
+):
+    """Each read against v1.1's own answer for @Twitter (the real recorded user object): what
+    differs is explained or noise, whichever version serves. @Twitter calls verify_credentials
+    itself, the one caller whose v1.1 object the reference has."""
+    store = TokenStore(settings.db_path)
+    store.add(OWNER.token, OWNER.secret)
+    store.close()
+    fake_v2.muted.add((OWNER.user_id, "783214"))
+    client = routed(make_client, config, comparing(READS, primary))
+    answers = {}
+    for name, path in READS.items():
+        url = BASE + path
+        answers[name] = client.get(url, headers=sign("GET", url, OWNER))
+    report = wait_for_comparisons(client, len(READS))
+
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(
+        READS, 200
+    )
+    for name in READS:
+        fields = report[name]["fields"]
+        assert report[name]["requests"] == 1, name
+        assert all(field["known"] for field in fields.values()), (name, fields)
+    assert "followers_count" in report["users/show"]["noise"]  # v1.1 twice: counts moved
+    assert report["account/verify_credentials"]["fields"]["geo_enabled"]["known"] == "no-v2-source"
+    assert report["friendships/lookup"]["matches"] == 1  # connections: following, muting
+
+
+def test_a_read_translated_wrong_shows_as_unexplained(make_client, config, fake_v2: FakeV2):
+    """The comparison can fail: v2 says @Twitter is not followed, v1.1 says it is."""
+    fake_v2.users["783214"]["data"]["connection_status"] = []
+    client = routed(make_client, config, comparing(["friendships/lookup"], "v2"))
+    url = BASE + READS["friendships/lookup"]
+    client.get(url, headers=sign("GET", url))
+    report = wait_for_comparisons(client, 1)
+
+    connections = report["friendships/lookup"]["fields"]["[].connections"]
+    assert connections["known"] is None
+    assert connections["examples"] == [{"v1": ["following"], "v2": ["none"]}]
+    assert report["friendships/lookup"]["matches"] == 0
+
+
+def wait_for_comparisons(client, count: int, deadline: float = 5.0):
+    """The report once `count` comparisons are in it: they run after each answer is sent."""
+    end = time.monotonic() + deadline
+    while True:
+        report = client.portal.call(client.app.state.shell.comparisons.report)
+        done = sum(entry["requests"] + entry["skipped"] for entry in report.values())
+        if done >= count or time.monotonic() > end:
+            return report
+        time.sleep(0.02)
