@@ -28,7 +28,6 @@ from shim.limits import BodyLimit, PathFence
 from shim.recording import recording
 from shim.responses import render
 from shim.shell import Shell
-from shim.translated import Translated
 
 log = logging.getLogger("shim")
 
@@ -56,7 +55,7 @@ def passing(shell: Shell) -> Endpoint:
         body = await request.body()
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
-        credentials = await shell.authenticate(request, body)
+        credentials = await shell.identity.authenticate(request, body)
         done = shell.slots.take(digest(credentials.token))
         return await passthrough.forward(shell.upstream, request, body, credentials.auth(), done)
 
@@ -146,7 +145,7 @@ def create_app(
         await shell.aclose()
 
     routes = [
-        Route(endpoint.path, Translated(endpoint, shell).serve, methods=list(endpoint.methods))
+        Route(endpoint.path, shell.translated(endpoint).serve, methods=list(endpoint.methods))
         for endpoint in ENDPOINTS
     ]
     routes += [
