@@ -15,6 +15,9 @@ from mappings.relations import parse_change
 USERS = frozenset({"no-v2-source", "status-from-v2", "withheld-always"})
 PAGES = frozenset({"page-size", "cursors", "total-count"})
 POST, GET = ("POST",), ("GET",)
+# The kinds of v2 access (`Endpoint.access`), as `shim check` probes them.
+LOOKUPS = ("user lookup by id", "user lookup by username")
+MUTES = ("muting", *LOOKUPS)
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = (
     Endpoint(
@@ -25,6 +28,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=USERS | {"muting-state"},
         errors=(38, 63, 108, 195, 271),
+        access=MUTES,
     ),
     Endpoint(
         POST,
@@ -35,6 +39,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=False,
         known=USERS | {"muting-state", "unmute-compared-twice"},
         errors=(38, 63, 108, 195, 272),
+        access=MUTES,
     ),
     Endpoint(
         GET,
@@ -44,6 +49,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=PAGES,
         errors=(195,),
+        access=("the mute list",),
     ),
     Endpoint(
         GET,
@@ -53,6 +59,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=USERS | PAGES,
         errors=(195,),
+        access=("the mute list",),
     ),
     Endpoint(
         GET,
@@ -62,6 +69,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=USERS | {"no-email"},
         errors=(),
+        access=("the caller's own user",),
     ),
     Endpoint(
         GET,
@@ -71,6 +79,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=USERS,
         errors=(38, 50, 63, 195),
+        access=LOOKUPS,
     ),
     Endpoint(
         ("GET", "POST"),
@@ -80,6 +89,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=USERS,
         errors=(17, 18),
+        access=LOOKUPS,
     ),
     Endpoint(
         GET,
@@ -89,5 +99,6 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         repeat_v1=True,
         known=frozenset(),
         errors=(17, 18),
+        access=LOOKUPS,
     ),
 )

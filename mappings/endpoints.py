@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from mappings.callers import whoami
-from mappings.errors import V11Error
+from mappings.errors import V11Error, for_access
 from mappings.types import Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
 
 A = TypeVar("A")
@@ -27,7 +27,8 @@ class Endpoint(Generic[A]):
     to tell noise from differences (not where the first call changed what the second sees).
     `known`: the names of `compare.KNOWN` differences its comparisons may show. `errors`: the
     v1.1 codes its own parameters and lookups can give (authentication and upstream trouble
-    come on top, for every endpoint alike)."""
+    come on top, for every endpoint alike). `access`: the kinds of v2 access its calls need,
+    as the tier and access errors name them and `shim check` probes them."""
 
     methods: tuple[str, ...]
     path: str
@@ -36,6 +37,7 @@ class Endpoint(Generic[A]):
     repeat_v1: bool
     known: frozenset[str]
     errors: tuple[int, ...]
+    access: tuple[str, ...]
 
     @property
     def name(self) -> str:
@@ -71,7 +73,7 @@ def run(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Don
             caller = learned = yield from whoami()
         reply = yield from endpoint.flow(arguments, caller)
     except V11Error as error:
-        return Done(error=error, caller=learned)
+        return Done(error=for_access(error, endpoint.name, endpoint.access), caller=learned)
     return Done(reply, caller=learned)
 
 

@@ -67,6 +67,15 @@ NOT_ENROLLED = (
     "in the X developer portal, then retry."
 )
 
+# v2 refusals that mean the app's access level (tier) or the token's permissions lack what a
+# call needs: 453 from a tier (reference api-facts, v1.1 code table), and a plain 403.
+ACCESS_CODES = frozenset({453, 220})
+ACCESS_FIX = (
+    "raise the app's access level in the X developer portal (Basic or higher allows user "
+    "lookups and mutes), check the token's permissions (read and write), or route {endpoint} "
+    "to v1 in the routing file"
+)
+
 RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 
 
@@ -90,6 +99,18 @@ class V11Error(Exception):
     def body(self) -> dict[str, list[dict[str, object]]]:
         """The v1.1 error body."""
         return {"errors": [{"code": self.code, "message": self.message}]}
+
+
+def for_access(error: V11Error, endpoint: str, access: tuple[str, ...]) -> V11Error:
+    """A tier or permission refusal as an error that says what is missing and what to do."""
+    if error.code not in ACCESS_CODES:
+        return error
+    needs = " and ".join(access) or "its v2 calls"
+    message = (
+        f"API v2 refused {endpoint} for the app's access level ({error.code}): it needs "
+        f"{needs}. Fix: {ACCESS_FIX.format(endpoint=endpoint)}."
+    )
+    return V11Error(error.code, message, error.headers, error.status)
 
 
 def rate_limit_headers(reply: V2Reply) -> dict[str, str]:

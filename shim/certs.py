@@ -10,6 +10,7 @@ import datetime
 import ipaddress
 import os
 import re
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,23 @@ def issue(folder: Path, names: Sequence[str]) -> Issued:
     _write(issued.key, _private(key), secret=True)
     _write(issued.cert, cert.public_bytes(serialization.Encoding.PEM))
     return issued
+
+
+def check_pair(cert_file: str, key_file: str) -> None:
+    """Refuse, in one line, TLS files that are missing, swapped or not a pair, before the
+    server listens (uvicorn would stop with a traceback)."""
+    for path in (cert_file, key_file):
+        if not os.path.isfile(path):
+            raise ConfigError(f"no such file: {path}")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert_file, key_file)
+    except (ssl.SSLError, OSError) as error:
+        swapped = b"PRIVATE KEY" in Path(cert_file).read_bytes()
+        hint = "are the two swapped?" if swapped else "are they a certificate and its key?"
+        raise ConfigError(
+            f"--ssl-certfile {cert_file} and --ssl-keyfile {key_file} cannot serve TLS "
+            f"({error.__class__.__name__}): {hint}"
+        ) from None
 
 
 def _alternative(name: str) -> x509.GeneralName:

@@ -5,12 +5,13 @@ import asyncio
 import getpass
 import json
 import os
+import re
 import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2
 import uvicorn
@@ -18,14 +19,34 @@ from cryptography.fernet import Fernet
 
 from shim import certs, logs, server
 from shim.app import create_app
+from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
 from shim.credentials import mask
 from shim.shared import state, token_store
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistyped command is one line, as every other refusal is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+DEV_CERTS = "certs"
+# RFC 3986's unreserved characters: what X's tokens are made of (`12345-abc…`).
+TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,200}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a `shim` subcommand; the return value is the exit status."""
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a mistyped command already told
+        return int(done.code or 0)
     try:
         settings = Settings.from_env()
         return int(args.run(settings, args))
@@ -34,20 +55,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def port(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {value!r}")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="shim", description=__doc__)
+    top = Parser(prog="shim", description=__doc__)
     commands = top.add_subparsers(required=True, metavar="COMMAND")
 
     serve_cmd = commands.add_parser("serve", help="run the proxy")
-    serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8080)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve_cmd.add_argument("--port", type=port, default=8080, help="the port to listen on")
     serve_cmd.add_argument("--ssl-certfile", help="serve TLS with this certificate (PEM)")
     serve_cmd.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    serve_cmd.add_argument(
+        "--dev-tls",
+        action="store_true",
+        help="serve TLS with a certificate for localhost made (or kept) in certs/; clients "
+        "trust certs/ca.pem",
+    )
     serve_cmd.add_argument(
         "--record", metavar="CASSETTE", help="record upstream traffic, scrubbed, into a cassette"
     )
     serve_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
     serve_cmd.set_defaults(run=serve)
+
+    check_cmd = commands.add_parser(
+        "check", help="check the configuration, the app, each token and what the tier allows"
+    )
+    check_cmd.add_argument("--json", action="store_true", help="print JSON, for machines")
+    check_cmd.add_argument(
+        "--offline", action="store_true", help="check local settings and files only"
+    )
+    check_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
+    check_cmd.set_defaults(run=check)
 
     compare_cmd = commands.add_parser("compare", help="what comparing v1.1 with v2 found")
     report_cmd = compare_cmd.add_subparsers(required=True, metavar="ACTION").add_parser(
@@ -70,15 +114,20 @@ def parser() -> argparse.ArgumentParser:
 
     stats_cmd = commands.add_parser("stats", help="cache hits and misses of a running shim")
     stats_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="where the shim serves")
-    stats_cmd.add_argument("--cacert", help="the CA that signed the shim's certificate")
+    stats_cmd.add_argument(
+        "--cacert", help="the CA that signed the shim's certificate (certs/ca.pem from shim certs)"
+    )
     stats_cmd.set_defaults(run=stats)
 
     tokens = commands.add_parser("tokens", help="manage users' access tokens").add_subparsers(
         required=True, metavar="ACTION"
     )
     add = tokens.add_parser("add", help="store a token and its secret")
-    add.add_argument("--token", required=True)
+    add.add_argument("--token", required=True, help="the access token, e.g. 12345-abc…")
     add.add_argument("--secret", help="the token's secret; asked for when left out")
+    add.add_argument(
+        "--replace", action="store_true", help="replace the secret of a token already stored"
+    )
     add.set_defaults(run=tokens_add)
     tokens.add_parser("list", help="list stored tokens, masked").set_defaults(run=tokens_list)
     tokens.add_parser(
@@ -88,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
         run=tokens_new_key
     )
     remove = tokens.add_parser("remove", help="forget a token")
-    remove.add_argument("--token", required=True)
+    remove.add_argument("--token", required=True, help="the access token to forget")
     remove.set_defaults(run=tokens_remove)
     return top
 
@@ -97,25 +146,58 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_app()
     if args.config:
         settings = replace(settings, config_path=args.config)
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
-    for path in filter(None, (args.ssl_certfile, args.ssl_keyfile)):
-        if not os.path.isfile(path):
-            raise ConfigError(f"no such file: {path}")
+    cert_file, key_file = tls_files(args)
     server.refuse_loop(settings.upstream_url, args.host, args.port)
-    if args.ssl_certfile:
+    for verdict in offline(settings):
+        if verdict.status == "warn":
+            print(f"shim: warning: {verdict.line()}", file=sys.stderr)
+        elif verdict.status == "error":
+            raise ConfigError(verdict.line())
+    if cert_file:
         server.lean_tls()
     uvicorn.run(
         create_app(settings, record=args.record),
         host=args.host,
         port=args.port,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
         timeout_graceful_shutdown=GRACE,
         log_config=logs.config(),  # every handler masks credentials
         http=server.protocol(settings.max_connections, settings.read_timeout),
     )
     return 0
+
+
+def tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The certificate and key to serve, checked to be a pair before anything listens."""
+    if args.dev_tls:
+        if args.ssl_certfile or args.ssl_keyfile:
+            raise ConfigError("give --dev-tls or --ssl-certfile and --ssl-keyfile, not both")
+        issued = certs.issue(Path(DEV_CERTS), ["localhost", "127.0.0.1"])
+        print(f"shim: serving TLS for localhost; clients trust {issued.ca}", file=sys.stderr)
+        return str(issued.cert), str(issued.key)
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    if args.ssl_certfile:
+        certs.check_pair(args.ssl_certfile, args.ssl_keyfile)
+    return args.ssl_certfile, args.ssl_keyfile
+
+
+def check(settings: Settings, args: argparse.Namespace) -> int:
+    """Every verdict, one line each with its fix; exit 1 when any is an error."""
+    if args.config:
+        settings = replace(settings, config_path=args.config)
+    verdicts = offline(settings)
+    if any(verdict.status == "error" for verdict in verdicts):
+        verdicts.append(Verdict("upstream", "warn", "not asked", "fix the errors above first"))
+    elif not args.offline:
+        verdicts += asyncio.run(online(settings))
+    if args.json:
+        print(json.dumps([verdict.as_dict() for verdict in verdicts], indent=2))
+    else:
+        for verdict in verdicts:
+            print(f"{verdict.status.upper():5} {verdict.line()}")
+    return 1 if any(verdict.status == "error" for verdict in verdicts) else 0
 
 
 def make_certs(settings: Settings, args: argparse.Namespace) -> int:
@@ -167,6 +249,8 @@ async def _comparisons(settings: Settings) -> dict[str, Any]:
 def stats(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.admin_token:
         raise ConfigError("set SHIM_ADMIN_TOKEN to the running shim's admin token")
+    if args.cacert and not os.path.isfile(args.cacert):
+        raise ConfigError(f"--cacert: no such file: {args.cacert}")
     try:
         response = httpx2.get(
             f"{args.url.rstrip('/')}/_shim/stats",
@@ -174,7 +258,12 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
             verify=ssl.create_default_context(cafile=args.cacert) if args.cacert else True,
         )
     except httpx2.HTTPError as error:
-        raise ConfigError(f"cannot reach {args.url}: {type(error).__name__}") from None
+        if "CERTIFICATE_VERIFY_FAILED" in str(error):
+            raise ConfigError(
+                f"{args.url}'s certificate is not trusted here: pass --cacert with the CA that "
+                "signed it (certs/ca.pem, made by shim certs or --dev-tls)"
+            ) from None
+        raise ConfigError(f"cannot reach {args.url}: {error or type(error).__name__}") from None
     if response.status_code != 200:
         raise ConfigError(f"{args.url} answered {response.status_code}: {response.text}")
     for name, counts in response.json().items():
@@ -187,25 +276,41 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
-    # A secret typed at a prompt stays out of the shell's history and the process list.
-    secret = args.secret or (
-        getpass.getpass("token secret: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-    )
-    if not secret:
-        raise ConfigError("the token's secret is empty")
+    if not TOKEN.fullmatch(args.token):
+        raise ConfigError(
+            f"{described(args.token)} is not an access token: one is letters, digits and "
+            "-._~ only, at most 200 of them (e.g. 12345-abc…)"
+        )
     store = token_store(settings)
-    store.add(args.token, secret)
-    store.close()
+    try:
+        if store.secret(args.token) is not None and not args.replace:
+            raise ConfigError(
+                f"{mask(args.token)} is stored already: add --replace to give it a new secret"
+            )
+        # A secret typed at a prompt stays out of the shell's history and the process list.
+        secret = args.secret or (
+            getpass.getpass("token secret: ")
+            if sys.stdin.isatty()
+            else sys.stdin.readline().strip()
+        )
+        if not secret:
+            raise ConfigError("the token's secret is empty")
+        store.add(args.token, secret)
+    finally:
+        store.close()
     print(f"stored {mask(args.token)}")
     return 0
 
 
 def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
     store = token_store(settings)
-    for token in store.list():
+    stored = store.list()
+    store.close()
+    if not stored:
+        print(f"no tokens stored in {settings.db_path}: add one with `shim tokens add --token …`")
+    for token in stored:
         kept = "encrypted" if token.encrypted else "in clear"
         print(f"{token.masked}\tadded {token.added_at}\tsecret {kept}")
-    store.close()
     return 0
 
 
@@ -226,5 +331,14 @@ def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
     store = token_store(settings)
     removed = store.remove(args.token)
     store.close()
-    print(f"removed {mask(args.token)}" if removed else f"no such token: {mask(args.token)}")
-    return 0 if removed else 1
+    if not removed:
+        raise ConfigError(
+            f"no such token: {described(args.token)}; `shim tokens list` shows the stored ones"
+        )
+    print(f"removed {mask(args.token)}")
+    return 0
+
+
+def described(token: str) -> str:
+    """A token as an error may name it: masked, and its length, so a typo can be told."""
+    return f"{mask(token)} ({len(token)} characters)"

@@ -50,11 +50,11 @@ class Settings:
         return cls(
             consumer_key=env.get("SHIM_CONSUMER_KEY", ""),
             consumer_secret=env.get("SHIM_CONSUMER_SECRET", ""),
-            db_path=env.get("SHIM_DB", DEFAULT_DB),
+            db_path=_db(env.get("SHIM_DB", DEFAULT_DB)),
             access_token=token or None,
             access_token_secret=token_secret or None,
             public_urls=_origins(env.get("SHIM_PUBLIC_URL", "")),
-            upstream_url=env.get("SHIM_UPSTREAM_URL", DEFAULT_UPSTREAM).rstrip("/"),
+            upstream_url=_upstream(env.get("SHIM_UPSTREAM_URL", DEFAULT_UPSTREAM)),
             upstream_timeout=_seconds(env.get("SHIM_UPSTREAM_TIMEOUT"), DEFAULT_TIMEOUT),
             passthrough=_switch(env.get("SHIM_PASSTHROUGH", "on"), "SHIM_PASSTHROUGH"),
             cache_ttl=_number(env.get("SHIM_CACHE_TTL"), 300.0, "SHIM_CACHE_TTL", 0, 86_400),
@@ -95,6 +95,28 @@ def _origins(value: str) -> tuple[str, ...]:
                 f"SHIM_PUBLIC_URL: {origin!r} is not an origin such as https://shim.example.com"
             )
     return origins
+
+
+def _upstream(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"SHIM_UPSTREAM_URL must be a URL such as https://api.x.com, not {value!r}"
+        )
+    try:
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        raise ConfigError(f"SHIM_UPSTREAM_URL: {value!r} has no valid port") from None
+    return value.rstrip("/")
+
+
+def _db(path: str) -> str:
+    folder = os.path.dirname(path) or "."
+    if path != ":memory:" and not os.path.isdir(folder):
+        raise ConfigError(
+            f"SHIM_DB: the folder {folder} does not exist: create it, or point SHIM_DB elsewhere"
+        )
+    return path
 
 
 def _seconds(value: str | None, default: float) -> float:

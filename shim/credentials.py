@@ -150,6 +150,11 @@ class TokenStore:
         )
         return [StoredToken(mask(token), added_at, bool(enc)) for token, added_at, enc in rows]
 
+    def tokens(self) -> tuple[str, ...]:
+        """Every stored token itself, oldest first: for `shim check` to try each, never to print."""
+        rows = self._db.execute("SELECT token FROM tokens ORDER BY added_at, token")
+        return tuple(token for (token,) in rows)
+
     def encrypt_all(self) -> int:
         """Encrypt every secret still in clear; how many were."""
         self._sealer.require_key()

@@ -25,7 +25,7 @@ def test_tokens_add_list_remove(db: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["tokens", "add", "--token", BOB.token, "--secret", BOB.secret]) == 0
     assert main(["tokens", "list"]) == 0
     assert main(["tokens", "remove", "--token", ALICE.token]) == 0
-    assert main(["tokens", "remove", "--token", ALICE.token]) == 1
+    assert main(["tokens", "remove", "--token", ALICE.token]) == 2
 
     out = capsys.readouterr().out
     assert mask(ALICE.token) in out
@@ -50,9 +50,9 @@ def test_the_store_is_readable_by_its_owner_only(db: Path):
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
-def test_adding_again_replaces_the_secret(db: Path):
+def test_adding_again_with_replace_replaces_the_secret(db: Path):
     main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-old"])
-    main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-new"])
+    main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-new", "--replace"])
 
     assert TokenStore(str(db)).secret(ALICE.token) == "fake-new"
     assert len(TokenStore(str(db)).list()) == 1

@@ -1,0 +1,256 @@
+"""`shim check`: the configuration, then what X says of the app, each token and its access.
+
+`offline` reads only local things (settings, files, the routing file, the store) and is what
+`shim serve` runs before it listens. `online` asks the upstream, as the shim would: the app's
+keys through `oauth/request_token` (signed by the app alone), each token through
+`GET /2/users/me`, and, with the first token that works, one probe per kind of v2 access the
+translated endpoints need (their rows' `access`).
+"""
+
+import os
+import stat
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import httpx2
+
+from mappings import ENDPOINTS
+from mappings.errors import ACCESS_FIX, V11Error, raise_for_v2
+from mappings.types import NO_ANSWER, V2Reply
+from shim.config import ConfigError, Settings
+from shim.credentials import mask
+from shim.routing import RoutingFile
+from shim.shared import token_store
+from shim.signing import Credentials
+
+Status = Literal["ok", "warn", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    item: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        return f"{self.item}: {self.detail}" + (f"; fix: {self.fix}" if self.fix else "")
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def offline(settings: Settings) -> list[Verdict]:
+    """What can be told without the network. Settings themselves were read already: a
+    malformed SHIM_* value stops before this, with its own one line."""
+    return list(_offline(settings))
+
+
+def _offline(settings: Settings) -> Iterator[Verdict]:
+    if settings.consumer_key and settings.consumer_secret:
+        yield Verdict("app keys", "ok", f"SHIM_CONSUMER_KEY {mask(settings.consumer_key)} set")
+    else:
+        yield Verdict(
+            "app keys",
+            "error",
+            "SHIM_CONSUMER_KEY and SHIM_CONSUMER_SECRET are not both set",
+            "set them to your X app's API key and secret (developer portal, Keys and tokens)",
+        )
+    if not settings.redis_url and os.path.exists(settings.db_path):
+        mode = stat.S_IMODE(os.stat(settings.db_path).st_mode)
+        if mode & 0o077:
+            yield Verdict(
+                "SHIM_DB",
+                "warn",
+                f"{settings.db_path} is readable by others (mode {mode:o}); it holds secrets",
+                f"chmod 600 {settings.db_path}",
+            )
+    yield from _tokens(settings)
+    if settings.config_path is not None:
+        try:
+            RoutingFile(settings.config_path, tuple(e.name for e in ENDPOINTS), _NoSwitch())
+        except ConfigError as error:
+            yield Verdict("routing file", "error", str(error), "correct the file (README, Routing)")
+        else:
+            yield Verdict("routing file", "ok", f"{settings.config_path} is valid")
+
+
+def _tokens(settings: Settings) -> Iterator[Verdict]:
+    try:
+        store = token_store(settings)
+    except ConfigError as error:
+        yield Verdict("token store", "error", str(error))
+        return
+    try:
+        stored, clear = len(store.list()), store.plaintext()
+    finally:
+        store.close()
+    if clear and settings.secret_key:
+        yield Verdict(
+            "token store", "warn", f"{clear} secrets stored in clear", "run `shim tokens encrypt`"
+        )
+    count = stored + (1 if settings.access_token else 0)
+    if count:
+        yield Verdict("tokens", "ok", f"{count} configured")
+    else:
+        yield Verdict(
+            "tokens",
+            "warn",
+            "none configured: every OAuth 1.0a call will be refused (89) until one is",
+            "`shim tokens add --token …`, SHIM_ACCESS_TOKEN, or users sign in through the shim",
+        )
+
+
+class _NoSwitch:
+    """The routing file checked alone: the stored all-v1 switch is not the file's."""
+
+    async def get(self) -> bool:
+        return False
+
+    async def set(self, on: bool) -> None:
+        raise AssertionError
+
+
+async def online(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
+) -> list[Verdict]:
+    """What the upstream says of the app, each token and the access the endpoints need."""
+    found: list[Verdict] = []
+    async with httpx2.AsyncClient(
+        base_url=settings.upstream_url,
+        transport=transport,
+        timeout=min(settings.upstream_timeout, 10.0),
+    ) as client:
+        app = Credentials(settings.consumer_key, settings.consumer_secret, "", "", callback="oob")
+        try:
+            keys = await client.post("/oauth/request_token", auth=app.auth())
+        except httpx2.HTTPError as error:
+            fix = "check SHIM_UPSTREAM_URL and that this machine can reach it"
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            found.append(
+                Verdict(
+                    "upstream", "error", f"cannot reach {settings.upstream_url} ({reason})", fix
+                )
+            )
+            return found
+        found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
+        found.append(_app_keys(keys.status_code))
+        working: tuple[Credentials, dict[str, object]] | None = None
+        for token, secret in _credentials(settings):
+            credentials = Credentials(
+                settings.consumer_key, settings.consumer_secret, token, secret
+            )
+            me = await _reply(client, "/2/users/me", credentials)
+            verdict, user = _token(mask(token), me)
+            found.append(verdict)
+            if user is not None and working is None:
+                working = credentials, user
+        if working is not None:
+            found += [v async for v in _access(client, *working)]
+    return found
+
+
+def _credentials(settings: Settings) -> list[tuple[str, str]]:
+    pairs = []
+    if settings.access_token and settings.access_token_secret:
+        pairs.append((settings.access_token, settings.access_token_secret))
+    store = token_store(settings)
+    try:
+        for token in store.tokens():
+            secret = store.secret(token)
+            if secret is not None:
+                pairs.append((token, secret))
+    finally:
+        store.close()
+    return pairs
+
+
+async def _reply(client: httpx2.AsyncClient, path: str, credentials: Credentials) -> V2Reply:
+    try:
+        response = await client.get(path, auth=credentials.auth())
+    except httpx2.HTTPError:
+        return V2Reply(NO_ANSWER)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return V2Reply(response.status_code, response.headers, body)
+
+
+def _app_keys(status: int) -> Verdict:
+    if status == 200:
+        return Verdict("app keys at X", "ok", "X accepts SHIM_CONSUMER_KEY and its secret")
+    if status == 401:
+        return Verdict(
+            "app keys at X",
+            "error",
+            "X refuses the app's keys (401 on oauth/request_token)",
+            "copy the API key and secret again from the developer portal (regenerating them "
+            "changes both) into SHIM_CONSUMER_KEY and SHIM_CONSUMER_SECRET",
+        )
+    return Verdict(
+        "app keys at X",
+        "warn",
+        f"oauth/request_token answered {status}: the keys could not be checked this way",
+        "sign-in through the shim may not work; the tokens below tell whether the keys do",
+    )
+
+
+def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
+    item = f"token {name}"
+    try:
+        raise_for_v2(me)
+    except V11Error as error:
+        if error.code == 89:
+            return Verdict(
+                item,
+                "error",
+                "v2 refuses it (401): revoked, or issued to another app",
+                f"have the user sign in again, or `shim tokens remove --token {name}`",
+            ), None
+        return Verdict(item, "error", f"{error.code}: {error.message}"), None
+    data = me.body.get("data") if isinstance(me.body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return Verdict(item, "error", "/2/users/me answered no user"), None
+    return Verdict(item, "ok", f"@{data.get('username')} ({data['id']})"), data
+
+
+# One probe per kind of access the endpoints' rows name: a harmless read v2 grants only with it.
+PROBES: dict[str, Callable[[dict[str, object]], str]] = {
+    "the caller's own user": lambda user: "/2/users/me",
+    "user lookup by username": lambda user: f"/2/users/by/username/{user['username']}",
+    "user lookup by id": lambda user: f"/2/users/{user['id']}",
+    "the mute list": lambda user: f"/2/users/{user['id']}/muting?max_results=1",
+}
+
+
+async def _access(
+    client: httpx2.AsyncClient, credentials: Credentials, user: dict[str, object]
+) -> AsyncIterator[Verdict]:
+    refused: dict[str, str] = {}
+    for access, path in PROBES.items():
+        reply = await _reply(client, path(user), credentials)
+        try:
+            raise_for_v2(reply)
+        except V11Error as error:
+            if error.code in (453, 220, 87):
+                refused[access] = f"{error.code}"
+    for endpoint in ENDPOINTS:
+        probed = [access for access in endpoint.access if access in PROBES]
+        unprobed = [access for access in endpoint.access if access not in PROBES]
+        missing = [access for access in probed if access in refused]
+        # Writes are not tried: a probe must change nothing.
+        untried = f"; {', '.join(unprobed)} not tried (a write)" if unprobed else ""
+        if missing:
+            yield Verdict(
+                f"endpoint {endpoint.name}",
+                "error" if missing == probed else "warn",
+                f"the app's access level lacks {' and '.join(missing)} "
+                f"(v2 answered {', '.join(refused[m] for m in missing)}){untried}",
+                ACCESS_FIX.format(endpoint=endpoint.name),
+            )
+        else:
+            yield Verdict(
+                f"endpoint {endpoint.name}", "ok", f"v2 allows {' and '.join(probed)}{untried}"
+            )

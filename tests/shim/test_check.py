@@ -1,0 +1,155 @@
+"""`shim check` against the fake upstream: each way an operator's set-up can be wrong at X is
+reported with its fix, before any user's call meets it."""
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from shim.check import Verdict, offline, online
+from shim.cli import main
+from shim.config import Settings
+from shim.credentials import TokenStore, mask
+from tests.fakes import (
+    ALICE,
+    BOB,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    ERRORS,
+    FakeV2,
+    serving_fake,
+    twitter_user,
+    v2_response,
+)
+
+
+def checked(settings: Settings, fake: FakeV2) -> dict[str, Verdict]:
+    verdicts = asyncio.run(online(settings, httpx2.MockTransport(fake)))
+    return {verdict.item: verdict for verdict in verdicts}
+
+
+def test_a_sound_set_up_is_all_ok(settings, fake_v2):
+    found = checked(settings, fake_v2)
+
+    assert {v.status for v in found.values()} == {"ok"}, found
+    assert found[f"token {mask(ALICE.token)}"].detail == f"@me ({ALICE.user_id})"
+    assert "endpoint mutes/users/create" in found
+    assert "muting not tried (a write)" in found["endpoint mutes/users/create"].detail
+
+
+def test_a_bad_consumer_secret(settings, fake_v2):
+    found = checked(replace(settings, consumer_secret="fake-wrong-secret"), fake_v2)
+
+    keys = found["app keys at X"]
+    assert keys.status == "error"
+    assert "SHIM_CONSUMER_SECRET" in keys.fix
+
+
+def test_a_revoked_token(settings, fake_v2):
+    del fake_v2.tokens[BOB.token]
+    found = checked(settings, fake_v2)
+
+    revoked = found[f"token {mask(BOB.token)}"]
+    assert (revoked.status, found[f"token {mask(ALICE.token)}"].status) == ("error", "ok")
+    assert "revoked" in revoked.detail
+    assert f"shim tokens remove --token {mask(BOB.token)}" in revoked.fix
+    assert found["app keys at X"].status == "ok"  # the keys are fine: only the token is not
+
+
+def test_a_tier_without_lookup_by_username(settings, fake_v2):
+    fake_v2.canned[("GET", "/2/users/by/username/me")] = v2_response(
+        403, ERRORS["tier_without_access"]
+    )
+    found = checked(settings, fake_v2)
+
+    show = found["endpoint users/show"]
+    assert show.status == "warn"  # by user_id it still works
+    assert "user lookup by username" in show.detail and "453" in show.detail
+    assert "access level" in show.fix and "route users/show to v1" in show.fix
+    assert found["endpoint mutes/users/ids"].status == "ok"
+
+
+def test_an_app_outside_a_project(settings, fake_v2):
+    fake_v2.canned[("GET", "/2/users/me")] = v2_response(403, ERRORS["client_not_enrolled"])
+    found = checked(settings, fake_v2)
+
+    token = found[f"token {mask(ALICE.token)}"]
+    assert token.status == "error"
+    assert "Project" in token.detail
+
+
+def test_an_unreachable_upstream(settings, fake_v2):
+    fake_v2.canned[("POST", "/oauth/request_token")] = httpx2.ConnectError("refused")
+    found = checked(settings, fake_v2)
+
+    assert found["upstream"].status == "error"
+    assert "ConnectError" in found["upstream"].detail
+    assert "SHIM_UPSTREAM_URL" in found["upstream"].fix
+
+
+def test_offline_finds_no_tokens_and_a_broken_routing_file(tmp_path: Path):
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[routes."mutes/users/create"]\nmode = "sideways"\n')
+    settings = Settings(
+        CONSUMER_KEY, CONSUMER_SECRET, str(tmp_path / "s.db"), config_path=str(routing)
+    )
+    found = {verdict.item: verdict for verdict in offline(settings)}
+
+    assert found["tokens"].status == "warn"
+    assert "shim tokens add" in found["tokens"].fix
+    assert found["routing file"].status == "error"
+    assert "mode" in found["routing file"].detail
+
+
+def test_the_command_against_a_real_socket(settings, monkeypatch, capsys):
+    """What an operator runs: text, then JSON; exit 1 on an error, each line with its fix."""
+    fake = FakeV2(twitter_user())
+    del fake.tokens[BOB.token]
+    for name, value in {
+        "SHIM_CONSUMER_KEY": CONSUMER_KEY,
+        "SHIM_CONSUMER_SECRET": CONSUMER_SECRET,
+        "SHIM_DB": settings.db_path,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with serving_fake(fake) as url:
+        monkeypatch.setenv("SHIM_UPSTREAM_URL", url)
+        status = main(["check"])
+        text = capsys.readouterr().out
+        assert main(["check", "--json"]) == status
+        machine = json.loads(capsys.readouterr().out)
+
+    assert status == 1
+    assert f"ERROR token {mask(BOB.token)}: v2 refuses it" in text
+    assert "OK    upstream" in text
+    for secret in (ALICE.token, ALICE.secret, BOB.token, BOB.secret, CONSUMER_SECRET):
+        assert secret not in text
+    assert {"item", "status", "detail", "fix"} == set(machine[0])
+
+
+def test_serve_refuses_a_broken_routing_file_and_warns_of_no_tokens(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SHIM_CONSUMER_KEY", CONSUMER_KEY)
+    monkeypatch.setenv("SHIM_CONSUMER_SECRET", CONSUMER_SECRET)
+    monkeypatch.setenv("SHIM_DB", str(tmp_path / "empty.db"))
+    routing = tmp_path / "routing.toml"
+    routing.write_text("all_v1 = 3\n")
+
+    assert main(["serve", "--config", str(routing)]) == 2
+    err = capsys.readouterr().err
+    assert "warning: tokens: none configured" in err
+    assert "routing file" in err and "all_v1" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("store_mode", [0o644])
+def test_a_store_others_can_read_is_reported(settings, store_mode):
+    import os
+
+    os.chmod(settings.db_path, store_mode)
+    found = {verdict.item: verdict for verdict in offline(settings)}
+
+    assert found["SHIM_DB"].status == "warn"
+    assert "chmod 600" in found["SHIM_DB"].fix
+    assert TokenStore(settings.db_path).secret(ALICE.token) == ALICE.secret
