@@ -66,15 +66,45 @@ def run(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Don
     """Check the request, identify the caller if the shell does not know them (only then, so
     bad input costs no /2/users/me), and play the flow."""
     learned: Caller | None = None
+    last: list[tuple[V2Call, V2Reply]] = []  # the latest batch, to name a refused call
     try:
         arguments = endpoint.parse(request, known)
         caller = known.caller
         if caller is None:
-            caller = learned = yield from whoami()
-        reply = yield from endpoint.flow(arguments, caller)
+            caller = learned = yield from _watched(whoami(), last)
+        reply = yield from _watched(endpoint.flow(arguments, caller), last)
     except V11Error as error:
-        return Done(error=for_access(error, endpoint.name, endpoint.access), caller=learned)
+        refused = next((call for call, got in last if got.status == 403), None)
+        access = access_of(refused) if refused else " and ".join(endpoint.access)
+        return Done(error=for_access(error, endpoint.name, access), caller=learned)
     return Done(reply, caller=learned)
+
+
+def _watched(steps: Steps[A], last: list[tuple[V2Call, V2Reply]]) -> Steps[A]:
+    """The steps as they are, each batch's calls and replies kept in `last`."""
+    try:
+        calls = next(steps)
+        while True:
+            replies = yield calls
+            last[:] = zip(calls, replies, strict=True)
+            calls = steps.send(replies)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def access_of(call: V2Call) -> str:
+    """The kind of v2 access a call needs, as the tiers grant it and `shim check` probes it."""
+    parts = call.path.strip("/").split("/")
+    match parts:
+        case ["2", "users", "me"]:
+            return "the caller's own user"
+        case ["2", "users", "by", *_]:
+            return "user lookup by username"
+        case ["2", "users", _, "muting", *_] if call.method == "GET":
+            return "the mute list"
+        case ["2", "users", _, "muting", *_]:
+            return "muting"
+    return "user lookup by id"
 
 
 def reusable(call: V2Call, reply: V2Reply) -> bool:

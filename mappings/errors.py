@@ -70,6 +70,7 @@ NOT_ENROLLED = (
 # v2 refusals that mean the app's access level (tier) or the token's permissions lack what a
 # call needs: 453 from a tier (reference api-facts, v1.1 code table), and a plain 403.
 ACCESS_CODES = frozenset({453, 220})
+NOT_ENROLLED_CODE = 87  # the app outside a Project: its message says the fix
 ACCESS_FIX = (
     "raise the app's access level in the X developer portal (Basic or higher allows user "
     "lookups and mutes), check the token's permissions (read and write), or route {endpoint} "
@@ -101,14 +102,14 @@ class V11Error(Exception):
         return {"errors": [{"code": self.code, "message": self.message}]}
 
 
-def for_access(error: V11Error, endpoint: str, access: tuple[str, ...]) -> V11Error:
+def for_access(error: V11Error, endpoint: str, access: str) -> V11Error:
     """A tier or permission refusal as an error that says what is missing and what to do."""
     if error.code not in ACCESS_CODES:
         return error
-    needs = " and ".join(access) or "its v2 calls"
     message = (
-        f"API v2 refused {endpoint} for the app's access level ({error.code}): it needs "
-        f"{needs}. Fix: {ACCESS_FIX.format(endpoint=endpoint)}."
+        f"API v2 refused {endpoint} ({error.code}): the app's access level or the token's "
+        f"permissions do not include {access or 'its v2 calls'}. "
+        f"Fix: {ACCESS_FIX.format(endpoint=endpoint)}."
     )
     return V11Error(error.code, message, error.headers, error.status)
 
@@ -156,7 +157,7 @@ def _legacy_error(reply: V2Reply) -> V11Error | None:
 def _forbidden(body: Mapping[str, object]) -> V11Error:
     """A v2 403: the app is not enrolled, the caller is suspended, or the token lacks access."""
     if body.get("reason") == "client-not-enrolled":
-        return V11Error(87, NOT_ENROLLED)
+        return V11Error(NOT_ENROLLED_CODE, NOT_ENROLLED)
     if str(body.get("type", "")).endswith("/user-suspended"):
         return V11Error(64)
     return V11Error(220)

@@ -16,8 +16,9 @@ from typing import Literal
 import httpx2
 
 from mappings import ENDPOINTS
-from mappings.errors import ACCESS_FIX, V11Error, raise_for_v2
-from mappings.types import NO_ANSWER, V2Reply
+from mappings.endpoints import access_of
+from mappings.errors import ACCESS_CODES, ACCESS_FIX, V11Error, raise_for_v2
+from mappings.types import NO_ANSWER, V2Call, V2Reply
 from shim.config import ConfigError, Settings
 from shim.credentials import mask
 from shim.routing import RoutingFile
@@ -216,29 +217,33 @@ def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
     return Verdict(item, "ok", f"@{data.get('username')} ({data['id']})"), data
 
 
-# One probe per kind of access the endpoints' rows name: a harmless read v2 grants only with it.
-PROBES: dict[str, Callable[[dict[str, object]], str]] = {
-    "the caller's own user": lambda user: "/2/users/me",
-    "user lookup by username": lambda user: f"/2/users/by/username/{user['username']}",
-    "user lookup by id": lambda user: f"/2/users/{user['id']}",
-    "the mute list": lambda user: f"/2/users/{user['id']}/muting?max_results=1",
-}
+# Harmless reads, one per kind of access the endpoints' rows name (`access_of` tells which):
+# what v2 refuses of them, the tier or the token's permissions lack.
+PROBES: tuple[Callable[[dict[str, object]], str], ...] = (
+    lambda user: "/2/users/me",
+    lambda user: f"/2/users/by/username/{user['username']}",
+    lambda user: f"/2/users/{user['id']}",
+    lambda user: f"/2/users/{user['id']}/muting?max_results=1",
+)
 
 
 async def _access(
     client: httpx2.AsyncClient, credentials: Credentials, user: dict[str, object]
 ) -> AsyncIterator[Verdict]:
     refused: dict[str, str] = {}
-    for access, path in PROBES.items():
-        reply = await _reply(client, path(user), credentials)
+    kinds = set()
+    for probe in PROBES:
+        path = probe(user)
+        kind = access_of(V2Call("GET", path.partition("?")[0]))
+        kinds.add(kind)
         try:
-            raise_for_v2(reply)
+            raise_for_v2(await _reply(client, path, credentials))
         except V11Error as error:
-            if error.code in (453, 220, 87):
-                refused[access] = f"{error.code}"
+            if error.code in ACCESS_CODES:
+                refused[kind] = str(error.code)
     for endpoint in ENDPOINTS:
-        probed = [access for access in endpoint.access if access in PROBES]
-        unprobed = [access for access in endpoint.access if access not in PROBES]
+        probed = [access for access in endpoint.access if access in kinds]
+        unprobed = [access for access in endpoint.access if access not in kinds]
         missing = [access for access in probed if access in refused]
         # Writes are not tried: a probe must change nothing.
         untried = f"; {', '.join(unprobed)} not tried (a write)" if unprobed else ""

@@ -118,6 +118,17 @@ def _card(
         )
         or "<div>no requests</div>"
     )
+    refused = [
+        f"{name} code {code}: {count}"
+        for name, row in (("v1.1", v1), ("v2", v2))
+        for code, count in sorted(row.get("refused", {}).items())
+    ]
+    if refused:
+        errors += (
+            f'<div class="new">access refused: {escape(", ".join(refused))}: the app\'s tier '
+            "or the token's permissions lack what this endpoint needs (shim check tells which)"
+            "</div>"
+        )
     return (
         f'<div class="card"><h2>{escape(endpoint)}</h2><div class="route">mode '
         f"{escape(route.mode)}, primary {escape(route.primary)}, rollout {route.rollout}%"

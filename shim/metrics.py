@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from mappings.errors import ACCESS_CODES, NOT_ENROLLED_CODE
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -71,12 +73,23 @@ class Metrics:
             ["endpoint", "outcome"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "shim_access_refused",
+            "Translated requests v2 refused for the app's tier or the token's permissions",
+            ["endpoint", "backend", "code"],
+            registry=self.registry,
+        )
         self.registry.register(CacheCollector(cache_stats))
         self.registry.register(BreakerCollector(breaker_state))
 
-    def served(self, endpoint: str, backend: str, status: int, seconds: float) -> None:
+    def served(
+        self, endpoint: str, backend: str, status: int, code: int | None, seconds: float
+    ) -> None:
         self.requests.labels(endpoint, backend, str(status)).inc()
         self.latency.labels(endpoint, backend).observe(seconds)
+        # 453 is v1.1's own word for a tier without access, so v1.1's answers count too.
+        if code in ACCESS_CODES or code == NOT_ENROLLED_CODE:
+            self.refused.labels(endpoint, backend, str(code)).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -84,7 +97,9 @@ class Metrics:
     def by_endpoint(self) -> dict[str, dict[str, Any]]:
         """Per endpoint and backend: requests, errors and seconds spent, for the dashboard."""
         table: dict[str, dict[str, Any]] = defaultdict(
-            lambda: {b: {"requests": 0, "errors": 0, "seconds": 0.0} for b in ("v1", "v2")}
+            lambda: {
+                b: {"requests": 0, "errors": 0, "seconds": 0.0, "refused": {}} for b in ("v1", "v2")
+            }
         )
         for metric in self.registry.collect():
             for sample in metric.samples:
@@ -93,6 +108,9 @@ class Metrics:
                     row = table[labels["endpoint"]][labels["backend"]]
                     row["requests"] += sample.value
                     row["errors"] += sample.value if int(labels["status"]) >= 400 else 0
+                elif sample.name == "shim_access_refused_total":
+                    row = table[labels["endpoint"]][labels["backend"]]
+                    row["refused"][labels["code"]] = int(sample.value)
                 elif sample.name == "shim_upstream_seconds_sum":
                     table[labels["endpoint"]][labels["backend"]]["seconds"] += sample.value
         return dict(table)

@@ -218,7 +218,9 @@ class Translated:
         started = time.monotonic()
         with self.slots.holding(digest(credentials.token)):
             response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
-        self.metrics.served(name, chosen.serve, response.status_code, time.monotonic() - started)
+        self.metrics.served(
+            name, chosen.serve, response.status_code, served.code, time.monotonic() - started
+        )
         if chosen.shadow is not None:
             await self.comparer.after(self.endpoint, chosen, call, served, response)
         return response

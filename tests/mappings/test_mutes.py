@@ -7,7 +7,7 @@ import pytest
 from mappings.errors import V11Error
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
-from tests.fakes import twitter_user
+from tests.fakes import ERRORS, twitter_user
 from tests.mappings.play import play, translate
 
 ME = Caller("1500000000000000001")
@@ -244,3 +244,27 @@ def test_every_call_the_mute_flows_make_is_safe_to_retry():
     assert UNMUTE.idempotent
     assert BY_ID.idempotent
     assert not V2Call("POST", "/2/tweets").idempotent
+
+
+TIER = V2Reply(403, {}, ERRORS["tier_without_access"])
+
+
+@pytest.mark.parametrize(
+    ("rounds", "missing"),
+    [
+        # The Free tier: no lookup by username, so a screen_name cannot be resolved.
+        ([((BY_NAME,), (TIER,))], "user lookup by username"),
+        # By user_id, the mute itself refused, the user lookup beside it allowed.
+        ([((MUTE, BY_ID), (TIER, FOUND))], "muting"),
+    ],
+)
+def test_a_tier_refusal_names_the_missing_access_and_the_fix(rounds, missing):
+    target = {"screen_name": "Twitter"} if len(rounds[0][0]) == 1 else {"user_id": "783214"}
+    with pytest.raises(V11Error) as refused:
+        play(translate(request("create", **target), Known(ME)), *rounds)
+
+    assert (refused.value.code, refused.value.status) == (453, 403)
+    assert f"do not include {missing}" in refused.value.message
+    assert "mutes/users/create" in refused.value.message
+    assert "access level" in refused.value.message
+    assert "route mutes/users/create to v1" in refused.value.message

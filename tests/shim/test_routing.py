@@ -15,7 +15,7 @@ from shim.config import ConfigError
 from shim.credentials import TokenStore, connect
 from shim.routing import RoutingFile, SQLiteSwitch
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, COMPARE_ROUTING, OWNER, FakeV2, sign
+from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -333,3 +333,27 @@ def wait_for_comparisons(client, count: int, deadline: float = 5.0):
         if done >= count or time.monotonic() > end:
             return report
         time.sleep(0.02)
+
+
+def test_tier_refusals_are_explained_to_the_client_and_counted_on_the_dashboard(
+    make_client, config, fake_v2: FakeV2
+):
+    """The Free tier cannot look users up by username: the legacy app hears what to change,
+    and the operator sees it per endpoint."""
+    fake_v2.canned[("GET", "/2/users/by/username/Twitter")] = v2_response(
+        403, ERRORS["tier_without_access"]
+    )
+    client = routed(make_client, config, "")
+    answer = client.post(CREATE, headers=sign("POST", CREATE))
+    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token")).text
+    metrics = client.get(f"{BASE}/metrics", headers=ADMIN).text
+
+    (error,) = answer.json()["errors"]
+    assert (answer.status_code, error["code"]) == (403, 453)
+    assert "user lookup by username" in error["message"]
+    assert "route mutes/users/create to v1" in error["message"]
+    assert "access refused: v2 code 453: 1" in page
+    assert (
+        'shim_access_refused_total{backend="v2",code="453",endpoint="mutes/users/create"} 1.0'
+        in metrics
+    )
