@@ -141,3 +141,58 @@ def test_recording_survives_sigterm_and_no_log_line_holds_a_secret(
     for secret in (*secrets, CONSUMER_SECRET, "fakesig"):
         assert secret not in output
         assert secret not in recorded
+
+
+def test_the_readmes_first_command_serves_on_a_fresh_folder(tmp_path: Path, fake_upstream):
+    """The README's command 1 as written, only its placeholders filled in (and a free port),
+    run from an empty folder: it makes its certificate and serves tweepy over TLS."""
+    import os
+    import re
+    import subprocess
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("## Two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    command = block.split("# 2.", 1)[0]
+    port = free_port()
+    command = command.replace("8443", str(port)).replace(
+        "scripts/serve", str(Path(__file__).parents[2] / "scripts" / "serve")
+    )
+    values = iter([CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret])
+    command = re.sub("…", lambda _: next(values), command)
+    upstream, fake = fake_upstream
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=tmp_path,
+        env={**os.environ, "SHIM_UPSTREAM_URL": upstream},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "certs" / "ca.pem").exists() or not _listening(port):
+            assert process.poll() is None, process.communicate()[0].decode()
+            assert time.monotonic() < deadline, "the README's command did not start"
+            time.sleep(0.1)
+        os.environ["REQUESTS_CA_BUNDLE"] = str(tmp_path / "certs" / "ca.pem")
+        try:
+            muted = tweepy_mute(f"localhost:{port}", user_id=783214)
+        finally:
+            del os.environ["REQUESTS_CA_BUNDLE"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # bash and the shim it started
+        output = process.communicate(timeout=30)[0].decode()
+
+    assert muted == (783214, True)
+    assert "clients trust certs/ca.pem" in output
+    assert ALICE.secret not in output
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
