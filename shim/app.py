@@ -21,11 +21,12 @@ from starlette.routing import Route
 
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
-from shim import dashboard, passthrough
+from shim import dashboard, passthrough, requests_log
 from shim.config import Settings
 from shim.credentials import digest
 from shim.limits import BodyLimit, PathFence
 from shim.recording import recording
+from shim.requests_log import RequestId
 from shim.responses import render
 from shim.shell import Shell
 
@@ -57,7 +58,14 @@ def passing(shell: Shell) -> Endpoint:
             return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = await shell.identity.authenticate(request, body)
         done = shell.slots.take(digest(credentials.token))
-        return await passthrough.forward(shell.upstream, request, body, credentials.auth(), done)
+        started = time.monotonic()
+        response = await passthrough.forward(
+            shell.upstream, request, body, credentials.auth(), done
+        )
+        requests_log.served(
+            "passthrough", "v1", response.status_code, None, time.monotonic() - started
+        )
+        return response
 
     return serve
 
@@ -162,6 +170,7 @@ def create_app(
         Exception: internal_error,
     }
     fences = [
+        Middleware(RequestId),
         Middleware(PathFence),
         Middleware(BodyLimit, limit=settings.max_body, timeout=settings.read_timeout),
     ]

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import os
 import re
 import ssl
@@ -146,11 +147,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_app()
     if args.config:
         settings = replace(settings, config_path=args.config)
-    cert_file, key_file = tls_files(args)
+    cert_file, key_file = tls_files(args, settings.log_format)
     server.refuse_loop(settings.upstream_url, args.host, args.port)
     for verdict in offline(settings):
         if verdict.status == "warn":
-            print(f"shim: warning: {verdict.line()}", file=sys.stderr)
+            logs.early(logging.WARNING, verdict.line(), settings.log_format)
         elif verdict.status == "error":
             raise ConfigError(verdict.line())
     if cert_file:
@@ -162,19 +163,20 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         ssl_certfile=cert_file,
         ssl_keyfile=key_file,
         timeout_graceful_shutdown=GRACE,
-        log_config=logs.config(),  # every handler masks credentials
+        log_config=logs.config(settings.log_format),  # every handler masks credentials
         http=server.protocol(settings.max_connections, settings.read_timeout),
     )
     return 0
 
 
-def tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
+def tls_files(args: argparse.Namespace, log_format: str) -> tuple[str | None, str | None]:
     """The certificate and key to serve, checked to be a pair before anything listens."""
     if args.dev_tls:
         if args.ssl_certfile or args.ssl_keyfile:
             raise ConfigError("give --dev-tls or --ssl-certfile and --ssl-keyfile, not both")
         issued = certs.issue(Path(DEV_CERTS), ["localhost", "127.0.0.1"])
-        print(f"shim: serving TLS for localhost; clients trust {issued.ca}", file=sys.stderr)
+        trust = f"serving TLS for localhost; clients trust {issued.ca}"
+        logs.early(logging.INFO, trust, log_format)
         return str(issued.cert), str(issued.key)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")

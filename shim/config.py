@@ -13,6 +13,7 @@ class ConfigError(ValueError):
 DEFAULT_DB = "./shim.db"
 DEFAULT_UPSTREAM = "https://api.x.com"
 DEFAULT_TIMEOUT = 10.0
+LOG_FORMATS = ("text", "json")
 GRACE = 30  # seconds SIGTERM waits for requests in flight (and comparisons) to finish
 
 
@@ -40,6 +41,7 @@ class Settings:
     read_timeout: float = 10.0
     breaker_cooldown: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -76,6 +78,7 @@ class Settings:
                 env.get("SHIM_BREAKER_COOLDOWN"), 10.0, "SHIM_BREAKER_COOLDOWN", 0.1, 600
             ),
             redis_url=env.get("SHIM_REDIS_URL") or None,
+            log_format=_choice(env.get("SHIM_LOG_FORMAT", "text"), "SHIM_LOG_FORMAT", LOG_FORMATS),
         )
 
     def require_app(self) -> None:
@@ -136,6 +139,12 @@ def _number(value: str | None, default: float, name: str, low: float, high: floa
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}")
     return number
+
+
+def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _switch(value: str, name: str) -> bool:

@@ -4,11 +4,16 @@ OAuth values in its query), vcrpy recording a sign-in (`oauth_token_secret=…` 
 httpx2, or the shim itself."""
 
 import copy
+import json
 import logging
 import re
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn.config
+
+from shim.requests_log import REQUEST_ID
 
 SECRET_VALUE = r"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
 """An OAuth value in a query, a form, a JSON body or a repr: the name is kept, the value goes."""
@@ -44,12 +49,57 @@ def _masked(arg: Any) -> Any:
     return arg if masked == text else masked
 
 
-def config() -> dict[str, Any]:
+# What `shim.requests_log.served` adds to its record, kept as fields in JSON.
+FIELDS = ("endpoint", "backend", "status", "v11_code", "upstream_ms")
+
+
+class JSONLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the request id while a request
+    is served, and the request line's fields. `Redact` has run on the message by then."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            line["request_id"] = request_id
+        line |= {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
+        if record.exc_info:
+            line["error"] = mask(self.formatException(record.exc_info))
+        return json.dumps(line)
+
+
+def early(level: int, message: str, log_format: str) -> None:
+    """A line `shim serve` writes before logging is set up, in the format chosen for the rest."""
+    if log_format == "json":
+        record = logging.makeLogRecord(
+            {
+                "name": "shim",
+                "levelno": level,
+                "levelname": logging.getLevelName(level),
+                "msg": message,
+            }
+        )
+        line = JSONLines().format(record)
+    else:
+        line = f"shim: {logging.getLevelName(level).lower()}: {message}"
+    print(line, file=sys.stderr)
+
+
+def config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with `Redact` on every handler and the shim's own lines
-    (the root logger) on the default handler; vcrpy says only what goes wrong."""
+    (the root logger) on the default handler; vcrpy says only what goes wrong. With `json`,
+    every handler writes `JSONLines`."""
     settings = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     settings["filters"] = {"redact": {"()": Redact}}
     settings["formatters"]["shim"] = {"format": "%(levelname)-9s %(name)s: %(message)s"}
+    if log_format == "json":
+        for name in settings["formatters"]:
+            settings["formatters"][name] = {"()": JSONLines}
     settings["handlers"]["shim"] = {
         "formatter": "shim",
         "class": "logging.StreamHandler",

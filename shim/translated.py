@@ -24,7 +24,7 @@ from mappings.errors import V11Error
 from mappings.params import number
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import Known, V11Reply, V11Request
-from shim import passthrough
+from shim import passthrough, requests_log
 from shim.breaker import CircuitBreaker
 from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
@@ -218,9 +218,9 @@ class Translated:
         started = time.monotonic()
         with self.slots.holding(digest(credentials.token)):
             response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
-        self.metrics.served(
-            name, chosen.serve, response.status_code, served.code, time.monotonic() - started
-        )
+        seconds = time.monotonic() - started
+        self.metrics.served(name, chosen.serve, response.status_code, served.code, seconds)
+        requests_log.served(name, chosen.serve, response.status_code, served.code, seconds)
         if chosen.shadow is not None:
             await self.comparer.after(self.endpoint, chosen, call, served, response)
         return response

@@ -16,6 +16,7 @@ from mappings.errors import V11Error
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
 from shim.breaker import CircuitBreaker
+from shim.requests_log import REQUEST_ID
 
 log = logging.getLogger("shim.upstream")
 
@@ -53,6 +54,7 @@ class Upstream:
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
             limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
             headers={"user-agent": f"twitter-mute-shim/{__version__}"},
+            event_hooks={"request": [_with_request_id]},
         )
 
     async def send(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
@@ -120,6 +122,14 @@ class Upstream:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def _with_request_id(request: httpx2.Request) -> None:
+    """Every upstream call carries the id of the request it serves (not signed: OAuth 1.0a
+    signs no header but its own)."""
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        request.headers["x-request-id"] = request_id
 
 
 async def within(timeout: float, steps: Steps[T], send: Send) -> T:

@@ -1,5 +1,6 @@
 """`shim serve` as an operator runs it: its own process, TLS, the real v2 transport over HTTP."""
 
+import json
 import signal
 import threading
 import time
@@ -159,7 +160,7 @@ def test_the_readmes_first_command_serves_on_a_fresh_folder(tmp_path: Path, fake
     )
     values = iter([CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret])
     command = re.sub("…", lambda _: next(values), command)
-    upstream, fake = fake_upstream
+    upstream, _ = fake_upstream
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=tmp_path,
@@ -196,3 +197,43 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@pytest.mark.usefixtures("trust")
+def test_json_logs_one_object_a_line_with_the_request_id_passed_upstream(
+    tmp_path: Path, tls, fake_upstream
+):
+    upstream, fake = fake_upstream
+    fake.calls.clear()
+    process, host = start(tmp_path, tls, upstream, env={"SHIM_LOG_FORMAT": "json"})
+    try:
+        url = f"https://{host}/1.1/mutes/users/create.json?screen_name=nobody"
+        refused = answered("POST", url, {**sign("POST", url), "X-Request-Id": "trace-42"})
+        url = f"https://{host}/1.1/help/configuration.json"
+        passed = answered("GET", url, sign("GET", url))
+    finally:
+        output = stop(process)
+
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    mute = next(line for line in lines if line.get("endpoint") == "mutes/users/create")
+    assert (refused[0], refused[1]["x-request-id"]) == (403, "trace-42")
+    assert mute["request_id"] == "trace-42"
+    assert (mute["backend"], mute["status"], mute["v11_code"]) == ("v2", 403, 108)
+    assert isinstance(mute["upstream_ms"], float)
+    assert {
+        call.headers.get("x-request-id") for call in fake.calls if "nobody" in call.url.path
+    } == {"trace-42"}
+    generated = passed[1]["x-request-id"]
+    assert any(
+        line.get("endpoint") == "passthrough" and line["request_id"] == generated for line in lines
+    )
+    assert any(line["logger"] == "uvicorn.access" for line in lines)
+    for secret in (ALICE.secret, ALICE.token, CONSUMER_SECRET, "oauth_signature"):
+        assert secret not in output
+
+
+def answered(method: str, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """Status and headers as plain values: no response outlives the call holding its socket,
+    which the server's graceful stop would wait for."""
+    with requests.Session() as session, session.request(method, url, headers=headers) as got:
+        return got.status_code, dict(got.headers)

@@ -140,7 +140,7 @@ def test_serve_refuses_a_broken_routing_file_and_warns_of_no_tokens(tmp_path, mo
 
     assert main(["serve", "--config", str(routing)]) == 2
     err = capsys.readouterr().err
-    assert "warning: tokens: none configured" in err
+    assert "shim: warning: tokens: none configured" in err
     assert "routing file" in err
     assert "all_v1" in err
     assert "Traceback" not in err

@@ -32,3 +32,31 @@ def test_the_access_log_keeps_its_numbers():
     Redact().filter(record)
 
     assert record.args == ("127.0.0.1:5", "GET", "/1.1/x.json?oauth_token=…", "1.1", 200)
+
+
+def test_json_lines_carry_the_request_id_and_mask_credentials():
+    import json
+    import logging
+
+    from shim.logs import JSONLines, Redact
+    from shim.requests_log import REQUEST_ID
+
+    record = logging.makeLogRecord(
+        {
+            "name": "httpx2",
+            "levelno": 20,
+            "levelname": "INFO",
+            "msg": "GET %s",
+            "args": ("/1.1/x.json?oauth_token=fake-token-value&count=2",),
+        }
+    )
+    Redact().filter(record)
+    token = REQUEST_ID.set("req-1")
+    try:
+        line = json.loads(JSONLines().format(record))
+    finally:
+        REQUEST_ID.reset(token)
+
+    assert line["request_id"] == "req-1"
+    assert line["message"] == "GET /1.1/x.json?oauth_token=…&count=2"
+    assert (line["level"], line["logger"]) == ("info", "httpx2")
