@@ -101,6 +101,7 @@ async def dashboard_page(shell: Shell, request: Request) -> Response:
         await shell.routing.current(),
         dashboard.form_token(shell.settings.admin_token),
         shell.upstream.breaker.state,
+        list(shell.dry_runs.recent),
     )
     return Response(page, media_type="text/html; charset=utf-8")
 

@@ -4,12 +4,13 @@ comparison of v1.1 with v2 found. Plain HTML with inline SVG bars: nothing to fe
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
 from mappings.routing import Routing
+from shim.dryrun import Planned
 
 STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;background:#f6f8fa}
@@ -65,9 +66,10 @@ def html(
     routing: Routing,
     form: str,
     breaker: str,
+    planned: Sequence[Planned] = (),
 ) -> str:
     """The whole page; `form` is the token its switch's form carries, `breaker` the upstream
-    circuit breaker's state."""
+    circuit breaker's state, `planned` the latest dry runs."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -84,7 +86,24 @@ def html(
         f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
         f'<div class="sub">v1.1 calls served through v2, per endpoint; upstream circuit '
         f"breaker {escape(breaker)}</div>"
-        f"{alert}{_switch(routing.all_v1, form)}{cards}{empty}</body></html>"
+        f"{alert}{_switch(routing.all_v1, form)}{cards}{_dry_runs(planned)}{empty}"
+        "</body></html>"
+    )
+
+
+def _dry_runs(planned: Sequence[Planned]) -> str:
+    """What dry runs would have sent to v2, newest first."""
+    if not planned:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(p.endpoint)}</td><td>{escape(p.outcome)}</td>"
+        f"<td>{escape('; '.join(p.calls) or 'no write')}</td></tr>"
+        for p in planned
+    )
+    return (
+        '<div class="card"><h2>Dry runs: what v2 would have been sent</h2>'
+        f"<table><tr><th>endpoint</th><th>outcome</th><th>withheld call</th></tr>{rows}</table>"
+        "</div>"
     )
 
 

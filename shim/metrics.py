@@ -79,6 +79,12 @@ class Metrics:
             ["endpoint", "backend", "code"],
             registry=self.registry,
         )
+        self.dry_runs = Counter(
+            "shim_dry_runs",
+            "Dry runs by endpoint and outcome (withheld: a write planned, not sent)",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
         self.registry.register(CacheCollector(cache_stats))
         self.registry.register(BreakerCollector(breaker_state))
 

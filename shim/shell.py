@@ -16,6 +16,7 @@ from shim.auth import Verifier
 from shim.breaker import CircuitBreaker
 from shim.cached import Lookups
 from shim.config import Settings
+from shim.dryrun import DryRuns
 from shim.fairness import Slots
 from shim.identity import Identity
 from shim.metrics import Metrics
@@ -23,8 +24,9 @@ from shim.origins import Origins
 from shim.routing import RoutingFile
 from shim.shared import state, token_store
 from shim.signin import sign_in
-from shim.translated import Comparer, Translated, Versions
+from shim.translated import Comparer, Translated
 from shim.upstream import Upstream
+from shim.versions import Versions
 
 log = logging.getLogger("shim")
 
@@ -86,6 +88,9 @@ class Shell:
         self.comparer = Comparer(
             self.versions, self.comparisons, self.shadows, self.upstream.breaker, self.metrics
         )
+        # Dry runs share the comparisons' budget: both are work done after answering.
+        self.dry_runs = DryRuns(self.versions, self.shadows, self.metrics)
+        self.clock = clock
 
     def translated(self, endpoint: Endpoint[Any]) -> Translated:
         """The endpoint as its route serves it, holding only what that uses."""
@@ -97,6 +102,9 @@ class Shell:
             self.metrics,
             self.versions,
             self.comparer,
+            self.dry_runs,
+            self.settings.admin_token,
+            self.clock,
         )
 
     async def token_secret(self, token: str) -> str | None:

@@ -6,6 +6,7 @@ are reads, so calling both versions is safe. Pass-through calls are never shadow
 """
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -19,95 +20,30 @@ from starlette.responses import Response
 
 from mappings.callers import is_app_only
 from mappings.compare import Outcome, differences
-from mappings.endpoints import Endpoint, run
+from mappings.endpoints import Endpoint
 from mappings.errors import V11Error
-from mappings.params import number
 from mappings.routing import Backend, Plan, needs_user, plan
-from mappings.types import Known, V11Reply, V11Request
-from shim import passthrough, requests_log
+from mappings.types import V11Request
+from shim import requests_log
 from shim.breaker import CircuitBreaker
 from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
 from shim.credentials import digest
+from shim.dryrun import DryRuns
 from shim.fairness import Slots
-from shim.identity import Caught, Identity
+from shim.identity import Identity
 from shim.metrics import Metrics
-from shim.responses import decoded, render
 from shim.routing import RoutingFile
-from shim.shared import Cache
 from shim.signing import FORM, bearer_token, without_oauth
-from shim.upstream import Upstream, within
+from shim.versions import Call, Versions
 
 log = logging.getLogger("shim")
 
-SHIM_FAILURES = {130, 131}  # what the shim answers when the upstream fails it
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request to a translated endpoint, as read: the HTTP request and its body, whose
-    credentials signed it, and the v1.1 request the flow gets."""
-
-    request: Request
-    body: bytes
-    credentials: Caught
-    v11: V11Request
-
-
-class Versions:
-    """Answering a translated call as either version: v1.1 passed through as it came, or the
-    v2 translation, its flow given what the shell knows as values."""
-
-    def __init__(
-        self, upstream: Upstream, identity: Identity, cursors: Cache[str], timeout: float
-    ) -> None:
-        self.upstream = upstream
-        self.identity = identity
-        self.cursors = cursors
-        self.timeout = timeout
-
-    async def answer(
-        self, endpoint: Endpoint[Any], backend: Backend, call: Call
-    ) -> tuple[Response, Outcome]:
-        """One version's answer, as the client would get it and as data to compare."""
-        try:
-            if backend == "v1":
-                response, content = await passthrough.exchange(
-                    self.upstream, call.request, call.body, call.credentials.auth()
-                )
-                return response, Outcome(response.status_code, decoded(content))
-            reply = await self.translate(endpoint, call)
-            return render(reply.status, reply.body, reply.headers), Outcome(
-                reply.status, reply.body
-            )
-        except V11Error as error:
-            return render(error.status, error.body(), error.headers), Outcome(
-                error.status, error.body()
-            )
-
-    async def translate(self, endpoint: Endpoint[Any], call: Call) -> V11Reply:
-        """The v2 translation; what its flow returns to remember is remembered here."""
-        identity, credentials = self.identity, call.credentials
-        known = Known(
-            await identity.cached(credentials), await self.issued(call.v11.param("cursor"))
-        )
-        done = await within(
-            self.timeout, run(endpoint, call.v11, known), identity.sender(credentials)
-        )
-        if done.caller is not None:
-            await identity.remember(credentials, done.caller)
-        reply = done.answer()
-        for cursor, token in reply.cursors.items():
-            await self.cursors.put(cursor, token)
-        return reply
-
-    async def issued(self, cursor: str | None) -> dict[str, str]:
-        """The v2 page token the request's cursor stands for, if the shim issued it."""
-        issued = number((cursor or "").removeprefix("-"))
-        if issued is None:
-            return {}
-        token = await self.cursors.get(str(issued))
-        return {str(issued): token} if token is not None else {}
+SHIM_FAILURES = {130, 131}
+OVERRIDE, OVERRIDE_TOKEN = (
+    "x-shim-backend",
+    "x-shim-admin-token",
+)  # what the shim answers when the upstream fails it
 
 
 class Comparer:
@@ -197,6 +133,9 @@ class Translated:
     metrics: Metrics
     versions: Versions
     comparer: Comparer
+    dry_runs: DryRuns
+    admin_token: str | None
+    clock: Callable[[], float]
 
     async def serve(self, request: Request) -> Response:
         """Answer one call as the routing says."""
@@ -210,11 +149,12 @@ class Translated:
         call = Call(
             request, body, credentials, V11Request(request.method, request.url.path, params)
         )
-        routing = await self.routing.current()
+        routing, now = await self.routing.current(), self.clock()
+        override = self.override(request)
         user_id = ""
-        if needs_user(routing, name):
+        if override is None and needs_user(routing, name, now):
             user_id = (await self.identity.caller(credentials)).user_id
-        chosen = plan(routing, name, user_id)
+        chosen = plan(routing, name, user_id, now, override)
         started = time.monotonic()
         with self.slots.holding(digest(credentials.token)):
             response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
@@ -223,7 +163,23 @@ class Translated:
         requests_log.served(name, chosen.serve, response.status_code, served.code, seconds)
         if chosen.shadow is not None:
             await self.comparer.after(self.endpoint, chosen, call, served, response)
+        elif chosen.dry_run:
+            self.dry_runs.after(self.endpoint, call, response)
         return response
+
+    def override(self, request: Request) -> Backend | None:
+        """The backend an operator asks for in `X-Shim-Backend`, honoured only with the admin
+        token in `X-Shim-Admin-Token`: a user cannot pick their own routing."""
+        wanted = request.headers.get(OVERRIDE)
+        if wanted is None:
+            return None
+        given = request.headers.get(OVERRIDE_TOKEN, "")
+        if not self.admin_token or not hmac.compare_digest(given, self.admin_token):
+            log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
+            return None
+        if wanted not in ("v1", "v2"):
+            raise V11Error(195, f"{OVERRIDE} must be v1 or v2.", status=400)
+        return "v1" if wanted == "v1" else "v2"
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:

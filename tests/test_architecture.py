@@ -78,7 +78,7 @@ def test_only_plain_data_crosses_into_mappings(
 ):
     """Every request, known value and v2 reply that reaches a flow on real traffic (a token
     identified, cached lookups, a cursor issued then used) is plain data."""
-    from shim import translated
+    from shim import dryrun, versions
 
     crossed: list[object] = []
     real_run = mappings.endpoints.run
@@ -97,7 +97,8 @@ def test_only_plain_data_crosses_into_mappings(
             crossed.append(stop.value)
             return stop.value
 
-    monkeypatch.setattr(translated, "run", watched)
+    monkeypatch.setattr(versions, "run", watched)
+    monkeypatch.setattr(dryrun, "run", watched)
     fake_v2.muted |= {(ALICE.user_id, str(n)) for n in range(30)}
     client = make_client()
     base = "http://testserver/1.1"

@@ -1,6 +1,7 @@
 """Routing translated endpoints to v1.1 or v2, comparing them, and what operators see of it."""
 
 import asyncio
+import html
 import json
 import os
 import time
@@ -51,7 +52,7 @@ def test_v1_mode_passes_the_call_to_v11_as_it_came(make_client, config, fake_v2:
 def test_a_rollout_keeps_each_user_on_one_side(make_client, config, fake_v2: FakeV2):
     share = bucket(ALICE.user_id)
     outside = routed(
-        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share}\n'
+        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share - 1}\n'
     )
     for _ in range(3):
         outside.post(CREATE, headers=sign("POST", CREATE))
@@ -59,7 +60,7 @@ def test_a_rollout_keeps_each_user_on_one_side(make_client, config, fake_v2: Fak
 
     fake_v2.calls.clear()
     inside = routed(
-        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share + 1}\n'
+        make_client, config, f'[routes."mutes/users/create"]\nmode = "v2"\nrollout = {share}\n'
     )
     for _ in range(3):
         inside.post(CREATE, headers=sign("POST", CREATE))
@@ -357,3 +358,52 @@ def test_tier_refusals_are_explained_to_the_client_and_counted_on_the_dashboard(
         'shim_access_refused_total{backend="v2",code="453",endpoint="mutes/users/create"} 1.0'
         in metrics
     )
+
+
+def test_the_override_header_is_honoured_only_with_the_admin_token(
+    make_client, config, fake_v2: FakeV2
+):
+    client = routed(make_client, config, '[routes."mutes/users/create"]\nmode = "v1"\n')
+    asks = {"X-Shim-Backend": "v2"}
+    for extra in ({}, {"X-Shim-Admin-Token": "wrong"}, {"X-Shim-Admin-Token": "fake-admin-token"}):
+        fake_v2.calls.clear()
+        client.post(CREATE, headers={**sign("POST", CREATE), **asks, **extra})
+        served = {path.split("/")[1] for _, path in fake_v2.paths()}
+        assert served == (
+            {"2"} if extra.get("X-Shim-Admin-Token") == "fake-admin-token" else {"1.1"}
+        )
+
+
+def test_denied_users_stay_on_v1_and_allowed_ones_get_v2(make_client, config, fake_v2: FakeV2):
+    client = routed(
+        make_client,
+        config,
+        f'[routes."mutes/users/create"]\nmode = "v2"\ndeny = ["{ALICE.user_id}"]\n'
+        '[routes."mutes/users/destroy"]\nmode = "v2"\nrollout = 0\n'
+        f'allow = ["{ALICE.user_id}"]\n',
+    )
+    client.post(CREATE, headers=sign("POST", CREATE))
+    client.post(DESTROY, headers=sign("POST", DESTROY))
+
+    assert ("POST", "/1.1/mutes/users/create.json") in fake_v2.paths()
+    assert ("POST", "/1.1/mutes/users/destroy.json") not in fake_v2.paths()
+
+
+def test_a_dry_run_answers_from_v11_and_shows_the_write_it_withheld(
+    make_client, config, fake_v2: FakeV2
+):
+    client = routed(make_client, config, '[routes."mutes/users/create"]\nmode = "dry-run"\n')
+    answer = client.post(CREATE, headers=sign("POST", CREATE))
+    deadline = time.monotonic() + 5
+    while not client.app.state.shell.dry_runs.recent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token")).text
+    metrics = client.get(f"{BASE}/metrics", headers=ADMIN).text
+
+    assert answer.json()["geo_enabled"] is True  # v1.1's own answer
+    assert ("GET", "/2/users/by/username/Twitter") in fake_v2.paths()  # reads are sent
+    assert not [p for m, p in fake_v2.paths() if m == "POST" and p.startswith("/2/")]
+    planned = f'POST /2/users/{ALICE.user_id}/muting {{"target_user_id": "783214"}}'
+    assert client.app.state.shell.dry_runs.recent[0].calls == (planned,)
+    assert html.escape(planned) in page
+    assert 'shim_dry_runs_total{endpoint="mutes/users/create",outcome="withheld"} 1.0' in metrics

@@ -1,0 +1,93 @@
+"""Either version's answer to a translated call: v1.1 passed through as it came, or the v2
+translation, its flow given what the shell knows as values."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mappings.compare import Outcome
+from mappings.endpoints import Endpoint, run
+from mappings.errors import V11Error
+from mappings.params import number
+from mappings.routing import Backend
+from mappings.types import Known, V11Reply, V11Request
+from shim import passthrough
+from shim.identity import Caught, Identity
+from shim.responses import decoded, render
+from shim.shared import Cache
+from shim.upstream import Upstream, within
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request to a translated endpoint, as read: the HTTP request and its body, whose
+    credentials signed it, and the v1.1 request the flow gets."""
+
+    request: Request
+    body: bytes
+    credentials: Caught
+    v11: V11Request
+
+
+class Versions:
+    """Answering a translated call as either version: v1.1 passed through as it came, or the
+    v2 translation, its flow given what the shell knows as values."""
+
+    def __init__(
+        self, upstream: Upstream, identity: Identity, cursors: Cache[str], timeout: float
+    ) -> None:
+        self.upstream = upstream
+        self.identity = identity
+        self.cursors = cursors
+        self.timeout = timeout
+
+    async def answer(
+        self, endpoint: Endpoint[Any], backend: Backend, call: Call
+    ) -> tuple[Response, Outcome]:
+        """One version's answer, as the client would get it and as data to compare."""
+        try:
+            if backend == "v1":
+                response, content = await passthrough.exchange(
+                    self.upstream, call.request, call.body, call.credentials.auth()
+                )
+                return response, Outcome(response.status_code, decoded(content))
+            reply = await self.translate(endpoint, call)
+            return render(reply.status, reply.body, reply.headers), Outcome(
+                reply.status, reply.body
+            )
+        except V11Error as error:
+            return render(error.status, error.body(), error.headers), Outcome(
+                error.status, error.body()
+            )
+
+    async def known(self, call: Call) -> Known:
+        """What the shell knows that the flow may use: the caller, the cursor's page token."""
+        return Known(
+            await self.identity.cached(call.credentials),
+            await self.issued(call.v11.param("cursor")),
+        )
+
+    async def translate(self, endpoint: Endpoint[Any], call: Call) -> V11Reply:
+        """The v2 translation; what its flow returns to remember is remembered here."""
+        identity, credentials = self.identity, call.credentials
+        done = await within(
+            self.timeout,
+            run(endpoint, call.v11, await self.known(call)),
+            identity.sender(credentials),
+        )
+        if done.caller is not None:
+            await identity.remember(credentials, done.caller)
+        reply = done.answer()
+        for cursor, token in reply.cursors.items():
+            await self.cursors.put(cursor, token)
+        return reply
+
+    async def issued(self, cursor: str | None) -> dict[str, str]:
+        """The v2 page token the request's cursor stands for, if the shim issued it."""
+        issued = number((cursor or "").removeprefix("-"))
+        if issued is None:
+            return {}
+        token = await self.cursors.get(str(issued))
+        return {str(issued): token} if token is not None else {}
