@@ -18,7 +18,7 @@ import httpx2
 import uvicorn
 from cryptography.fernet import Fernet
 
-from shim import certs, logs, server
+from shim import certs, logs, routing_cli, server
 from shim.app import create_app
 from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
@@ -93,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
     check_cmd.set_defaults(run=check)
+
+    routing_cli.add_commands(commands)
 
     compare_cmd = commands.add_parser("compare", help="what comparing v1.1 with v2 found")
     report_cmd = compare_cmd.add_subparsers(required=True, metavar="ACTION").add_parser(

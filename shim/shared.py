@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -40,7 +40,7 @@ from shim.comparisons import (
 from shim.config import ConfigError, Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
 from shim.nonces import Nonces, SQLiteNonces
-from shim.routing import SQLiteSwitch, Switch
+from shim.routing import AUDIT_KEPT, RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
 
 log = logging.getLogger("shim.shared")
 
@@ -75,6 +75,7 @@ class State:
     request_tokens: Cache[str]
     all_v1: Switch
     comparisons: Comparisons
+    routes: RouteStore
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
 
     async def aclose(self) -> None:
@@ -109,6 +110,7 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
             TTLCache(10_000, REQUEST_TOKEN_TTL),
             SQLiteSwitch(db),
             comparisons,
+            SQLiteRoutes(db),
             (close,),
         )
     require_durable(settings.redis_url)
@@ -122,6 +124,7 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
         RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
         RedisSwitch(client),
         RedisComparisons(client, ENDPOINTS),
+        RedisRoutes(client),
         (client.aclose,),
     )
 
@@ -345,6 +348,30 @@ class RedisSwitch:
     async def set(self, on: bool) -> None:
         await bounded(self._redis.set(self.KEY, b"1" if on else b"0"))
         self._on, self._read_at = on, time.monotonic()
+
+
+class RedisRoutes:
+    """Routes set with `shim routing` in one Redis key, the audit in a list trimmed to its
+    bound: every instance reads them once a second."""
+
+    KEY, AUDIT = PREFIX + "routes", PREFIX + "routing_audit"
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self._redis = client
+
+    async def get(self) -> dict[str, Any]:
+        raw = await bounded(self._redis.get(self.KEY))
+        return json.loads(raw) if raw else {}
+
+    async def put(self, routes: Mapping[str, Any], line: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.KEY, json.dumps(routes))
+            pipe.rpush(self.AUDIT, line)
+            pipe.ltrim(self.AUDIT, -AUDIT_KEPT, -1)
+            await bounded(pipe.execute())
+
+    async def audit(self, count: int) -> list[str]:
+        return [_text(line) for line in await bounded(self._redis.lrange(self.AUDIT, -count, -1))]
 
 
 class RedisComparisons:

@@ -80,7 +80,9 @@ class Shell:
             settings.cache_size,
         )
         endpoints = tuple(endpoint.name for endpoint in ENDPOINTS)
-        self.routing = RoutingFile(settings.config_path, endpoints, self.kept.all_v1)
+        self.routing = RoutingFile(
+            settings.config_path, endpoints, self.kept.all_v1, store=self.kept.routes
+        )
         self.metrics = Metrics(self.stats, lambda: self.upstream.breaker.state)
         self.versions = Versions(
             self.upstream, self.identity, self.cursors, settings.upstream_timeout
