@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import httpx2
+import redis
 
 from mappings import ENDPOINTS
 from mappings.endpoints import access_of
-from mappings.errors import ACCESS_CODES, ACCESS_FIX, V11Error, raise_for_v2
+from mappings.errors import ACCESS_CODES, ACCESS_FIX, NOT_ENROLLED_CODE, V11Error, raise_for_v2
 from mappings.types import NO_ANSWER, V2Call, V2Reply
 from shim.config import ConfigError, Settings
 from shim.credentials import mask
 from shim.routing import RoutingFile
-from shim.shared import token_store
+from shim.shared import require_durable, token_store
 from shim.signing import Credentials
 
 Status = Literal["ok", "warn", "error"]
@@ -79,12 +80,18 @@ def _offline(settings: Settings) -> Iterator[Verdict]:
 
 def _tokens(settings: Settings) -> Iterator[Verdict]:
     try:
+        if settings.redis_url:
+            require_durable(settings.redis_url)
+            yield Verdict("SHIM_REDIS_URL", "ok", "Redis answers, with noeviction and persistence")
         store = token_store(settings)
     except ConfigError as error:
         yield Verdict("token store", "error", str(error))
         return
     try:
         stored, clear = len(store.list()), store.plaintext()
+    except redis.RedisError as error:
+        yield Verdict("token store", "error", f"Redis failed: {type(error).__name__}")
+        return
     finally:
         store.close()
     if clear and settings.secret_key:
@@ -203,6 +210,13 @@ def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
     try:
         raise_for_v2(me)
     except V11Error as error:
+        if error.code == NOT_ENROLLED_CODE:
+            return Verdict(
+                item,
+                "error",
+                "v2 refuses the app: it is not attached to a Project (client-not-enrolled)",
+                "attach the app to a Project in the X developer portal (Projects & Apps)",
+            ), None
         if error.code == 89:
             return Verdict(
                 item,

@@ -81,6 +81,7 @@ def test_an_app_outside_a_project(settings, fake_v2):
     token = found[f"token {mask(ALICE.token)}"]
     assert token.status == "error"
     assert "Project" in token.detail
+    assert "Project" in token.fix
 
 
 def test_an_unreachable_upstream(settings, fake_v2):
@@ -156,3 +157,15 @@ def test_a_store_others_can_read_is_reported(settings, store_mode):
     assert found["SHIM_DB"].status == "warn"
     assert "chmod 600" in found["SHIM_DB"].fix
     assert TokenStore(settings.db_path).secret(ALICE.token) == ALICE.secret
+
+
+def test_an_unreachable_redis_is_one_verdict(settings):
+    from tests.servers import free_port
+
+    found = {
+        v.item: v
+        for v in offline(replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    }
+
+    assert found["token store"].status == "error"
+    assert "cannot reach Redis" in found["token store"].detail
