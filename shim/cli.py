@@ -63,6 +63,13 @@ def port(value: str) -> int:
     return number
 
 
+def workers(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"workers is a number from 1 to 64, not {value!r}")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="shim", description=__doc__)
     commands = top.add_subparsers(required=True, metavar="COMMAND")
@@ -82,6 +89,12 @@ def parser() -> argparse.ArgumentParser:
         "--record", metavar="CASSETTE", help="record upstream traffic, scrubbed, into a cassette"
     )
     serve_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
+    serve_cmd.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        help="processes serving the same port, one per core (state shared in SHIM_DB or Redis)",
+    )
     serve_cmd.set_defaults(run=serve)
 
     check_cmd = commands.add_parser(
@@ -156,17 +169,33 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             logs.early(logging.WARNING, verdict.line(), settings.log_format)
         elif verdict.status == "error":
             raise ConfigError(verdict.line())
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "ssl_certfile": cert_file,
+        "ssl_keyfile": key_file,
+        "timeout_graceful_shutdown": GRACE,
+        "log_config": logs.config(settings.log_format),  # every handler masks credentials
+    }
+    if args.workers > 1:
+        if args.record:
+            raise ConfigError("--record writes one cassette from one process: use --workers 1")
+        if args.config:
+            os.environ["SHIM_CONFIG"] = args.config  # the workers read the environment
+        uvicorn.run(
+            "shim.worker:app",
+            factory=True,
+            workers=args.workers,
+            http="shim.worker:Protocol",
+            **common,
+        )
+        return 0
     if cert_file:
         server.lean_tls()
     uvicorn.run(
         create_app(settings, record=args.record),
-        host=args.host,
-        port=args.port,
-        ssl_certfile=cert_file,
-        ssl_keyfile=key_file,
-        timeout_graceful_shutdown=GRACE,
-        log_config=logs.config(settings.log_format),  # every handler masks credentials
         http=server.protocol(settings.max_connections, settings.read_timeout),
+        **common,
     )
     return 0
 

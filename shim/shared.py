@@ -107,7 +107,9 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
             TTLCache(size, ttl),
             TTLCache(size, ttl),
             SQLiteCache(db, "cursors", 100_000, CURSOR_TTL, clock),
-            TTLCache(10_000, REQUEST_TOKEN_TTL),
+            # In the file, not in memory: with --workers the access_token step may reach
+            # another process than the request_token step did.
+            SQLiteCache(db, "request_tokens", 10_000, REQUEST_TOKEN_TTL, clock),
             SQLiteSwitch(db),
             comparisons,
             SQLiteRoutes(db),

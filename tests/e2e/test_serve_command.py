@@ -237,3 +237,38 @@ def answered(method: str, url: str, headers: dict[str, str]) -> tuple[int, dict[
     which the server's graceful stop would wait for."""
     with requests.Session() as session, session.request(method, url, headers=headers) as got:
         return got.status_code, dict(got.headers)
+
+
+@pytest.mark.usefixtures("trust")
+def test_two_workers_share_nonces_and_serve_side_by_side(tmp_path: Path, tls, fake_upstream):
+    """--workers 2: two processes on one port; what must be shared is (the SQLite file in WAL
+    mode), so a request replayed to whichever worker is refused."""
+    upstream, fake = fake_upstream
+    process, host = start(tmp_path, tls, upstream, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 20
+        while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _children(process.pid)
+        url = f"https://{host}/1.1/mutes/users/create.json?user_id=783214"
+        headers = sign("POST", url)
+        first = [answered("POST", url, headers)[0] for _ in range(6)]
+        fresh = [answered("POST", url, sign("POST", url))[0] for _ in range(6)]
+    finally:
+        output = stop(process)
+
+    assert len(workers) >= 2, output
+    assert first[0] == 200
+    assert set(first[1:]) == {401}  # the replays, on whichever worker they landed
+    assert set(fresh) == {200}
+    assert "Traceback" not in output
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes (uvicorn's spawn also starts a resource tracker: not a worker)."""
+    import subprocess
+
+    found = subprocess.run(
+        ["ps", "--ppid", str(pid), "-o", "pid=,args="], capture_output=True, text=True
+    ).stdout.splitlines()
+    return [int(line.split()[0]) for line in found if "resource_tracker" not in line]

@@ -1,0 +1,19 @@
+"""What each `shim serve --workers N` process imports (uvicorn starts workers from import
+strings): the settings from the environment the parent checked and handed down, the bounded
+protocol and the app. Every worker shares the state that must be shared: Redis with
+SHIM_REDIS_URL, else the SQLite file in WAL mode (nonces, cursors, sign-in's request tokens,
+the all-v1 switch, stored routes, comparison records)."""
+
+from starlette.applications import Starlette
+
+from shim import server
+from shim.app import create_app
+from shim.config import Settings
+
+settings = Settings.from_env()
+Protocol = server.protocol(settings.max_connections, settings.read_timeout)
+
+
+def app() -> Starlette:
+    server.lean_tls()
+    return create_app(settings)
