@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote_plus
 
@@ -88,7 +88,7 @@ class OAuth1(httpx2.Auth):
 
     def __init__(self, credentials: Credentials) -> None:
         self._credentials = credentials
-        self._key = f"{_pct(credentials.consumer_secret)}&{_pct(credentials.token_secret)}".encode()
+        self._key = signing_key(credentials.consumer_secret, credentials.token_secret)
 
     def auth_flow(
         self, request: httpx2.Request
@@ -115,23 +115,31 @@ class OAuth1(httpx2.Auth):
         # Only a form body is part of the signature; a JSON body is not (RFC 5849 3.4.1.3.1).
         form = request.headers.get("content-type", "").startswith(FORM)
         body = parse_qsl(request.content.decode(), keep_blank_values=True) if form else []
-        params = sorted(
-            (_pct(k), _pct(v))
-            for k, v in (*request.url.params.multi_items(), *body, *oauth.items())
-        )
         url = request.url
         port = "" if url.port in (None, 80 if url.scheme == "http" else 443) else f":{url.port}"
         path = url.raw_path.split(b"?", 1)[0].decode("ascii")
-        base = "&".join(
-            (
-                request.method.upper(),
-                _pct(f"{url.scheme.lower()}://{url.host.lower()}{port}{path}"),
-                _pct("&".join(f"{k}={v}" for k, v in params)),
-            )
+        base = base_string(
+            request.method,
+            f"{url.scheme.lower()}://{url.host.lower()}{port}{path}",
+            (*request.url.params.multi_items(), *body, *oauth.items()),
         )
-        digest = hmac.new(self._key, base.encode(), hashlib.sha1).digest()
-        oauth["oauth_signature"] = base64.b64encode(digest).decode()
+        oauth["oauth_signature"] = hmac_sha1(self._key, base)
         return "OAuth " + ", ".join(f'{_pct(k)}="{_pct(v)}"' for k, v in oauth.items())
+
+
+def base_string(method: str, base_uri: str, params: Iterable[tuple[str, str]]) -> str:
+    """RFC 5849 3.4.1: the text an HMAC-SHA1 signature is made of; `base_uri` is already
+    normalised (scheme and host in lower case, no default port, the path as sent)."""
+    pairs = sorted((_pct(k), _pct(v)) for k, v in params)
+    return "&".join((method.upper(), _pct(base_uri), _pct("&".join(f"{k}={v}" for k, v in pairs))))
+
+
+def signing_key(consumer_secret: str, token_secret: str) -> bytes:
+    return f"{_pct(consumer_secret)}&{_pct(token_secret)}".encode()
+
+
+def hmac_sha1(key: bytes, base: str) -> str:
+    return base64.b64encode(hmac.new(key, base.encode(), hashlib.sha1).digest()).decode()
 
 
 def _pct(value: str) -> str:

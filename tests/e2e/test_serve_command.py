@@ -243,7 +243,7 @@ def answered(method: str, url: str, headers: dict[str, str]) -> tuple[int, dict[
 def test_two_workers_share_nonces_and_serve_side_by_side(tmp_path: Path, tls, fake_upstream):
     """--workers 2: two processes on one port; what must be shared is (the SQLite file in WAL
     mode), so a request replayed to whichever worker is refused."""
-    upstream, fake = fake_upstream
+    upstream, _ = fake_upstream
     process, host = start(tmp_path, tls, upstream, "--workers", "2")
     try:
         deadline = time.monotonic() + 20
