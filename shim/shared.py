@@ -120,8 +120,8 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
     return State(
         RedisSecrets(client, settings.secret_key),
         RedisNonces(client, clock),
-        RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller),
-        RedisCache(client, "users", ttl, _dump_reply, _load_reply),
+        Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
+        Layered(RedisCache(client, "users", ttl, _dump_reply, _load_reply), size, ttl),
         RedisCache(client, "cursors", CURSOR_TTL, str, str),
         RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
         RedisSwitch(client),
@@ -270,16 +270,54 @@ class RedisTokenStore:
         self._redis.close()
 
 
+class Layered(Generic[V]):
+    """A Redis cache with this process's own copy in front, so a repeated lookup costs no
+    round trip; an entry is kept here no longer than there."""
+
+    def __init__(self, shared: Cache[V], size: int, ttl: float) -> None:
+        self._shared = shared
+        self._local: TTLCache[str, V] = TTLCache(size, ttl)
+
+    async def get(self, key: str) -> V | None:
+        value = await self._local.get(key)
+        if value is None:
+            value = await self._shared.get(key)
+            if value is not None:
+                await self._local.put(key, value)
+        return value
+
+    async def put(self, key: str, value: V) -> None:
+        await self._local.put(key, value)
+        await self._shared.put(key, value)
+
+    def stats(self) -> dict[str, int]:
+        shared = self._shared.stats()
+        return {"hits": self._local.hits + shared["hits"], "misses": shared["misses"]}
+
+
+SECRET_MEMO = 5.0  # seconds a token secret read from Redis is reused here (`tokens remove` lag)
+
+
 class RedisSecrets:
-    """The Redis token store as the request path reads and writes it."""
+    """The Redis token store as the request path reads and writes it; a secret found is
+    remembered a few seconds, so a caller's requests cost one Redis call (the nonce), not two.
+    A token not found is asked for again each time: it may have just signed in elsewhere."""
 
     def __init__(self, client: redis.asyncio.Redis, key: str | None) -> None:
         self._redis = client
         self._sealer = Sealer(key)
+        self._memo: TTLCache[str, str] = TTLCache(10_000, SECRET_MEMO)
 
     async def secret(self, token: str) -> str | None:
+        known = await self._memo.get(token)
+        if known is not None:
+            return known
         raw = await bounded(self._redis.hget(TOKENS, token))
-        return None if raw is None else _unpack(self._sealer, raw)
+        if raw is None:
+            return None
+        secret = _unpack(self._sealer, raw)
+        await self._memo.put(token, secret)
+        return secret
 
     async def add(self, token: str, secret: str) -> None:
         await bounded(self._redis.hset(TOKENS, token, _pack(self._sealer, secret, now())))

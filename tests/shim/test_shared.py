@@ -185,3 +185,27 @@ def test_a_redis_that_could_forget_is_refused_at_start(
 ):
     with redis_server(tmp_path, *options) as served, pytest.raises(ConfigError, match=message):
         make_client(redis_url=served.url)
+
+
+def redis_calls(probe: redis.Redis) -> dict[str, int]:
+    """Commands Redis has run so far, by name (INFO itself among them)."""
+    stats = probe.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(entry["calls"]) for name, entry in stats.items()}
+
+
+def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
+    """Off the hot path: the token's secret and the cached lookup come from the instance's own
+    memory the second time; only the nonce, which every instance must see, goes to Redis."""
+    first, _ = two
+    probe = redis.Redis.from_url(redis_url)
+    probe.ping()  # its connection made before counting
+    first.post(CREATE, headers=sign("POST", CREATE))  # learns the secret and the lookup
+    time.sleep(1.1)  # past the once-a-second looks at the switch and the stored routes
+    first.post(CREATE, headers=sign("POST", CREATE))
+    before = redis_calls(probe)
+    answer = first.post(CREATE, headers=sign("POST", CREATE))
+    after = redis_calls(probe)
+
+    ran = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    assert answer.status_code == 200
+    assert ran == {"set": 1, "info": 1}  # the nonce's SET NX, and this test's own INFO
