@@ -15,6 +15,7 @@ import httpx2
 from mappings.errors import V11Error
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
+from shim.aiotransport import AiohttpTransport
 from shim.breaker import CircuitBreaker
 from shim.requests_log import REQUEST_ID
 
@@ -30,6 +31,7 @@ class Refused(Exception):
     """The circuit breaker is open: the call was not sent."""
 
 
+MAX_CONNECTIONS = 100  # to the upstream, shared by every caller
 RETRIES = 2  # after the first try, for calls that are safe to repeat
 BACKOFF = 0.1  # seconds: the first retry waits up to this, each next one up to twice as long
 UNAVAILABLE = frozenset((NO_ANSWER, 502, 503, 504))
@@ -50,9 +52,9 @@ class Upstream:
         self.timeout = timeout
         self.client = httpx2.AsyncClient(
             base_url=base_url,
-            transport=transport,
+            transport=transport or AiohttpTransport(MAX_CONNECTIONS),
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20),
             headers={"user-agent": f"twitter-mute-shim/{__version__}"},
             event_hooks={"request": [_with_request_id]},
         )
