@@ -145,7 +145,8 @@ async def online(
         found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
         found.append(_app_keys(keys.status_code))
         working: tuple[Credentials, dict[str, object]] | None = None
-        for token, secret in _credentials(settings):
+        tokens, unchecked = _credentials(settings)
+        for token, secret in tokens:
             credentials = Credentials(
                 settings.consumer_key, settings.consumer_secret, token, secret
             )
@@ -154,24 +155,40 @@ async def online(
             found.append(verdict)
             if user is not None and working is None:
                 working = credentials, user
+        if unchecked > 0:
+            found.append(
+                Verdict(
+                    "tokens at X",
+                    "ok",
+                    f"the first {len(tokens)} checked, {unchecked} more not asked about "
+                    "(each check spends one of the user's /2/users/me calls)",
+                )
+            )
         if working is not None:
             found += [v async for v in _access(client, *working)]
     return found
 
 
-def _credentials(settings: Settings) -> list[tuple[str, str]]:
+# Tokens asked about at most: /2/users/me allows 75 calls per 15 minutes per app and user, and
+# a check must not spend a large store's users' allowance (or take minutes).
+MOST_TOKENS = 10
+
+
+def _credentials(settings: Settings) -> tuple[list[tuple[str, str]], int]:
+    """The tokens to check, SHIM_ACCESS_TOKEN's first, and how many more are not checked."""
     pairs = []
     if settings.access_token and settings.access_token_secret:
         pairs.append((settings.access_token, settings.access_token_secret))
     store = token_store(settings)
     try:
-        for token in store.tokens():
+        stored = store.tokens()
+        for token in stored[: MOST_TOKENS - len(pairs)]:
             secret = store.secret(token)
             if secret is not None:
                 pairs.append((token, secret))
     finally:
         store.close()
-    return pairs
+    return pairs, len(stored) - (MOST_TOKENS - (1 if settings.access_token else 0))
 
 
 async def _reply(client: httpx2.AsyncClient, path: str, credentials: Credentials) -> V2Reply:
@@ -233,8 +250,8 @@ def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
 
 # Harmless reads, one per kind of access the endpoints' rows name (`access_of` tells which):
 # what v2 refuses of them, the tier or the token's permissions lack.
+# The caller's own user needs none: the token's check already asked /2/users/me.
 PROBES: tuple[Callable[[dict[str, object]], str], ...] = (
-    lambda user: "/2/users/me",
     lambda user: f"/2/users/by/username/{user['username']}",
     lambda user: f"/2/users/{user['id']}",
     lambda user: f"/2/users/{user['id']}/muting?max_results=1",
@@ -245,7 +262,7 @@ async def _access(
     client: httpx2.AsyncClient, credentials: Credentials, user: dict[str, object]
 ) -> AsyncIterator[Verdict]:
     refused: dict[str, str] = {}
-    kinds = set()
+    kinds = {access_of(V2Call("GET", "/2/users/me"))}
     for probe in PROBES:
         path = probe(user)
         kind = access_of(V2Call("GET", path.partition("?")[0]))

@@ -169,3 +169,17 @@ def test_an_unreachable_redis_is_one_verdict(settings):
 
     assert found["token store"].status == "error"
     assert "cannot reach Redis" in found["token store"].detail
+
+
+def test_a_large_store_is_checked_only_in_part(settings, fake_v2):
+    """Each check spends one of the user's /2/users/me calls: a store of many users must not
+    spend them all (nor take minutes)."""
+    store = TokenStore(settings.db_path)
+    for n in range(15):
+        store.add(f"{n}-fake-token-{n:04d}", f"fake-secret-{n:04d}")
+    store.close()
+    found = checked(settings, fake_v2)
+
+    asked = [call for call in fake_v2.calls if call.url.path == "/2/users/me"]
+    assert len(asked) == 10
+    assert "7 more not asked about" in found["tokens at X"].detail
