@@ -15,7 +15,7 @@ import httpx2
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-from tests.servers import serving
+from tests.servers import read_body, serving
 
 DATA = Path(__file__).parent / "data"
 
@@ -414,12 +414,7 @@ class FakeV2App:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         host = dict(scope["headers"])[b"host"].decode()
         url = f"http://{host}{scope['path']}" + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""

@@ -49,6 +49,16 @@ def serving(app: Any, **options: Any) -> Iterator[int]:
             raise RuntimeError("the server did not stop")
 
 
+async def read_body(receive: Any) -> bytes:
+    """An ASGI request's whole body."""
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
+
+
 # What the README asks of a production Redis, and the shim checks at start. The data is
 # throwaway: the OS may flush it when it likes.
 DURABLE = ("--save", "", "--appendonly", "yes", "--appendfsync", "no")

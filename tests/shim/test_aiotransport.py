@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from shim.aiotransport import AiohttpTransport
-from tests.servers import free_port, serving
+from tests.servers import free_port, read_body, serving
 
 
 async def echo(scope, receive, send) -> None:
@@ -17,12 +17,7 @@ async def echo(scope, receive, send) -> None:
     `/slow` waits before answering, `/chunks` sends its body in three parts."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     if scope["path"] == "/slow":
         await asyncio.sleep(2)
     seen = {
