@@ -54,6 +54,29 @@ def test_partial_headers_are_cut_off(serve):
         assert closed_within(client, 3) == b""
 
 
+def test_a_head_past_16_kib_is_refused_before_its_deadline(serve):
+    """Headers arriving fast but without end are not kept: a head past 16 KiB is answered 400."""
+    head = b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\nHost: x\r\n"
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(head + b"X-Filler: " + b"a" * 20_000 + b"\r\n")
+        answer = closed_within(client, READ_TIMEOUT / 2)
+    assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_the_next_requests_partial_head_is_cut_off_too(serve):
+    """The deadline starts again for each request on a kept-alive connection."""
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        host = f"Host: 127.0.0.1:{port}".encode()
+        client.sendall(b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\n" + host + b"\r\n\r\n")
+        client.settimeout(3)
+        assert client.recv(12) == b"HTTP/1.1 400"  # unsigned: 215
+        client.sendall(b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        while client.recv(4096):  # the rest of the first answer, then the close
+            pass
+        assert READ_TIMEOUT / 2 < time.monotonic() - started < 3  # by the deadline, not at once
+
+
 def test_an_idle_connection_is_cut_off(serve):
     with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
         assert closed_within(client, 3) == b""
