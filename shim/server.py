@@ -1,7 +1,8 @@
-"""uvicorn as `shim serve` runs it, with the bounds uvicorn lacks: a deadline for each request's
-head (a client that sends its headers a byte at a time, or nothing at all, over plain HTTP or
-after a TLS handshake, is disconnected) and a cap on open connections (past it, a new one is
-answered v1.1's 503, code 130, and closed). The deadline for a body is `shim.limits.BodyLimit`'s.
+"""uvicorn as `shim serve` runs it (httptools, and uvloop where it builds), with the bounds
+uvicorn lacks: a deadline for each request's head (a client that sends its headers a byte at a
+time, or nothing at all, over plain HTTP or after a TLS handshake, is disconnected), a limit on
+its size, and a cap on open connections (past it, a new one is answered v1.1's 503, code 130,
+and closed). The deadline for a body is `shim.limits.BodyLimit`'s.
 """
 
 import asyncio
@@ -10,8 +11,7 @@ import socket
 from asyncio import sslproto
 from urllib.parse import urlsplit
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mappings.errors import V11Error
 from shim.config import ConfigError
@@ -35,15 +35,24 @@ TLS_READ_BUFFER = 32 * 1024
 
 def lean_tls() -> None:
     """Read TLS connections two records at a time (benchmarks/connections.py: 284 → 60 KiB a
-    connection). For `shim serve`'s own process only: it changes asyncio for the process."""
+    connection) where asyncio's own loop serves (Windows, which uvloop does not build for;
+    uvloop's TLS measured 31 KiB). For `shim serve`'s own process only: it changes asyncio for
+    the process."""
     sslproto.SSLProtocol.max_size = TLS_READ_BUFFER
 
 
-def protocol(max_connections: int, read_timeout: float) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with those two bounds."""
+HEAD_LIMIT = 16 * 1024
+"""Bytes of a request's line and headers at most, h11's bound: httptools keeps whatever comes
+until a header ends, and uvicorn keeps every header."""
 
-    class Bounded(H11Protocol):
+
+def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with those two bounds and HEAD_LIMIT."""
+
+    class Bounded(HttpToolsProtocol):
         _head_due: asyncio.TimerHandle | None = None
+        _in_head = True  # what comes next is a request's head
+        _head_size = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -54,18 +63,35 @@ def protocol(max_connections: int, read_timeout: float) -> type[H11Protocol]:
             self._await_head()
 
         def data_received(self, data: bytes) -> None:
+            in_head = self._in_head
             super().data_received(data)
-            if self.conn.their_state is not h11.IDLE:
-                self._head_received()
+            # Counted only while no head ends in the data, so a body sent along never counts.
+            if in_head and self._in_head and not self.transport.is_closing():
+                self._head_size += len(data)
+                if self._head_size > HEAD_LIMIT:
+                    self.send_400_response("Request head too large.")
+
+        def on_headers_complete(self) -> None:
+            self._in_head, self._head_size = False, 0
+            self._head_received()
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._in_head = True
+            super().on_message_complete()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if not self.transport.is_closing():
+            if not self.transport.is_closing() and not self._in_request():
                 self._await_head()  # the next request's
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._head_received()
             super().connection_lost(exc)
+
+        def _in_request(self) -> bool:
+            """A request's head is in and its answer not yet complete (pipelined ones too)."""
+            return self.cycle is not None and not self.cycle.response_complete
 
         def _await_head(self) -> None:
             self._head_received()
@@ -78,7 +104,7 @@ def protocol(max_connections: int, read_timeout: float) -> type[H11Protocol]:
 
         def _head_late(self) -> None:
             self._head_due = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            if not self._in_request() and not self.transport.is_closing():
                 self.transport.close()
 
     return Bounded
