@@ -1,7 +1,7 @@
-"""The baseline the shim is measured against: a Starlette app on the same stack (uvicorn, h11,
-httpx2) that passes `POST /1.1/mutes/users/create.json?user_id=…` to the fake v2 as one call
-(the mute; the shim's user lookup is cached after the first), translating, checking and signing
-nothing. What this costs, the shim cannot cost less.
+"""The baseline the shim is measured against: a Starlette app on the same stack (uvicorn with
+httptools and uvloop, httpx2) that passes `POST /1.1/mutes/users/create.json?user_id=…` to the
+fake v2 as one call (the mute; the shim's user lookup is cached after the first), translating,
+checking and signing nothing. What this costs, the shim cannot cost less.
 
     .venv/bin/python benchmarks/bare.py --port 8081 --upstream http://127.0.0.1:8090
 """

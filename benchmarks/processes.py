@@ -102,6 +102,44 @@ def redis_server(folder: str, port: int) -> subprocess.Popen[bytes]:
     return process
 
 
+NGINX = """daemon off; worker_processes {workers}; pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    upstream v2 {{ server 127.0.0.1:{upstream_port}; keepalive 100; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location = /1.1/mutes/users/create.json {{
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Content-Type application/json;
+            proxy_set_body '{{"target_user_id":"$arg_user_id"}}';
+            proxy_pass http://v2/2/users/1500000000000000001/muting;
+        }}
+    }}
+}}
+"""
+
+
+def nginx(folder: str, port: int, upstream_port: int, workers: int) -> subprocess.Popen[bytes]:
+    """nginx passing `POST /1.1/mutes/users/create.json?user_id=…` to the fake v2 as the mute
+    call, as benchmarks/bare.py does: what a proxy in C costs for the same work."""
+    server = shutil.which("nginx")
+    if server is None:
+        raise SystemExit("nginx is not installed (apt-get install nginx)")
+    config = Path(folder, "nginx.conf")
+    config.write_text(
+        NGINX.format(folder=folder, port=port, upstream_port=upstream_port, workers=workers)
+    )
+    process = subprocess.Popen([server, "-c", str(config), "-p", folder])
+    wait_for(port, process)
+    return process
+
+
 def stop(*processes: subprocess.Popen[bytes]) -> None:
     for process in processes:
         process.terminate()

@@ -1,5 +1,6 @@
-"""The anchor table: the shim next to a bare Starlette pass-through on the same stack, at one
-and two workers, with and without Redis, against one fake v2. A script that prints figures.
+"""The anchor table: the shim next to nginx and a bare Starlette pass-through on the same
+stack, at one and two workers, with and without Redis, against one fake v2. A script that
+prints figures.
 
     .venv/bin/python benchmarks/table.py [--latency 0.05] [--requests 2000] [--concurrency 20]
 
@@ -31,6 +32,7 @@ from benchmarks.processes import (  # noqa: E402
     TOKEN_SECRET,
     fake_v2,
     free_port,
+    nginx,
     redis_server,
     shim_env,
     stop,
@@ -95,17 +97,20 @@ async def table(args: argparse.Namespace) -> None:
         f"{'':<28}{'CPU ms':>8}{'Redis ms':>10}{'p50 x':>9}{'p99 x':>9}"
         f"{'req/s':>9}{f'req/s @{args.concurrency * 5}':>11}"
     )
-    rows: list[tuple[str, list[str], dict[str, str], bool]] = [
-        ("bare Starlette + httpx2", [], {}, False),
-        ("shim, 1 worker", [], {}, False),
-        ("shim, 2 workers", ["--workers", "2"], {}, False),
-        ("shim + Redis, 1 worker", [], {}, True),
-        ("shim + Redis, 2 workers", ["--workers", "2"], {}, True),
+    rows: list[tuple[str, str, int, bool]] = [
+        ("nginx, 1 worker", "nginx", 1, False),
+        ("nginx, 2 workers", "nginx", 2, False),
+        ("bare Starlette + httpx2", "bare", 1, False),
+        ("shim, 1 worker", "shim", 1, False),
+        ("shim, 2 workers", "shim", 2, False),
+        ("shim + Redis, 1 worker", "shim", 1, True),
+        ("shim + Redis, 2 workers", "shim", 2, True),
     ]
     try:
-        for name, options, extra, with_redis in rows:
-            if with_redis and shutil.which("redis-server") is None:
-                print(f"{name:<28}redis-server is not installed")
+        for name, kind, workers, with_redis in rows:
+            needed = "redis-server" if with_redis else kind
+            if needed in ("nginx", "redis-server") and shutil.which(needed) is None:
+                print(f"{name:<28}{needed} is not installed (apt-get install {needed})")
                 continue
             port = free_port()
             started: list[subprocess.Popen[bytes]] = []
@@ -116,7 +121,6 @@ async def table(args: argparse.Namespace) -> None:
                 SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
                 # One token makes all the load: its fair share must not be what is measured.
                 SHIM_CALLER_CONCURRENCY="1000",
-                **extra,
             )
             Path(folder, str(port)).mkdir()
             try:
@@ -124,14 +128,16 @@ async def table(args: argparse.Namespace) -> None:
                     redis_port = free_port()
                     started.append(redis_server(f"{folder}/{port}", redis_port))
                     env["SHIM_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-                if name.startswith("bare"):
+                if kind == "nginx":
+                    server = nginx(f"{folder}/{port}", port, upstream_port, workers)
+                elif kind == "bare":
                     bare = [sys.executable, str(ROOT / "benchmarks" / "bare.py")]
                     server = subprocess.Popen(
                         [*bare, "--port", str(port), "--upstream", upstream_url]
                     )
                     wait_for(port, server)
                 else:
-                    server = shim_serve(port, env, *options)
+                    server = shim_serve(port, env, "--workers", str(workers))
                 started.insert(0, server)
                 row = await figures(
                     f"http://127.0.0.1:{port}", upstream_url, [s.pid for s in started], args
@@ -141,8 +147,6 @@ async def table(args: argparse.Namespace) -> None:
                 stop(*started)
     finally:
         stop(upstream)
-    if shutil.which("nginx") is None:
-        print("nginx: not installed here, so no nginx row (apt-get install nginx to compare)")
 
 
 def main() -> None:
