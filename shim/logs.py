@@ -20,9 +20,19 @@ SECRET_VALUE = r"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\
 CREDENTIAL = r"((?:OAuth|Bearer|Basic)\s+)[^\"'\r\n]+"
 """The credentials of an Authorization header."""
 _MASKS = [(re.compile(p, re.IGNORECASE), r"\1…") for p in (SECRET_VALUE, CREDENTIAL)]
+WORDS = ("oauth", "token", "bearer", "basic")
+"""One of these is in every text the patterns match, in ASCII text in any case."""
 
 
 def mask(text: str) -> str:
+    # Most of a line's parts hold none of the words, and looking for them is cheaper than the
+    # patterns: those, over every argument of four lines a request, were a third of its logging.
+    if text.isascii() and not any(word in text.lower() for word in WORDS):
+        return text
+    return substitute(text)
+
+
+def substitute(text: str) -> str:
     for pattern, replacement in _MASKS:
         text = pattern.sub(replacement, text)
     return text
