@@ -8,6 +8,7 @@ The client signed the shim's URL, so its signature cannot be forwarded (referenc
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Generator, Iterable
@@ -131,7 +132,8 @@ def base_string(method: str, base_uri: str, params: Iterable[tuple[str, str]]) -
     """RFC 5849 3.4.1: the text an HMAC-SHA1 signature is made of; `base_uri` is already
     normalised (scheme and host in lower case, no default port, the path as sent)."""
     pairs = sorted((_pct(k), _pct(v)) for k, v in params)
-    return "&".join((method.upper(), _pct(base_uri), _pct("&".join(f"{k}={v}" for k, v in pairs))))
+    encoded = "&".join(f"{k}={v}" for k, v in pairs).translate(_ENCODED_AGAIN)
+    return "&".join((method.upper(), _pct(base_uri), encoded))
 
 
 def signing_key(consumer_secret: str, token_secret: str) -> bytes:
@@ -142,6 +144,13 @@ def hmac_sha1(key: bytes, base: str) -> str:
     return base64.b64encode(hmac.new(key, base.encode(), hashlib.sha1).digest()).decode()
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+# The parameters once encoded hold only unreserved characters and `%XX`; joined, `=` and `&`:
+# encoding them again changes just those three.
+_ENCODED_AGAIN = str.maketrans({"%": "%25", "=": "%3D", "&": "%26"})
+
+
 def _pct(value: str) -> str:
-    """RFC 5849 3.6: percent-encode all but the unreserved characters."""
-    return quote(value, safe="~")
+    """RFC 5849 3.6: percent-encode all but the unreserved characters (most values, ids and
+    nonces, have none to encode, and quote() goes through a string a character at a time)."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="~")

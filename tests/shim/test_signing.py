@@ -2,10 +2,13 @@
 
 import httpx2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from oauthlib.oauth1 import Client
+from oauthlib.oauth1.rfc5849 import signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-from shim.signing import Credentials, OAuth1
+from shim.signing import Credentials, OAuth1, base_string
 
 CONSUMER = ("fakeconsumerkey0000000000", "fake consumer/secret+&=")
 
@@ -77,3 +80,12 @@ def test_same_signature_as_oauthlib(method, url, form, token, callback, verifier
     theirs = dict(parse_authorization_header(signed["Authorization"]))
 
     assert ours == theirs
+
+
+@given(
+    st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=6),
+    st.sampled_from(["https://api.x.com/2/users/1/muting", "http://127.0.0.1:8080/a%20b/~x"]),
+)
+def test_the_base_string_is_oauthlibs_for_any_parameters(params, uri):
+    expected = signature.signature_base_string("POST", uri, signature.normalize_parameters(params))
+    assert base_string("POST", uri, params) == expected
