@@ -6,15 +6,19 @@ ISO 8601 (`2013-12-14T04:35:55.000Z`); v1.1 wrote `Sat Dec 14 04:35:55 +0000 201
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 V11_DATE = "%a %b %d %H:%M:%S +0000 %Y"
 
 
 def v11_date(iso: str) -> str:
-    """An ISO 8601 UTC timestamp from v2 in v1.1's `created_at` format."""
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").strftime(V11_DATE)
+    """An ISO 8601 timestamp from v2 (`2013-12-14T04:35:55.000Z`; any offset) in v1.1's
+    `created_at` format."""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:
+        raise ValueError(f"a timestamp without its offset: {iso!r}")
+    return moment.astimezone(UTC).strftime(V11_DATE)
 
 
 def indices(entity: Mapping[str, Any]) -> list[int]:

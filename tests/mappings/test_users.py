@@ -87,7 +87,16 @@ def test_withheld_countries_come_from_v2():
     [
         ("2013-12-14T04:35:55.000Z", "Sat Dec 14 04:35:55 +0000 2013"),
         ("2007-02-20T14:35:54.000Z", "Tue Feb 20 14:35:54 +0000 2007"),
+        ("2007-02-20T14:35:54Z", "Tue Feb 20 14:35:54 +0000 2007"),
+        ("2007-02-20T16:35:54.5+02:00", "Tue Feb 20 14:35:54 +0000 2007"),
     ],
 )
 def test_dates_are_written_the_v11_way(iso, v11):
     assert v11 == v11_date(iso)
+
+
+@pytest.mark.parametrize("iso", ["2007-02-20T14:35:54.000", "20 Feb 2007", ""])
+def test_a_date_without_its_offset_is_refused(iso):
+    """A time in no known zone would be written as UTC, wrongly."""
+    with pytest.raises(ValueError, match=r"isoformat|offset"):
+        v11_date(iso)
