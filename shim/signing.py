@@ -132,7 +132,10 @@ def base_string(method: str, base_uri: str, params: Iterable[tuple[str, str]]) -
     """RFC 5849 3.4.1: the text an HMAC-SHA1 signature is made of; `base_uri` is already
     normalised (scheme and host in lower case, no default port, the path as sent)."""
     pairs = sorted((_pct(k), _pct(v)) for k, v in params)
-    encoded = "&".join(f"{k}={v}" for k, v in pairs).translate(_ENCODED_AGAIN)
+    # Encoded once, they hold only unreserved characters and `%XX`; joined, `=` and `&` too:
+    # encoding them again changes just those three (`%` first: the others bring new ones).
+    joined = "&".join(f"{k}={v}" for k, v in pairs)
+    encoded = joined.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
     return "&".join((method.upper(), _pct(base_uri), encoded))
 
 
@@ -145,9 +148,6 @@ def hmac_sha1(key: bytes, base: str) -> str:
 
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
-# The parameters once encoded hold only unreserved characters and `%XX`; joined, `=` and `&`:
-# encoding them again changes just those three.
-_ENCODED_AGAIN = str.maketrans({"%": "%25", "=": "%3D", "&": "%26"})
 
 
 def _pct(value: str) -> str:
