@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from benchmarks.fake_v2 import USER
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY, SECRET = "benchconsumerkey000000000", "bench-consumer-secret-fake"
 TOKEN, TOKEN_SECRET = "1500000000000000001-" + "bench" * 8, "bench-token-secret-fake"
@@ -110,7 +112,11 @@ http {{
     client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-    upstream v2 {{ server 127.0.0.1:{upstream_port}; keepalive 100; }}
+    {http}
+}}
+"""
+
+PROXY = """upstream v2 {{ server 127.0.0.1:{upstream_port}; keepalive 100; }}
     server {{
         listen 127.0.0.1:{port};
         location = /1.1/mutes/users/create.json {{
@@ -120,24 +126,45 @@ http {{
             proxy_set_body '{{"target_user_id":"$arg_user_id"}}';
             proxy_pass http://v2/2/users/1500000000000000001/muting;
         }}
-    }}
-}}
-"""
+    }}"""
+
+FAKE_V2 = """server {{
+        listen 127.0.0.1:{port};
+        default_type "application/json; charset=utf-8";
+        add_header x-rate-limit-limit 50;
+        add_header x-rate-limit-remaining 49;
+        add_header x-rate-limit-reset 1700000000;
+        location ~ /muting$ {{ return 200 '{{"data":{{"muting":true}}}}'; }}
+        location / {{ root {folder}; try_files /user.json =404; }}
+    }}"""
 
 
-def nginx(folder: str, port: int, upstream_port: int, workers: int) -> subprocess.Popen[bytes]:
-    """nginx passing `POST /1.1/mutes/users/create.json?user_id=…` to the fake v2 as the mute
-    call, as benchmarks/bare.py does: what a proxy in C costs for the same work."""
+def nginx(folder: str, port: int, http: str, workers: int) -> subprocess.Popen[bytes]:
+    """nginx on `port` with `http` (PROXY or FAKE_V2, formatted) in its http block."""
     server = shutil.which("nginx")
     if server is None:
         raise SystemExit("nginx is not installed (apt-get install nginx)")
     config = Path(folder, "nginx.conf")
-    config.write_text(
-        NGINX.format(folder=folder, port=port, upstream_port=upstream_port, workers=workers)
-    )
+    config.write_text(NGINX.format(folder=folder, workers=workers, http=http))
     process = subprocess.Popen([server, "-c", str(config), "-p", folder])
     wait_for(port, process)
     return process
+
+
+def nginx_proxy(
+    folder: str, port: int, upstream_port: int, workers: int
+) -> subprocess.Popen[bytes]:
+    """nginx passing `POST /1.1/mutes/users/create.json?user_id=…` to the fake v2 as the mute
+    call, as benchmarks/bare.py does: what a proxy in C costs for the same work."""
+    http = PROXY.format(port=port, upstream_port=upstream_port)
+    return nginx(folder, port, http, workers)
+
+
+def nginx_v2(folder: str, port: int) -> subprocess.Popen[bytes]:
+    """The fake v2's answers from nginx, at once: an upstream that costs almost no CPU, so what
+    runs out under load is the shim's."""
+    Path(folder, "user.json").write_bytes(USER)
+    return nginx(folder, port, FAKE_V2.format(port=port, folder=folder), 1)
 
 
 def stop(*processes: subprocess.Popen[bytes]) -> None:

@@ -32,7 +32,7 @@ from benchmarks.processes import (  # noqa: E402
     TOKEN_SECRET,
     fake_v2,
     free_port,
-    nginx,
+    nginx_proxy,
     redis_server,
     shim_env,
     stop,
@@ -129,7 +129,7 @@ async def table(args: argparse.Namespace) -> None:
                     started.append(redis_server(f"{folder}/{port}", redis_port))
                     env["SHIM_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
                 if kind == "nginx":
-                    server = nginx(f"{folder}/{port}", port, upstream_port, workers)
+                    server = nginx_proxy(f"{folder}/{port}", port, upstream_port, workers)
                 elif kind == "bare":
                     bare = [sys.executable, str(ROOT / "benchmarks" / "bare.py")]
                     server = subprocess.Popen(
