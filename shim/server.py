@@ -17,16 +17,20 @@ from mappings.errors import V11Error
 from shim.config import ConfigError
 
 
-def _full() -> bytes:
-    body = json.dumps(V11Error(130).body(), separators=(",", ":")).encode()
+def _closing(error: V11Error, reason: str) -> bytes:
+    """A whole v1.1 error answer that closes the connection, written before any request runs."""
+    body = json.dumps(error.body(), separators=(",", ":")).encode()
     head = (
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json;charset=utf-8\r\n"
+        f"HTTP/1.1 {error.status} {reason}\r\ncontent-type: application/json;charset=utf-8\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
 
 
-FULL = _full()
+FULL = _closing(V11Error(130), "Service Unavailable")
+HEAD_TOO_LARGE = _closing(
+    V11Error(195, "Request head is too large.", status=431), "Request Header Fields Too Large"
+)
 
 # asyncio gives each TLS connection a 256 KiB read buffer, where a TLS record holds at most
 # 16 KiB: 1,000 idle TLS clients took 280 MB, which the allocator then kept after they left.
@@ -69,7 +73,8 @@ def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtoco
             if in_head and self._in_head and not self.transport.is_closing():
                 self._head_size += len(data)
                 if self._head_size > HEAD_LIMIT:
-                    self.send_400_response("Request head too large.")
+                    self.transport.write(HEAD_TOO_LARGE)
+                    self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._in_head, self._head_size = False, 0
