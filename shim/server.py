@@ -40,7 +40,7 @@ TLS_READ_BUFFER = 32 * 1024
 def lean_tls() -> None:
     """Read TLS connections two records at a time (benchmarks/connections.py: 284 → 60 KiB a
     connection) where asyncio's own loop serves (Windows, which uvloop does not build for;
-    uvloop's TLS measured 31 KiB). For `shim serve`'s own process only: it changes asyncio for
+    uvloop's TLS measured 32 KiB). For `shim serve`'s own process only: it changes asyncio for
     the process."""
     sslproto.SSLProtocol.max_size = TLS_READ_BUFFER
 
