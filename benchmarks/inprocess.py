@@ -135,8 +135,10 @@ async def bench(args: argparse.Namespace) -> None:
     )
     settings = Settings.from_env(env)
     # Logging as `shim serve` sets it up, its lines thrown away: formatting them is CPU too.
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (the process's stderr until it ends)
+    # The handlers take sys.stderr as it is when configured; errors still reach the real one.
+    real_stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
     logging.config.dictConfig(logs.config(settings.log_format))
+    sys.stderr = real_stderr
     app = create_app(settings, httpx2.MockTransport(v2))
     per_request = []
     async with started(app):
