@@ -1,0 +1,197 @@
+"""The CPU an attacker's worst requests cost the shim, next to an ordinary one: the app called as
+ASGI in one process (as benchmarks/inprocess.py does), v2 answered by a mock, each request's
+access line logged as uvicorn logs it, through the shim's masking. A script that prints figures
+(issue 20: each of these once took the event loop for a second or more).
+
+    .venv/bin/python benchmarks/hostile.py [--repeat 5] [--line-kib 64] [--body-kib 1023]
+"""
+
+import argparse
+import asyncio
+import logging
+import logging.config
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import httpx2
+from oauthlib.oauth1 import Client
+from uvicorn._types import HTTPScope
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.inprocess import ORIGIN, started, v2  # noqa: E402
+from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET, shim_env  # noqa: E402
+from shim import logs  # noqa: E402
+from shim.app import create_app  # noqa: E402
+from shim.config import Settings  # noqa: E402
+
+MUTE = "/1.1/mutes/users/create.json"
+FORM = b"application/x-www-form-urlencoded"
+ACCESS = logging.getLogger("uvicorn.access")
+
+
+def v2_or_refusal(request: httpx2.Request) -> httpx2.Response:
+    """The fake v2, refusing bearer tokens it never issued as v2 does (401, no detail)."""
+    if request.headers.get("authorization", "").startswith("Bearer "):
+        return httpx2.Response(401, json={"title": "Unauthorized", "type": "about:blank"})
+    return v2(request)
+
+
+def scope(path: str, query: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8080"), *headers],
+        "server": ("127.0.0.1", 8080),
+        "client": ("127.0.0.1", 50000),
+    }
+
+
+def signed(query: str, token: str, secret: str, body: bytes = b"") -> dict[str, Any]:
+    """A mute signed by `token`; with a body, as a form whose pairs the signature covers."""
+    signer = Client(
+        KEY, client_secret=SECRET, resource_owner_key=token, resource_owner_secret=secret
+    )
+    headers = {"Content-Type": FORM.decode()} if body else {}
+    _, signed_headers, _ = signer.sign(
+        f"{ORIGIN}{MUTE}?{query}", "POST", body.decode() or None, headers
+    )
+    extra = [(b"content-type", FORM)] if body else []
+    return scope(
+        MUTE, query, [(b"authorization", signed_headers["Authorization"].encode()), *extra]
+    )
+
+
+def form(kib: int) -> bytes:
+    """A form body of many short pairs, just under `kib` KiB: the most to parse, sort and encode."""
+    pairs, size, number = [], 0, 0
+    while size < kib * 1024 - 16:
+        pair = f"p{number}=x"
+        pairs.append(pair)
+        size += len(pair) + 1
+        number += 1
+    return "&".join(pairs).encode()
+
+
+async def call(app: Any, request: dict[str, Any], body: bytes) -> int:
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            http = cast(HTTPScope, request)
+            # uvicorn's access line, as httptools_impl writes it when the answer starts.
+            ACCESS.info(
+                '%s - "%s %s HTTP/%s" %d',
+                get_client_addr(http),
+                request["method"],
+                get_path_with_query_string(http),
+                request["http_version"],
+                status,
+            )
+
+    await app(request, receive, send)
+    return status
+
+
+Case = tuple[str, Callable[[int], tuple[dict[str, Any], bytes]]]
+
+
+def cases(args: argparse.Namespace) -> list[Case]:
+    line = "q=" + "oauth_" * (args.line_kib * 1024 // 6)
+    body = form(args.body_kib)
+    unknown = "1500000000000000009-" + "unknown" * 5
+    junk = "fake-junk-bearer-{}-" + "j" * 40
+    return [
+        (
+            "ordinary mute, signed, user_id",
+            lambda n: (signed("user_id=783214", TOKEN, TOKEN_SECRET), b""),
+        ),
+        (
+            f"{args.line_kib} KiB request line of oauth_…, no credentials",
+            lambda n: (scope("/1.1/x.json", line, []), b""),
+        ),
+        (
+            f"{args.body_kib} KiB form body, OAuth header, unknown token",
+            lambda n: (signed("user_id=783214", unknown, "fake-unknown-secret", body), body),
+        ),
+        (
+            f"{args.body_kib} KiB form body, known token, wrong signature",
+            lambda n: (signed("user_id=783214", TOKEN, "fake-wrong-secret", body), body),
+        ),
+        (
+            f"{args.body_kib} KiB form body, no Authorization",
+            lambda n: (scope(MUTE, "user_id=783214", [(b"content-type", FORM)]), body),
+        ),
+        (
+            "a new junk Bearer token each request (v2 refuses it)",
+            lambda n: (
+                scope(
+                    MUTE,
+                    "user_id=783214",
+                    [(b"authorization", f"Bearer {junk.format(n)}".encode())],
+                ),
+                b"",
+            ),
+        ),
+    ]
+
+
+async def bench(args: argparse.Namespace) -> None:
+    folder = tempfile.mkdtemp()
+    env = shim_env(
+        folder,
+        upstream_port=1,  # never reached: the mock transport answers
+        SHIM_ACCESS_TOKEN=TOKEN,
+        SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
+        SHIM_CALLER_CONCURRENCY="1000",
+    )
+    settings = Settings.from_env(env)
+    # Logging as `shim serve` sets it up (uvicorn's access lines go to stdout, the rest to
+    # stderr), its lines thrown away: the handlers keep the streams they were configured with.
+    real = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
+    logging.config.dictConfig(logs.config(settings.log_format))
+    sys.stdout, sys.stderr = real
+    app = create_app(settings, httpx2.MockTransport(v2_or_refusal))
+    print(f"{'request':60} {'status':>6} {'CPU a request':>14}")
+    async with started(app):
+        for name, make in cases(args):
+            requests = [make(number) for number in range(args.repeat)]
+            statuses = set()
+            begun = time.process_time()
+            for request, body in requests:
+                statuses.add(await call(app, request, body))
+            seconds = (time.process_time() - begun) / args.repeat
+            shown = ",".join(str(status) for status in sorted(statuses))
+            print(f"{name:60} {shown:>6} {seconds * 1000:11.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="requests of each kind")
+    parser.add_argument("--line-kib", type=int, default=64, help="the long request line's size")
+    parser.add_argument("--body-kib", type=int, default=1023, help="the form body's size")
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
