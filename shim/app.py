@@ -23,7 +23,6 @@ from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from shim import dashboard, passthrough, requests_log
 from shim.config import Settings
-from shim.credentials import digest
 from shim.limits import BodyLimit, PathFence
 from shim.recording import recording
 from shim.requests_log import RequestId
@@ -57,7 +56,7 @@ def passing(shell: Shell) -> Endpoint:
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = await shell.identity.authenticate(request, body)
-        done = shell.slots.take(digest(credentials.token))
+        done = shell.slots.take(credentials.key)
         started = time.monotonic()
         response = await passthrough.forward(
             shell.upstream, request, body, credentials.auth(), done

@@ -8,7 +8,6 @@ from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
 from shim.caches import TTLCache
-from shim.credentials import digest
 from shim.origins import Origins
 from shim.shared import Cache
 from shim.signing import Bearer, Credentials, bearer_token
@@ -73,7 +72,7 @@ class Identity:
         cached = await self.cached(credentials)
         if cached is not None:
             return cached
-        key = digest(credentials.token)
+        key = credentials.key
         if await self.refused.get(key):
             raise V11Error(89)
         try:
@@ -92,11 +91,11 @@ class Identity:
             known = caller_from_token(credentials.token)
             if known is not None:
                 return known
-        return await self.callers.get(digest(credentials.token))
+        return await self.callers.get(credentials.key)
 
     async def remember(self, credentials: Caught, caller: Caller) -> None:
-        await self.callers.put(digest(credentials.token), caller)
+        await self.callers.put(credentials.key, caller)
 
     def sender(self, credentials: Caught) -> Send:
         """Send v2 calls as this caller; lookups marked cacheable come from the cache if there."""
-        return self.lookups.sender(credentials.auth(), digest(credentials.token))
+        return self.lookups.sender(credentials.auth(), credentials.key)

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus
 import httpx2
 
 from mappings.errors import V11Error
+from shim.credentials import digest
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -34,6 +35,12 @@ class Credentials:
     callback: str | None = None
     verifier: str | None = field(default=None, repr=False)
 
+    @property
+    def key(self) -> str:
+        """Whose these are, for caches and shares: the app's key and the token, as verified. A
+        token's text is public (every signed request carries it): alone it names nobody."""
+        return digest(f"oauth1\n{self.consumer_key}\n{self.token}")
+
     def auth(self) -> httpx2.Auth:
         return OAuth1(self)
 
@@ -43,6 +50,12 @@ class Bearer:
     """An OAuth 2.0 token the client sent; the shim holds no secret for it and passes it on."""
 
     token: str = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        """Whose this is, for caches and shares: never the key of OAuth 1.0a credentials whose
+        token has the same text."""
+        return digest(f"bearer\n{self.token}")
 
     def auth(self) -> httpx2.Auth:
         return BearerAuth(self.token)

@@ -28,7 +28,6 @@ from shim import requests_log
 from shim.breaker import CircuitBreaker
 from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
-from shim.credentials import digest
 from shim.dryrun import DryRuns
 from shim.fairness import Slots
 from shim.identity import Identity
@@ -156,7 +155,7 @@ class Translated:
             user_id = (await self.identity.caller(credentials)).user_id
         chosen = plan(routing, name, user_id, now, override)
         started = time.monotonic()
-        with self.slots.holding(digest(credentials.token)):
+        with self.slots.holding(credentials.key):
             response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
         seconds = time.monotonic() - started
         self.metrics.served(name, chosen.serve, response.status_code, served.code, seconds)
