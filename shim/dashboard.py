@@ -44,7 +44,9 @@ def forged(headers: Mapping[str, str], form: Mapping[str, str], admin_token: str
     origin = headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != headers.get("host"):
         return True
-    return not hmac.compare_digest(form.get("csrf", ""), form_token(admin_token))
+    # As bytes: compare_digest refuses text with non-ASCII characters (a TypeError).
+    given = form.get("csrf", "").encode()
+    return not hmac.compare_digest(given, form_token(admin_token).encode())
 
 
 def admitted(authorization: str, token: str) -> bool:

@@ -172,8 +172,9 @@ class Translated:
         wanted = request.headers.get(OVERRIDE)
         if wanted is None:
             return None
-        given = request.headers.get(OVERRIDE_TOKEN, "")
-        if not self.admin_token or not hmac.compare_digest(given, self.admin_token):
+        # As bytes: compare_digest refuses text with non-ASCII characters (a TypeError).
+        given = request.headers.get(OVERRIDE_TOKEN, "").encode()
+        if not self.admin_token or not hmac.compare_digest(given, self.admin_token.encode()):
             log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
             return None
         if wanted not in ("v1", "v2"):
@@ -182,8 +183,13 @@ class Translated:
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
-    """The request's query and form parameters, without the OAuth ones."""
+    """The request's query and form parameters, without the OAuth ones. A form body that is not
+    UTF-8 is refused as a signed one is (shim.auth): nothing it names can be read."""
     pairs = parse_qsl(without_oauth(query), keep_blank_values=True)
     if content_type.startswith(FORM):
-        pairs += parse_qsl(without_oauth(body.decode()), keep_blank_values=True)
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            raise V11Error(215) from None
+        pairs += parse_qsl(without_oauth(text), keep_blank_values=True)
     return tuple(pairs)

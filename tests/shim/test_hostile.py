@@ -2,6 +2,7 @@
 error with a 4xx status, and nothing reaches the upstream (but for bearer tokens, which only the
 upstream can check)."""
 
+import base64
 import json
 from urllib.parse import quote
 
@@ -341,3 +342,106 @@ def test_generated_header_bytes_pass_through(client: TestClient, fake_v2: FakeV2
     response = client.get(url, headers=headers)
 
     assert response.status_code < 500, response.text
+
+
+# Non-ASCII bytes where the shim compares or decodes text: each once answered 500 with a
+# traceback (compare_digest refuses non-ASCII str; a bearer's form body was decoded as UTF-8).
+ADMIN_TOKEN = "fake-admin-token-0123456789abcdef"
+SWITCH = f"{BASE}/_shim/all-v1"
+SAME_ORIGIN = [
+    (b"content-type", FORM.encode()),
+    (b"origin", BASE.encode()),
+    (b"sec-fetch-site", b"same-origin"),
+]
+NOT_ASCII = st.binary(min_size=1, max_size=40).filter(
+    lambda b: not b.isascii() and b.strip(b" \t") == b and not {*b"\r\n\0"} & {*b}
+)
+
+
+def overridden(client: TestClient, token: bytes):
+    url = f"{CREATE}?user_id=783214"
+    headers = [
+        *((k.lower().encode(), v.encode()) for k, v in signed("POST", url).items()),
+        (b"x-shim-backend", b"v1"),
+        (b"x-shim-admin-token", token),
+    ]
+    return client.post(url, headers=headers)
+
+
+def test_a_non_ascii_admin_token_header_is_not_admitted(make_client: MakeClient, fake_v2: FakeV2):
+    response = overridden(make_client(admin_token=ADMIN_TOKEN), "é".encode())
+
+    assert response.status_code == 200, response.text
+    assert ("POST", "/1.1/mutes/users/create.json") not in fake_v2.paths()  # served as routed
+
+
+def test_a_bearer_form_body_that_is_not_utf8_is_refused(make_client: MakeClient, fake_v2: FakeV2):
+    headers = [(b"authorization", b"Bearer fake-oauth2-user-token-carol")]
+    response = make_client().post(
+        CREATE, headers=[*headers, (b"content-type", FORM.encode())], content=b"user_id=\xff\xfe"
+    )
+
+    assert v11_error(response) == 215
+    assert fake_v2.paths() == [("GET", "/2/users/me")]  # only the token's check
+
+
+def switched(client: TestClient, body: bytes):
+    login = base64.b64encode(f"admin:{ADMIN_TOKEN}".encode())
+    return client.post(
+        SWITCH, headers=[(b"authorization", b"Basic " + login), *SAME_ORIGIN], content=body
+    )
+
+
+def test_a_non_ascii_dashboard_form_token_is_a_forgery(make_client: MakeClient):
+    response = switched(make_client(admin_token=ADMIN_TOKEN), "on=true&csrf=é".encode())
+
+    assert v11_error(response) == 353
+
+
+@pytest.fixture
+def admin_client(make_client: MakeClient) -> TestClient:
+    return make_client(admin_token=ADMIN_TOKEN)
+
+
+HEADERS = st.sampled_from(
+    [
+        (b"authorization", b"Bearer "),
+        (b"authorization", b"Bearer fake-oauth2-user-token-carol"),
+        (b"authorization", b"OAuth oauth_token="),
+        (b"authorization", b"Basic "),
+        (b"x-shim-admin-token", b""),
+        (b"x-shim-backend", b""),
+        (b"origin", b"http://"),
+        (b"sec-fetch-site", b""),
+        (b"content-type", FORM.encode() + b"; charset="),
+    ]
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(["GET", "POST"]),
+    path=st.sampled_from([*PATHS, "/_shim/all-v1", "/oauth/request_token"]),
+    header=HEADERS,
+    value=NOT_ASCII,
+    body=st.binary(max_size=60),
+)
+def test_generated_non_ascii_headers_and_bodies_never_fail(
+    admin_client: TestClient, method, path, header, value, body
+):
+    """Any header the shim reads, with non-ASCII bytes in it, beside the override and a form
+    type: never a 500, and any refusal v1.1-shaped (the operator's pages ask for a password)."""
+    name, start = header
+    headers = [
+        (b"x-shim-backend", b"v1"),
+        (b"x-shim-admin-token", ADMIN_TOKEN.encode()),
+        (b"content-type", FORM.encode()),
+    ]
+    headers = [(k, v) for k, v in headers if k != name] + [(name, start + value)]
+    response = admin_client.request(method, BASE + path, headers=headers, content=body + value)
+
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400 and not path.startswith(("/_shim/", "/metrics")):
+        v11_error(response)
