@@ -144,6 +144,7 @@ def create_app(
     `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
     app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving."""
     shell = Shell(settings, transport, clock)
+    shell.metrics.watch_clock(shell.kept.skew)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

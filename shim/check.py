@@ -9,6 +9,7 @@ translated endpoints need (their rows' `access`).
 
 import os
 import stat
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -25,6 +26,7 @@ from shim.credentials import mask
 from shim.routing import RoutingFile
 from shim.shared import require_durable, token_store
 from shim.signing import Credentials
+from shim.storeclock import NTP_FIX, SKEW_LIMIT, disagreement, store_clock
 
 Status = Literal["ok", "warn", "error"]
 
@@ -43,13 +45,14 @@ class Verdict:
         return asdict(self)
 
 
-def offline(settings: Settings) -> list[Verdict]:
-    """What can be told without the network. Settings themselves were read already: a
-    malformed SHIM_* value stops before this, with its own one line."""
-    return list(_offline(settings))
+def offline(settings: Settings, clock: Callable[[], float] = time.time) -> list[Verdict]:
+    """What can be told without the network (but Redis). Settings themselves were read
+    already: a malformed SHIM_* value stops before this, with its own one line. `clock` is
+    this machine's wall clock, compared with Redis's."""
+    return list(_offline(settings, clock))
 
 
-def _offline(settings: Settings) -> Iterator[Verdict]:
+def _offline(settings: Settings, clock: Callable[[], float]) -> Iterator[Verdict]:
     if settings.consumer_key and settings.consumer_secret:
         yield Verdict("app keys", "ok", f"SHIM_CONSUMER_KEY {mask(settings.consumer_key)} set")
     else:
@@ -69,6 +72,8 @@ def _offline(settings: Settings) -> Iterator[Verdict]:
                 f"chmod 600 {settings.db_path}",
             )
     yield from _tokens(settings)
+    if settings.redis_url:
+        yield from _clock(settings.redis_url, clock)
     if settings.config_path is not None:
         try:
             RoutingFile(settings.config_path, tuple(e.name for e in ENDPOINTS), _NoSwitch())
@@ -108,6 +113,19 @@ def _tokens(settings: Settings) -> Iterator[Verdict]:
             "none configured: every OAuth 1.0a call will be refused (89) until one is",
             "`shim tokens add --token …`, SHIM_ACCESS_TOKEN, or users sign in through the shim",
         )
+
+
+def _clock(url: str, machine: Callable[[], float]) -> Iterator[Verdict]:
+    try:
+        skew = store_clock(url, machine).skew()
+    except ConfigError:
+        return  # Redis unreachable: the token store's verdict says so already
+    if abs(skew) > SKEW_LIMIT:
+        yield Verdict(
+            "clock", "warn", f"{disagreement(skew)}; timestamps are judged on Redis's", NTP_FIX
+        )
+    else:
+        yield Verdict("clock", "ok", f"agrees with Redis's within {SKEW_LIMIT:g} s")
 
 
 class _NoSwitch:

@@ -47,6 +47,21 @@ class BreakerCollector(Collector):
         yield family
 
 
+class SkewCollector(Collector):
+    """Seconds this machine's clock is ahead of the shared store's (Redis `TIME`), read when
+    scraped; no sample without a store (`shim.storeclock`)."""
+
+    def __init__(self, skew: Callable[[], float | None]) -> None:
+        self._skew = skew
+
+    def collect(self) -> Iterator[Metric]:
+        skew = self._skew()
+        if skew is not None:
+            yield GaugeMetricFamily(
+                "shim_clock_skew_seconds", "This machine's clock minus Redis's", value=skew
+            )
+
+
 class Metrics:
     def __init__(
         self,
@@ -96,6 +111,9 @@ class Metrics:
         # 453 is v1.1's own word for a tier without access, so v1.1's answers count too.
         if code in ACCESS_CODES or code == NOT_ENROLLED_CODE:
             self.refused.labels(endpoint, backend, str(code)).inc()
+
+    def watch_clock(self, skew: Callable[[], float | None]) -> None:
+        self.registry.register(SkewCollector(skew))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

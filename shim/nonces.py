@@ -1,13 +1,15 @@
 """Replay protection: each (consumer key, token, timestamp, nonce) is accepted once.
 
 A request is acceptable only while its own `oauth_timestamp` is within the window of the shim's
-wall clock, so a nonce is kept until that timestamp has left the window: its expiry is the
-timestamp plus the window, on the same wall clock that judges timestamps. A clock stepped back
-keeps nonces longer; one stepped forward drops only those whose requests it would refuse anyway.
+clock, so a nonce is kept until that timestamp has left the window: its expiry is the timestamp
+plus the window, on the same clock that judges timestamps. A clock stepped back keeps nonces
+longer; one stepped forward drops only those whose requests it would refuse anyway.
 
-The embedded store is the SQLite file (SHIM_DB), so a restart forgets nothing; several instances
-share nonces through Redis (`shim.shared.RedisNonces`). A nonce that cannot be stored is a request
-refused: the store never forgets a live nonce to make room.
+The embedded store is the SQLite file (SHIM_DB), so a restart forgets nothing, on the machine's
+wall clock; several instances share nonces through Redis (`shim.shared.RedisNonces`), and then
+every instance keeps time by Redis's clock (`shim.storeclock`), so that one instance's stepped
+clock cannot shorten a nonce the others would still accept. A nonce that cannot be stored is a
+request refused: the store never forgets a live nonce to make room.
 """
 
 import sqlite3
@@ -25,8 +27,8 @@ PURGE_EVERY = 1.0  # seconds between deletions of expired entries
 
 class Nonces(Protocol):
     async def add(self, key: str, expires_at: float) -> bool:
-        """Record the key until `expires_at` (wall-clock seconds); False when it was already
-        there (a replay). Raises V11Error(130) when the key cannot be stored."""
+        """Record the key until `expires_at` (seconds on the store's clock); False when it was
+        already there (a replay). Raises V11Error(130) when the key cannot be stored."""
         ...
 
 

@@ -41,6 +41,7 @@ from shim.config import ConfigError, Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
 from shim.nonces import Nonces, SQLiteNonces
 from shim.routing import AUDIT_KEPT, RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
+from shim.storeclock import StoreClock, store_clock
 
 log = logging.getLogger("shim.shared")
 
@@ -77,6 +78,12 @@ class State:
     comparisons: Comparisons
     routes: RouteStore
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    clock: Callable[[], float] = time.time
+    """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
+
+    def skew(self) -> float | None:
+        """Seconds this machine's clock is ahead of the store's; None with no store clock."""
+        return self.clock.skew() if isinstance(self.clock, StoreClock) else None
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -89,7 +96,8 @@ REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
 
 
 def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
-    """Embedded state, or Redis's when SHIM_REDIS_URL is set."""
+    """Embedded state, or Redis's when SHIM_REDIS_URL is set. `clock` is this machine's wall
+    clock: the embedded state keeps time by it, Redis's by Redis's own (`shim.storeclock`)."""
     ttl, size = settings.cache_ttl, settings.cache_size
     if not settings.redis_url:
         store = TokenStore(settings.db_path, settings.secret_key)
@@ -114,12 +122,14 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
             comparisons,
             SQLiteRoutes(db),
             (close,),
+            clock,
         )
     require_durable(settings.redis_url)
     client = async_client(settings.redis_url)
+    kept_by = store_clock(settings.redis_url, clock)
     return State(
         RedisSecrets(client, settings.secret_key),
-        RedisNonces(client, clock),
+        RedisNonces(client, kept_by),
         Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
         Layered(RedisCache(client, "users", ttl, _dump_reply, _load_reply), size, ttl),
         RedisCache(client, "cursors", CURSOR_TTL, str, str),
@@ -128,6 +138,7 @@ def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
         RedisComparisons(client, ENDPOINTS),
         RedisRoutes(client),
         (client.aclose,),
+        kept_by,
     )
 
 
@@ -324,16 +335,26 @@ class RedisSecrets:
 
 
 class RedisNonces:
-    """Nonces in Redis: SET NX makes "first one wins" hold across instances. Redis must never
-    evict them while they live (README, "Running it for real")."""
+    """Nonces in Redis: SET NX makes "first one wins" hold across instances, and PXAT has
+    Redis drop one at `expires_at` on its own clock, the one every instance judges by. Redis
+    must never evict them while they live (README, "Running it for real")."""
 
-    def __init__(self, client: redis.asyncio.Redis, clock: Callable[[], float]) -> None:
+    def __init__(self, client: redis.asyncio.Redis, clock: StoreClock) -> None:
         self._redis = client
         self._clock = clock
 
     async def add(self, key: str, expires_at: float) -> bool:
-        ttl = max(1, math.ceil(expires_at - self._clock()))
-        return bool(await bounded(self._redis.set(PREFIX + "nonce:" + key, b"1", nx=True, ex=ttl)))
+        name, at = PREFIX + "nonce:" + key, math.ceil(expires_at * 1000)
+        if not self._clock.due():
+            return bool(await bounded(self._redis.set(name, b"1", nx=True, pxat=at)))
+        async with self._redis.pipeline(transaction=False) as pipe:  # one round trip still
+            pipe.time()
+            pipe.set(name, b"1", nx=True, pxat=at)
+            sent = time.monotonic()
+            answer, added = await bounded(pipe.execute())
+        self._clock.learn(answer, sent, time.monotonic())
+        self._clock.watch()
+        return bool(added)
 
 
 class RedisCache(Generic[V]):

@@ -57,7 +57,7 @@ class Shell:
         self.request_tokens = self.kept.request_tokens
         self.comparisons = self.kept.comparisons
         self.verifier = Verifier(
-            settings.consumer_key, settings.consumer_secret, self.kept.nonces, clock
+            settings.consumer_key, settings.consumer_secret, self.kept.nonces, self.kept.clock
         )
         self.origins = Origins(settings.public_urls)
         self.upstream = Upstream(

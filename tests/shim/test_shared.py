@@ -2,12 +2,16 @@
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
+import httpx2
 import pytest
 import redis
 from starlette.testclient import TestClient
 
+from shim.app import create_app
 from shim.config import ConfigError
 from shim.shared import RedisTokenStore
 from tests.conftest import MakeClient
@@ -16,7 +20,8 @@ from tests.servers import DURABLE, redis_server
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
-ADMIN = {"Authorization": "Bearer fake-admin-token"}
+ADMIN_TOKEN = "fake-admin-token-of-32-characters"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +44,8 @@ def two(make_client: MakeClient, redis_url: str) -> tuple[TestClient, TestClient
     """Two instances of the shim, as behind a load balancer, on one Redis emptied for the test."""
     fresh(redis_url)
     return (
-        make_client(redis_url=redis_url, admin_token="fake-admin-token"),
-        make_client(redis_url=redis_url, admin_token="fake-admin-token"),
+        make_client(redis_url=redis_url, admin_token=ADMIN_TOKEN),
+        make_client(redis_url=redis_url, admin_token=ADMIN_TOKEN),
     )
 
 
@@ -209,3 +214,103 @@ def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
     ran = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
     assert answer.status_code == 200
     assert ran == {"set": 1, "info": 1}  # the nonce's SET NX, and this test's own INFO
+
+
+@contextmanager
+def instance(settings, fake_v2: FakeV2, redis_url: str, clock) -> Iterator[TestClient]:
+    """One instance on the shared Redis, its wall clock `clock`."""
+    changed = replace(settings, redis_url=redis_url, admin_token=ADMIN_TOKEN)
+    with TestClient(create_app(changed, httpx2.MockTransport(fake_v2), clock)) as client:
+        yield client
+
+
+def ahead(seconds: float):
+    return lambda: time.time() + seconds
+
+
+def nonce_kept_until(redis_url: str) -> float:
+    """When Redis drops the one nonce stored, in seconds on Redis's own clock."""
+    direct = redis.Redis.from_url(redis_url)
+    (key,) = direct.keys("shim:nonce:*")
+    return int(direct.pexpiretime(key)) / 1000
+
+
+def test_a_clock_stepped_on_one_instance_keeps_the_nonce_for_the_whole_window(
+    settings, fake_v2: FakeV2, redis_url: str
+):
+    """The issue's case: stepped +290 s, the nonce was kept 11 s, and a replay 14 s later to an
+    instance with the right clock muted twice."""
+    fresh(redis_url)
+    with (
+        instance(settings, fake_v2, redis_url, ahead(290)) as stepped,
+        instance(settings, fake_v2, redis_url, time.time) as right,
+    ):
+        headers = sign("POST", CREATE)
+        timestamp = int(headers["Authorization"].split('oauth_timestamp="')[1].split('"')[0])
+        assert stepped.post(CREATE, headers=headers).status_code == 200
+        calls = len(fake_v2.calls)
+
+        assert nonce_kept_until(redis_url) >= timestamp + 300
+        replayed = right.post(CREATE, headers=headers)
+        assert (replayed.status_code, replayed.json()["errors"][0]["code"]) == (401, 32)
+        assert len(fake_v2.calls) == calls
+
+
+def test_a_replay_after_the_stepped_instance_would_have_dropped_the_nonce_is_refused(
+    settings, fake_v2: FakeV2, redis_url: str
+):
+    """The replay itself, once the time the stepped instance gave the nonce has passed: a step
+    of 298 s left it 3 s (the issue's 290 s left 11)."""
+    fresh(redis_url)
+    with (
+        instance(settings, fake_v2, redis_url, ahead(298)) as stepped,
+        instance(settings, fake_v2, redis_url, time.time) as right,
+    ):
+        headers = sign("POST", CREATE)
+        assert stepped.post(CREATE, headers=headers).status_code == 200
+        time.sleep(4)
+        replayed = right.post(CREATE, headers=headers)
+
+    assert (replayed.status_code, replayed.json()["errors"][0]["code"]) == (401, 32)
+    assert [method for method, _ in fake_v2.paths()].count("POST") == 1  # muted once
+
+
+def skew_gauge(page: str) -> float:
+    (line,) = [line for line in page.splitlines() if line.startswith("shim_clock_skew_seconds ")]
+    return float(line.split()[1])
+
+
+def test_an_instance_whose_clock_disagrees_with_redis_says_so(
+    settings, fake_v2: FakeV2, redis_url: str, caplog: pytest.LogCaptureFixture
+):
+    fresh(redis_url)
+    with (
+        instance(settings, fake_v2, redis_url, ahead(290)) as stepped,
+        instance(settings, fake_v2, redis_url, time.time) as right,
+    ):
+        for _ in range(5):  # over 2.4 s: Redis's clock read again twice
+            assert stepped.post(CREATE, headers=sign("POST", CREATE)).status_code == 200
+            time.sleep(0.6)
+        stepped_page = stepped.get(f"{BASE}/metrics", headers=ADMIN).text
+        right_page = right.get(f"{BASE}/metrics", headers=ADMIN).text
+
+    warnings = [r.getMessage() for r in caplog.records if "Redis's" in r.getMessage()]
+    assert len(warnings) == 1, warnings  # once, not once a request
+    assert "clock is 290" in warnings[0]
+    assert "NTP" in warnings[0]
+    assert 289 < skew_gauge(stepped_page) < 291
+    assert abs(skew_gauge(right_page)) < 1
+
+
+def test_shim_check_says_when_the_clock_disagrees_with_redis(settings, redis_url: str):
+    from shim.check import offline
+
+    fresh(redis_url)
+    changed = replace(settings, redis_url=redis_url)
+    stepped = {v.item: v for v in offline(changed, ahead(-40))}
+    right = {v.item: v for v in offline(changed, time.time)}
+
+    assert stepped["clock"].status == "warn"
+    assert "40.0 s behind Redis's" in stepped["clock"].detail
+    assert "NTP" in stepped["clock"].fix
+    assert right["clock"].status == "ok"
