@@ -3,10 +3,12 @@
 import re
 from pathlib import Path
 
+import pytest
 from vcr.request import Request
 
 from shim.recording import cassettes, recording, scrub_request, scrub_response
 from tests.conftest import MakeClient
+from tests.deadlines import cpu_deadline
 from tests.fakes import ALICE, CAROL, CONSUMER_SECRET, FakeV2, serving_fake, sign, twitter_user
 
 BASE = "http://testserver"
@@ -70,3 +72,13 @@ def test_oauth_values_outside_headers_are_scrubbed():
         scrubbed["body"]["string"] == b"oauth_token=SCRUBBED&oauth_token_secret=SCRUBBED&user_id=1"
     )
     assert b"AAAAsecret" not in scrub_response(grant)["body"]["string"]
+
+
+@pytest.mark.parametrize("shape", [b"oauth_", b"oauth_x", b"xoauth_", b"oauth_x \t", b"'"])
+def test_hostile_answers_are_scrubbed_in_linear_time(shape: bytes):
+    """An upstream answer of 256 KiB in any shape is scrubbed within a second of CPU (the
+    quadratic pattern took minutes over `oauth_oauth_…`)."""
+    body = shape * (256 * 1024 // len(shape)) + b"&oauth_token=secret"
+    with cpu_deadline(1.0):
+        scrubbed = scrub_response({"headers": {}, "body": {"string": body}})
+    assert scrubbed["body"]["string"].endswith(b"oauth_token=SCRUBBED")

@@ -1,11 +1,14 @@
 """Every handler of `shim serve` masks credentials, whichever logger wrote the line."""
 
 import logging
+import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shim.logs import Redact, mask, substitute
+from shim.logs import CREDENTIAL, Redact, mask, substitute
+from tests.deadlines import cpu_deadline
 
 
 def test_oauth_values_and_credentials_are_masked():
@@ -31,6 +34,32 @@ PIECES = st.sampled_from(
 def test_text_with_nothing_to_mask_is_passed_over_alike(text):
     """The quick look for the patterns' words never lets through what the patterns would mask."""
     assert mask(text) == substitute(text)
+
+
+# The pattern masking used before issue 20: it restarts at every `oauth_` and backtracks over the
+# whole run each time (64 KiB of `oauth_oauth_…` took 9 s). The hostile shapes below are made of
+# the patterns' own words, and each is masked within a fixed amount of CPU at 256 KiB.
+QUADRATIC = r"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
+HOSTILE = ["oauth_", "oauth_x", "xoauth_", "access_token", "oauth_x=", "Bearer ", "Bearer"]
+HOSTILE += ["OAuth\t", " ", "'", '"', "oauth_token '", "Basic \r\n", "oauth_x \t\r\n"]
+SIZE = 256 * 1024
+
+
+@given(st.lists(PIECES | st.sampled_from(['"', "'", " ", "&", ",", "}", "K", "x"]), max_size=12))
+def test_the_masked_values_are_those_the_quadratic_pattern_masked(pieces):
+    text = "".join(pieces)
+    old = re.sub(QUADRATIC, r"\1…", text, flags=re.IGNORECASE)
+    assert substitute(text) == re.sub(CREDENTIAL, r"\1…", old, flags=re.IGNORECASE)
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_hostile_text_is_masked_in_linear_time(shape):
+    """256 KiB of any shape is masked within a second of CPU, where the quadratic pattern
+    took minutes: a request line is masked inside the event loop."""
+    text = shape * (SIZE // len(shape))
+    with cpu_deadline(1.0):
+        masked = mask(text + "&oauth_token=secret")
+    assert "secret" not in masked
 
 
 def test_the_access_log_keeps_its_numbers():
