@@ -28,6 +28,7 @@ from shim.recording import recording
 from shim.requests_log import RequestId
 from shim.responses import render
 from shim.shell import Shell
+from shim.throttle import Throttle
 
 log = logging.getLogger("shim")
 
@@ -69,15 +70,22 @@ def passing(shell: Shell) -> Endpoint:
     return serve
 
 
-def admin(shell: Shell, page: Callable[[Shell, Request], Awaitable[Response]]) -> Endpoint:
+def admin(
+    shell: Shell, throttle: Throttle, page: Callable[[Shell, Request], Awaitable[Response]]
+) -> Endpoint:
     """An operator's page: only with SHIM_ADMIN_TOKEN set, given as a bearer token or as the
-    password of HTTP basic authentication (what a browser can send)."""
+    password of HTTP basic authentication (what a browser can send). Wrong tokens are
+    throttled per client address (`shim.throttle`), all the pages together."""
 
     async def serve(request: Request) -> Response:
         token = shell.settings.admin_token
         if token is None:
             raise V11Error(34)
+        address = request.client.host if request.client else None
+        if wait := throttle.wait(address):
+            raise V11Error(88, headers={"Retry-After": str(wait)})
         if not dashboard.admitted(request.headers.get("authorization", ""), token):
+            throttle.failed(address)
             return Response("admin token needed", 401, {"WWW-Authenticate": 'Basic realm="shim"'})
         return await page(shell, request)
 
@@ -145,6 +153,7 @@ def create_app(
     app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving."""
     shell = Shell(settings, transport, clock)
     shell.metrics.watch_clock(shell.kept.skew)
+    guard = Throttle()  # one count of wrong admin tokens for all the operator's pages
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -158,10 +167,10 @@ def create_app(
         for endpoint in ENDPOINTS
     ]
     routes += [
-        Route("/_shim/stats", admin(shell, stats_page), methods=["GET"]),
-        Route("/_shim/", admin(shell, dashboard_page), methods=["GET"]),
-        Route("/_shim/all-v1", admin(shell, all_v1_page), methods=["POST"]),
-        Route("/metrics", admin(shell, metrics_page), methods=["GET"]),
+        Route("/_shim/stats", admin(shell, guard, stats_page), methods=["GET"]),
+        Route("/_shim/", admin(shell, guard, dashboard_page), methods=["GET"]),
+        Route("/_shim/all-v1", admin(shell, guard, all_v1_page), methods=["POST"]),
+        Route("/metrics", admin(shell, guard, metrics_page), methods=["GET"]),
         Route("/{path:path}", passing(shell), methods=ALL_METHODS),
     ]
     handlers = {

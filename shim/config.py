@@ -63,7 +63,7 @@ class Settings:
             cache_size=int(
                 _number(env.get("SHIM_CACHE_SIZE"), 10_000, "SHIM_CACHE_SIZE", 0, 10**7)
             ),
-            admin_token=env.get("SHIM_ADMIN_TOKEN") or None,
+            admin_token=_admin_token(env.get("SHIM_ADMIN_TOKEN") or None),
             config_path=env.get("SHIM_CONFIG") or None,
             secret_key=env.get("SHIM_SECRET_KEY") or None,
             max_body=int(_number(env.get("SHIM_MAX_BODY"), 1 << 20, "SHIM_MAX_BODY", 1, 1 << 30)),
@@ -130,6 +130,20 @@ def _seconds(value: str | None, default: float) -> float:
 
 
 def _number(value: str | None, default: float, name: str, low: float, high: float) -> float:
+ADMIN_TOKEN_LENGTH = 32
+
+
+def _admin_token(token: str | None) -> str | None:
+    """Refuse a token short enough to guess: the pages it opens flip every user's routing.
+    (Its length is named, never the token.)"""
+    if token is not None and len(token) < ADMIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"SHIM_ADMIN_TOKEN has {len(token)} characters: use at least {ADMIN_TOKEN_LENGTH} "
+            "random ones, e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return token
+
+
     if value is None:
         return default
     try:

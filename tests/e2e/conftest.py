@@ -23,7 +23,7 @@ from tests.fakes import (
 )
 from tests.servers import serving
 
-ADMIN_TOKEN = "fake-admin-token-for-stats"
+ADMIN_TOKEN = "fake-admin-token-for-stats-of-32-chars"
 
 
 @dataclass(frozen=True)

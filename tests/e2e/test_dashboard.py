@@ -28,7 +28,7 @@ from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = "fake-dashboard-token"
+ADMIN = "fake-dashboard-token-of-32-characters"
 ROUTING = COMPARE_ROUTING
 # As the workplace's notes advise: no network of its own, a fresh profile, no sandbox as root.
 CHROMIUM_FLAGS = [

@@ -37,7 +37,7 @@ from tests.servers import DURABLE, redis_server, serving
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = "fake-admin-token-for-faults"
+ADMIN = "fake-admin-token-for-faults-of-32-chars"
 MUTE = "/1.1/mutes/users/create.json?user_id=783214"
 IDS = "/1.1/mutes/users/ids.json?count=20"
 TRICKLED = "/1.1/statuses/home_timeline.json"

@@ -5,17 +5,25 @@ its own) cannot flip it. The dashboard's own form carries a token such a page ca
 import re
 
 import pytest
+from starlette.testclient import TestClient
 
+from shim import dashboard
+from shim import throttle as throttle_module
+from shim.dashboard import admitted
+from shim.throttle import Throttle
 from tests.conftest import MakeClient
 
 SWITCH = "http://testserver/_shim/all-v1"
-LOGIN = ("admin", "fake-admin-token")
+TOKEN = "fake-admin-token-of-32-characters"
+LOGIN = ("admin", TOKEN)
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+PAGES = [f"http://testserver{page}" for page in ("/_shim/stats", "/_shim/", "/metrics")]
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
 def client(make_client: MakeClient):
-    return make_client(admin_token="fake-admin-token")
+    return make_client(admin_token=TOKEN)
 
 
 def switch_is_on(client) -> bool:
@@ -59,7 +67,82 @@ def test_the_dashboard_form_flips_it(client):
 
 def test_a_script_with_the_bearer_token_needs_no_form_token(client):
     """A browser never sends a bearer token on its own: such a request is no forgery."""
-    answer = client.post(f"{SWITCH}?on=true", headers={"Authorization": "Bearer fake-admin-token"})
+    answer = client.post(f"{SWITCH}?on=true", headers=BEARER)
 
     assert answer.json() == {"all_v1": True}
     assert switch_is_on(client)
+
+
+STATS = "http://testserver/_shim/stats"
+
+
+def wrong(n: int) -> dict[str, str]:
+    return {"Authorization": f"Bearer fake-wrong-guess-{n:032d}"}
+
+
+def test_wrong_admin_tokens_are_throttled_per_address(make_client: MakeClient, monkeypatch):
+    """2,000 wrong guesses took 1.8 s, each one compared: now ten a minute from one address."""
+    client = make_client(admin_token=TOKEN)
+    compared = []
+    monkeypatch.setattr(
+        dashboard, "admitted", lambda *args: compared.append(args) or admitted(*args)
+    )
+    answers = [client.get(page, headers=wrong(n)) for n, page in enumerate(PAGES * 50)]
+
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    assert {(a.status_code, a.json()["errors"][0]["code"]) for a in answers[10:]} == {(429, 88)}
+    assert all(0 < int(a.headers["Retry-After"]) <= 60 for a in answers[10:])
+    assert len(compared) == 10  # the rest were refused before any comparison
+    # Not even the right token from that address, or a guess that is right would show:
+    assert client.get(STATS, headers=BEARER).status_code == 429
+    other = TestClient(client.app, client=("198.51.100.7", 50000))
+    assert other.get(STATS, headers=BEARER).status_code == 200
+
+
+def test_an_address_may_try_again_after_the_minute():
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    for _ in range(10):
+        assert throttle.wait("192.0.2.1") == 0
+        throttle.failed("192.0.2.1")
+
+    assert throttle.wait("192.0.2.1") == 60
+    clock.now += 45
+    assert throttle.wait("192.0.2.1") == 15
+    assert throttle.wait("192.0.2.2") == 0
+    clock.now += 15
+    assert throttle.wait("192.0.2.1") == 0
+
+
+def test_one_ipv6_network_is_one_address():
+    """A host given a /64 holds 2**64 addresses: they share one count."""
+    throttle = Throttle(FakeClock())
+    for n in range(10):
+        throttle.failed(f"2001:db8::{n:x}")
+
+    assert throttle.wait("2001:db8::ffff") > 0
+    assert throttle.wait("2001:db8:0:1::1") == 0
+
+
+def test_the_throttle_remembers_a_bounded_number_of_addresses(monkeypatch):
+    monkeypatch.setattr(throttle_module, "ADDRESSES", 100)
+    clock = FakeClock()
+    throttle = Throttle(clock)
+    for n in range(1000):
+        throttle.failed(f"10.0.{n // 256}.{n % 256}")
+
+    assert len(throttle) <= 100
+    # Beyond the bound, new addresses share one count: the many cannot get more guesses.
+    assert throttle.wait("10.9.9.9") > 0
+    clock.now += 60
+    throttle.failed("10.9.9.9")
+    assert len(throttle) <= 100
+    assert throttle.wait("10.0.0.1") == 0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -12,6 +12,7 @@ from tests.fakes import ALICE, APP_ONLY, BOB, CAROL, FakeV2, sign, v2_response
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json"
 DESTROY = f"{BASE}/1.1/mutes/users/destroy.json"
+ADMIN_TOKEN = "fake-admin-token-of-32-characters"
 
 
 def post(client, url, token=ALICE, **sign_options):
@@ -373,11 +374,11 @@ def test_stats_need_the_admin_token(make_client: MakeClient):
     closed = make_client()
     assert refusal(closed.get(f"{BASE}/_shim/stats")) == (404, 34)
 
-    client = make_client(admin_token="fake-admin-token")
+    client = make_client(admin_token=ADMIN_TOKEN)
     refused = client.get(f"{BASE}/_shim/stats", headers={"Authorization": "Bearer no"})
     assert (refused.status_code, refused.headers["www-authenticate"]) == (401, 'Basic realm="shim"')
     post(client, f"{CREATE}?screen_name=Twitter")
-    stats = client.get(f"{BASE}/_shim/stats", headers={"Authorization": "Bearer fake-admin-token"})
+    stats = client.get(f"{BASE}/_shim/stats", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
     assert stats.json()["users"] == {"hits": 0, "misses": 1, "entries": 1}
 

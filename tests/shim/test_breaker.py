@@ -126,9 +126,9 @@ def test_the_breaker_state_is_on_the_metrics_and_the_dashboard(
 ):
     client, _, breaker, _ = opened(make_client, fake_v2, delay=5)
     client.app.state.shell.settings = replace(
-        client.app.state.shell.settings, admin_token="fake-admin-token"
+        client.app.state.shell.settings, admin_token="fake-admin-token-of-32-characters"
     )
-    admin = {"Authorization": "Bearer fake-admin-token"}
+    admin = {"Authorization": "Bearer fake-admin-token-of-32-characters"}
     for _ in range(2):
         client.post(CREATE, headers=sign("POST", CREATE))
     assert breaker.state == "open"

@@ -14,6 +14,7 @@ from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import serving
 
 APP = {"SHIM_CONSUMER_KEY": CONSUMER_KEY, "SHIM_CONSUMER_SECRET": CONSUMER_SECRET}
+ADMIN_TOKEN = "fake-admin-token-of-32-characters"
 
 
 @pytest.fixture
@@ -83,13 +84,13 @@ def test_an_upstream_url_without_a_scheme_or_host(env, monkeypatch, capsys, url)
 
 
 def test_stats_with_a_missing_ca_file(env, monkeypatch, capsys):
-    monkeypatch.setenv("SHIM_ADMIN_TOKEN", "fake-admin-token")
+    monkeypatch.setenv("SHIM_ADMIN_TOKEN", ADMIN_TOKEN)
     line = refused(["stats", "--url", "https://127.0.0.1:9", "--cacert", "nowhere.pem"], capsys)
     assert "nowhere.pem" in line
 
 
 def test_stats_over_https_with_an_untrusted_certificate_says_so(env, monkeypatch, capsys):
-    monkeypatch.setenv("SHIM_ADMIN_TOKEN", "fake-admin-token")
+    monkeypatch.setenv("SHIM_ADMIN_TOKEN", ADMIN_TOKEN)
     issued = issue(env / "certs", ["127.0.0.1"])
     with serving(nothing, ssl_certfile=str(issued.cert), ssl_keyfile=str(issued.key)) as port:
         line = refused(["stats", "--url", f"https://127.0.0.1:{port}"], capsys)
@@ -135,3 +136,13 @@ def test_help_shows_the_defaults():
     ).stdout
     assert "default: 8080" in shown
     assert "default: 127.0.0.1" in shown
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check", "--offline"], ["stats"]])
+def test_a_short_admin_token_refuses_to_start(env, monkeypatch, capsys, command):
+    """A 16-character token falls to guessing far sooner than the 32 asked for."""
+    monkeypatch.setenv("SHIM_ADMIN_TOKEN", "fake-admin-token")
+    line = refused(command, capsys)
+    assert "SHIM_ADMIN_TOKEN" in line
+    assert "32" in line
+    assert "fake-admin-token" not in line

@@ -13,12 +13,12 @@ from tests.fakes import ALICE, FakeV2, sign
 BASE = "http://testserver"
 IDS = f"{BASE}/1.1/mutes/users/ids.json?count=20"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?user_id=783214"
-ADMIN = {"Authorization": "Bearer fake-admin-token"}
+ADMIN = {"Authorization": "Bearer fake-admin-token-of-32-characters"}
 
 
 def restarted(settings: Settings, fake: FakeV2) -> TestClient:
     """A new process on the same SQLite file: nothing in memory survives."""
-    changed = replace(settings, admin_token="fake-admin-token")
+    changed = replace(settings, admin_token="fake-admin-token-of-32-characters")
     return TestClient(create_app(changed, httpx2.MockTransport(fake)))
 
 

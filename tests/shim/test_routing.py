@@ -21,7 +21,8 @@ from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
 DESTROY = f"{BASE}/1.1/mutes/users/destroy.json?screen_name=Twitter"
-ADMIN = {"Authorization": "Bearer fake-admin-token"}
+ADMIN_TOKEN = "fake-admin-token-of-32-characters"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def config(tmp_path: Path):
 
 
 def routed(make_client: MakeClient, config, text: str):
-    return make_client(config_path=config(text), admin_token="fake-admin-token")
+    return make_client(config_path=config(text), admin_token=ADMIN_TOKEN)
 
 
 def test_v1_mode_passes_the_call_to_v11_as_it_came(make_client, config, fake_v2: FakeV2):
@@ -187,7 +188,7 @@ def test_the_dashboard_shows_split_errors_and_comparison(make_client, config):
     client = routed(make_client, config, COMPARE_ALL)
     client.post(CREATE, headers=sign("POST", CREATE))
     client.post(DESTROY, headers=sign("POST", DESTROY))
-    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token"))
+    page = client.get(f"{BASE}/_shim/", auth=("admin", ADMIN_TOKEN))
 
     assert page.status_code == 200
     assert "mutes/users/create" in page.text
@@ -346,7 +347,7 @@ def test_tier_refusals_are_explained_to_the_client_and_counted_on_the_dashboard(
     )
     client = routed(make_client, config, "")
     answer = client.post(CREATE, headers=sign("POST", CREATE))
-    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token")).text
+    page = client.get(f"{BASE}/_shim/", auth=("admin", ADMIN_TOKEN)).text
     metrics = client.get(f"{BASE}/metrics", headers=ADMIN).text
 
     (error,) = answer.json()["errors"]
@@ -365,13 +366,11 @@ def test_the_override_header_is_honoured_only_with_the_admin_token(
 ):
     client = routed(make_client, config, '[routes."mutes/users/create"]\nmode = "v1"\n')
     asks = {"X-Shim-Backend": "v2"}
-    for extra in ({}, {"X-Shim-Admin-Token": "wrong"}, {"X-Shim-Admin-Token": "fake-admin-token"}):
+    for extra in ({}, {"X-Shim-Admin-Token": "wrong"}, {"X-Shim-Admin-Token": ADMIN_TOKEN}):
         fake_v2.calls.clear()
         client.post(CREATE, headers={**sign("POST", CREATE), **asks, **extra})
         served = {path.split("/")[1] for _, path in fake_v2.paths()}
-        assert served == (
-            {"2"} if extra.get("X-Shim-Admin-Token") == "fake-admin-token" else {"1.1"}
-        )
+        assert served == ({"2"} if extra.get("X-Shim-Admin-Token") == ADMIN_TOKEN else {"1.1"})
 
 
 def test_denied_users_stay_on_v1_and_allowed_ones_get_v2(make_client, config, fake_v2: FakeV2):
@@ -397,7 +396,7 @@ def test_a_dry_run_answers_from_v11_and_shows_the_write_it_withheld(
     deadline = time.monotonic() + 5
     while not client.app.state.shell.dry_runs.recent and time.monotonic() < deadline:
         time.sleep(0.02)
-    page = client.get(f"{BASE}/_shim/", auth=("admin", "fake-admin-token")).text
+    page = client.get(f"{BASE}/_shim/", auth=("admin", ADMIN_TOKEN)).text
     metrics = client.get(f"{BASE}/metrics", headers=ADMIN).text
 
     assert answer.json()["geo_enabled"] is True  # v1.1's own answer
