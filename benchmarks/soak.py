@@ -190,8 +190,8 @@ async def soak(args: argparse.Namespace) -> None:
         SHIM_CALLER_CONCURRENCY=str(args.concurrency * 2),
     )
     subprocess.run(
-        [sys.executable, "-m", "shim", "tokens", "add", "--token", TOKEN, "--secret", TOKEN_SECRET],
-        env=env,
+        [sys.executable, "-m", "shim", "tokens", "add", "--token", TOKEN],
+        env={**env, "SHIM_TOKEN_SECRET": TOKEN_SECRET},
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,

@@ -23,7 +23,7 @@ from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from shim import dashboard, passthrough, requests_log
 from shim.config import Settings
-from shim.limits import BodyLimit, PathFence
+from shim.limits import BodyLimit, PathFence, target
 from shim.recording import recording
 from shim.requests_log import RequestId
 from shim.responses import render
@@ -45,12 +45,12 @@ def passing(shell: Shell) -> Endpoint:
     """The endpoint for every other path: passed through when it is the API's and allowed."""
 
     async def serve(request: Request) -> Response:
-        path = request.url.path
+        # Decided on the path forwarded, as it came (`limits.target`), never on request.url.
+        path, query = target(request.scope)
         # A translated path asked with another method is no page: v1.1 has none there either.
         if path in TRANSLATED or not (shell.settings.passthrough and passthrough.forwards(path)):
             raise V11Error(34)
         if path in BROWSER:
-            query = request.url.query
             upstream = shell.settings.upstream_url + path + (f"?{query}" if query else "")
             return RedirectResponse(upstream, 302)
         body = await request.body()

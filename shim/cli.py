@@ -138,9 +138,16 @@ def parser() -> argparse.ArgumentParser:
     tokens = commands.add_parser("tokens", help="manage users' access tokens").add_subparsers(
         required=True, metavar="ACTION"
     )
-    add = tokens.add_parser("add", help="store a token and its secret")
+    add = tokens.add_parser(
+        "add",
+        help="store a token and its secret",
+        description="Store a token and its secret. The secret is never an argument (the process "
+        "list and the shell's history would show it): it is taken from SHIM_TOKEN_SECRET when "
+        "set, else asked for at a prompt on a terminal, else read from standard input "
+        "(one line).",
+    )
     add.add_argument("--token", required=True, help="the access token, e.g. 12345-abc…")
-    add.add_argument("--secret", help="the token's secret; asked for when left out")
+    add.add_argument("--secret", help=argparse.SUPPRESS)  # refused in so many words
     add.add_argument(
         "--replace", action="store_true", help="replace the secret of a token already stored"
     )
@@ -309,6 +316,11 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
+    if args.secret is not None:
+        raise ConfigError(
+            "--secret puts the secret in the process list and the shell's history: leave it out "
+            "and type the secret at the prompt, pipe it on standard input, or set SHIM_TOKEN_SECRET"
+        )
     if not TOKEN.fullmatch(args.token):
         raise ConfigError(
             f"{described(args.token)} is not an access token: one is letters, digits and "
@@ -320,8 +332,7 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"{mask(args.token)} is stored already: add --replace to give it a new secret"
             )
-        # A secret typed at a prompt stays out of the shell's history and the process list.
-        secret = args.secret or (
+        secret = settings.token_secret or (
             getpass.getpass("token secret: ")
             if sys.stdin.isatty()
             else sys.stdin.readline().strip()

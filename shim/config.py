@@ -33,6 +33,7 @@ class Settings:
     cache_ttl: float = 300.0
     cache_size: int = 10_000
     admin_token: str | None = field(default=None, repr=False)
+    token_secret: str | None = field(default=None, repr=False)  # for `shim tokens add` only
     config_path: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     max_body: int = 1 << 20
@@ -66,6 +67,7 @@ class Settings:
             admin_token=_admin_token(env.get("SHIM_ADMIN_TOKEN") or None),
             config_path=env.get("SHIM_CONFIG") or None,
             secret_key=env.get("SHIM_SECRET_KEY") or None,
+            token_secret=env.get("SHIM_TOKEN_SECRET") or None,
             max_body=int(_number(env.get("SHIM_MAX_BODY"), 1 << 20, "SHIM_MAX_BODY", 1, 1 << 30)),
             caller_concurrency=int(
                 _number(env.get("SHIM_CALLER_CONCURRENCY"), 20, "SHIM_CALLER_CONCURRENCY", 1, 1000)
@@ -113,6 +115,20 @@ def _upstream(value: str) -> str:
     return value.rstrip("/")
 
 
+ADMIN_TOKEN_LENGTH = 32
+
+
+def _admin_token(token: str | None) -> str | None:
+    """Refuse a token short enough to guess: the pages it opens flip every user's routing.
+    (Its length is named, never the token.)"""
+    if token is not None and len(token) < ADMIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"SHIM_ADMIN_TOKEN has {len(token)} characters: use at least {ADMIN_TOKEN_LENGTH} "
+            "random ones, e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return token
+
+
 def _db(path: str) -> str:
     folder = os.path.dirname(path) or "."
     if path != ":memory:" and not os.path.isdir(folder):
@@ -130,20 +146,6 @@ def _seconds(value: str | None, default: float) -> float:
 
 
 def _number(value: str | None, default: float, name: str, low: float, high: float) -> float:
-ADMIN_TOKEN_LENGTH = 32
-
-
-def _admin_token(token: str | None) -> str | None:
-    """Refuse a token short enough to guess: the pages it opens flip every user's routing.
-    (Its length is named, never the token.)"""
-    if token is not None and len(token) < ADMIN_TOKEN_LENGTH:
-        raise ConfigError(
-            f"SHIM_ADMIN_TOKEN has {len(token)} characters: use at least {ADMIN_TOKEN_LENGTH} "
-            "random ones, e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
-        )
-    return token
-
-
     if value is None:
         return default
     try:

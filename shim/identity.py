@@ -8,6 +8,7 @@ from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
 from shim.caches import TTLCache
+from shim.limits import target
 from shim.origins import Origins
 from shim.shared import Cache
 from shim.signing import Bearer, Credentials, bearer_token
@@ -58,14 +59,15 @@ class Identity:
         """The URL the client signed: on one of the shim's own origins, never another host's."""
         server = request.scope.get("server")
         base = self.origins.base(
-            request.url.scheme,
+            request.scope["scheme"],
             request.headers.get("host", ""),
             (str(server[0]), int(server[1])) if server else None,
         )
         if base is None:
             raise V11Error(32)
-        query = request.url.query
-        return base + request.url.path + (f"?{query}" if query else "")
+        # The path and query forwarded, as they came (never request.url: it is rebuilt from Host).
+        path, query = target(request.scope)
+        return base + path + (f"?{query}" if query else "")
 
     async def caller(self, credentials: Caught) -> Caller:
         """Who calls, asking v2 only when nothing here knows."""

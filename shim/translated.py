@@ -31,6 +31,7 @@ from shim.config import GRACE
 from shim.dryrun import DryRuns
 from shim.fairness import Slots
 from shim.identity import Identity
+from shim.limits import target
 from shim.metrics import Metrics
 from shim.routing import RoutingFile
 from shim.signing import FORM, bearer_token, without_oauth
@@ -144,10 +145,12 @@ class Translated:
         if bearer is not None and is_app_only(bearer.token):
             raise V11Error(220)
         credentials = await self.identity.authenticate(request, body)
-        params = v11_params(request.url.query, body, request.headers.get("content-type", ""))
-        call = Call(
-            request, body, credentials, V11Request(request.method, request.url.path, params)
-        )
+        # The query as it came and the route's own path (the fence let no other spelling by),
+        # never request.url, which Starlette rebuilds with the Host header.
+        query = target(request.scope)[1]
+        params = v11_params(query, body, request.headers.get("content-type", ""))
+        v11 = V11Request(request.method, self.endpoint.path, params)
+        call = Call(request, body, credentials, v11)
         routing, now = await self.routing.current(), self.clock()
         override = self.override(request)
         user_id = ""

@@ -20,9 +20,16 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def add(token: str, secret: str, *options: str) -> int:
+    """`shim tokens add`, the secret given on standard input as a script would pipe it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+        return main(["tokens", "add", "--token", token, *options])
+
+
 def test_tokens_add_list_remove(db: Path, capsys: pytest.CaptureFixture[str]):
-    assert main(["tokens", "add", "--token", ALICE.token, "--secret", ALICE.secret]) == 0
-    assert main(["tokens", "add", "--token", BOB.token, "--secret", BOB.secret]) == 0
+    assert add(ALICE.token, ALICE.secret) == 0
+    assert add(BOB.token, BOB.secret) == 0
     assert main(["tokens", "list"]) == 0
     assert main(["tokens", "remove", "--token", ALICE.token]) == 0
     assert main(["tokens", "remove", "--token", ALICE.token]) == 2
@@ -45,14 +52,14 @@ def test_the_secret_can_come_from_standard_input(db: Path, monkeypatch: pytest.M
 
 
 def test_the_store_is_readable_by_its_owner_only(db: Path):
-    main(["tokens", "add", "--token", ALICE.token, "--secret", ALICE.secret])
+    add(ALICE.token, ALICE.secret)
 
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
 def test_adding_again_with_replace_replaces_the_secret(db: Path):
-    main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-old"])
-    main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-new", "--replace"])
+    add(ALICE.token, "fake-old")
+    add(ALICE.token, "fake-new", "--replace")
 
     assert TokenStore(str(db)).secret(ALICE.token) == "fake-new"
     assert len(TokenStore(str(db)).list()) == 1
@@ -129,7 +136,7 @@ OTHER_KEY = "1fake1fake1fake1fake1fake1fake1fake1fake1fk="
 
 def test_secrets_are_encrypted_at_rest_with_the_key(db: Path, monkeypatch, capsys):
     monkeypatch.setenv("SHIM_SECRET_KEY", KEY)
-    assert main(["tokens", "add", "--token", ALICE.token, "--secret", ALICE.secret]) == 0
+    assert add(ALICE.token, ALICE.secret) == 0
     assert main(["tokens", "list"]) == 0
 
     assert ALICE.secret.encode() not in db.read_bytes()
@@ -195,3 +202,44 @@ def test_a_removed_secret_leaves_no_trace_in_the_file(db: Path):
     store.close()
 
     assert b"fake-secret-0007" not in db.read_bytes()
+
+
+def test_a_secret_on_the_command_line_is_refused(db: Path, capsys: pytest.CaptureFixture[str]):
+    """Arguments are in the process list (ps, /proc/…/cmdline) and the shell's history."""
+    assert main(["tokens", "add", "--token", ALICE.token, "--secret", ALICE.secret]) == 2
+
+    line = capsys.readouterr().err
+    assert line.count("\n") == 1
+    assert "process list" in line
+    assert "SHIM_TOKEN_SECRET" in line
+    assert ALICE.secret not in line
+    assert not db.exists() or TokenStore(str(db)).secret(ALICE.token) is None
+
+
+def test_the_secret_can_come_from_the_environment(db: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SHIM_TOKEN_SECRET", ALICE.secret)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    assert main(["tokens", "add", "--token", ALICE.token]) == 0
+    assert ALICE.secret == TokenStore(str(db)).secret(ALICE.token)
+
+
+def test_the_secret_is_asked_for_at_a_terminal(db: Path, monkeypatch: pytest.MonkeyPatch):
+    asked = []
+    terminal = io.StringIO("")
+    terminal.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr("sys.stdin", terminal)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or ALICE.secret)
+
+    assert main(["tokens", "add", "--token", ALICE.token]) == 0
+    assert asked == ["token secret: "]
+    assert ALICE.secret == TokenStore(str(db)).secret(ALICE.token)
+
+
+def test_help_says_where_the_secret_comes_from(capsys: pytest.CaptureFixture[str]):
+    assert main(["tokens", "add", "--help"]) == 0
+
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "SHIM_TOKEN_SECRET" in shown
+    assert "standard input" in shown
+    assert "prompt" in shown

@@ -98,19 +98,22 @@ def test_stats_over_https_with_an_untrusted_certificate_says_so(env, monkeypatch
     assert "--cacert" in line
 
 
-def test_tokens_add_refuses_to_overwrite_without_replace(env, capsys):
-    line = refused(["tokens", "add", "--token", ALICE.token, "--secret", "fake-other"], capsys)
+def test_tokens_add_refuses_to_overwrite_without_replace(env, monkeypatch, capsys):
+    monkeypatch.setenv("SHIM_TOKEN_SECRET", "fake-other")
+    line = refused(["tokens", "add", "--token", ALICE.token], capsys)
     assert "--replace" in line
     assert mask(ALICE.token) in line
     assert TokenStore(str(env / "shim.db")).secret(ALICE.token) == ALICE.secret
 
-    assert main(["tokens", "add", "--token", ALICE.token, "--secret", "fake-new", "--replace"]) == 0
+    monkeypatch.setenv("SHIM_TOKEN_SECRET", "fake-new")
+    assert main(["tokens", "add", "--token", ALICE.token, "--replace"]) == 0
     assert TokenStore(str(env / "shim.db")).secret(ALICE.token) == "fake-new"
 
 
 @pytest.mark.parametrize("token", ["", "   ", "1500-with space", "tab\there", "ünïcode-token"])
-def test_tokens_add_refuses_empty_or_malformed_tokens(env, capsys, token):
-    line = refused(["tokens", "add", "--token", token, "--secret", "fake-secret"], capsys)
+def test_tokens_add_refuses_empty_or_malformed_tokens(env, monkeypatch, capsys, token):
+    monkeypatch.setenv("SHIM_TOKEN_SECRET", "fake-secret")
+    line = refused(["tokens", "add", "--token", token], capsys)
     assert "token" in line
     assert len(TokenStore(str(env / "shim.db")).list()) == 1
 
