@@ -57,7 +57,7 @@ def passing(shell: Shell) -> Endpoint:
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
         credentials = await shell.identity.authenticate(request, body)
-        done = shell.slots.take(credentials.key)
+        done = shell.slot(credentials, request)
         started = time.monotonic()
         response = await passthrough.forward(
             shell.upstream, request, body, credentials.auth(), done

@@ -1,5 +1,8 @@
 """Who calls: the caller's credentials checked, and the user they stand for."""
 
+import asyncio
+from contextlib import nullcontext
+
 from starlette.requests import Request
 
 from mappings.callers import caller_from_token, is_app_only, whoami
@@ -8,6 +11,7 @@ from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
 from shim.caches import TTLCache
+from shim.fairness import Slots, address
 from shim.limits import target
 from shim.origins import Origins
 from shim.shared import Cache
@@ -31,6 +35,7 @@ class Identity:
         lookups: Lookups,
         timeout: float,
         cache_size: int,
+        unverified: Slots,
     ) -> None:
         self.verifier = verifier
         self.secret_of = secret_of
@@ -40,16 +45,21 @@ class Identity:
         self.timeout = timeout
         # OAuth 2.0 tokens v2 refused: a junk token costs one upstream call, not one a request.
         self.refused: TTLCache[str, bool] = TTLCache(cache_size, REFUSED_TTL)
+        # Asking v2 about a bearer token: anyone can make new ones, so no caller's own share.
+        self.unverified = unverified
+        # Tokens v2 is being asked about now: bounded by the requests under way (bearer tokens
+        # by the unverified share).
+        self.asking: dict[str, asyncio.Event] = {}
 
     async def authenticate(self, request: Request, body: bytes) -> Caught:
         """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
         has accepted (a user's token checked once with /2/users/me, then cached). An app-only
         token names no user for v2 to check: it passes on as it came, for v1.1's app-only reads,
-        under its own per-caller share like any other token."""
+        in the unverified share (`Shell.slot`)."""
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None:
             if not is_app_only(bearer.token):
-                await self.caller(bearer)
+                await self.caller(bearer, address(request.scope))
             return bearer
         return await self.verifier.verify(
             self.signed_url(request), request.method, body, request.headers, self.secret_of
@@ -69,22 +79,43 @@ class Identity:
         path, query = target(request.scope)
         return base + path + (f"?{query}" if query else "")
 
-    async def caller(self, credentials: Caught) -> Caller:
-        """Who calls, asking v2 only when nothing here knows."""
+    async def caller(self, credentials: Caught, client: str) -> Caller:
+        """Who calls, asking v2 only when nothing here knows. While v2 is asked about a token,
+        its other requests wait for that answer rather than each asking (and each taking a slot
+        of the unverified share); if it brings none, they ask themselves."""
+        known = await self.known(credentials)
+        if known is None and (asking := self.asking.get(credentials.key)) is not None:
+            await asking.wait()
+            known = await self.known(credentials)
+        return known if known is not None else await self.ask(credentials, client)
+
+    async def known(self, credentials: Caught) -> Caller | None:
+        """The caller if known here; V11Error(89) if v2 refused the token lately."""
         cached = await self.cached(credentials)
-        if cached is not None:
-            return cached
-        key = credentials.key
-        if await self.refused.get(key):
+        if cached is None and await self.refused.get(credentials.key):
             raise V11Error(89)
+        return cached
+
+    async def ask(self, credentials: Caught, client: str) -> Caller:
+        """Ask v2 who the token's user is: for a bearer token, in the unverified share, as a
+        call from the `client` address (a signature verified here vouches for OAuth 1.0a
+        credentials; nothing has vouched for a bearer token yet)."""
+        key, answered = credentials.key, asyncio.Event()
+        unverified = isinstance(credentials, Bearer)
         try:
-            caller = await within(self.timeout, whoami(), self.sender(credentials))
+            with self.unverified.holding(client) if unverified else nullcontext():
+                self.asking.setdefault(key, answered)
+                caller = await within(self.timeout, whoami(), self.sender(credentials))
+            await self.callers.put(key, caller)
+            return caller
         except V11Error as error:
             if error.code == 89:
                 await self.refused.put(key, True)
             raise
-        await self.callers.put(key, caller)
-        return caller
+        finally:
+            if self.asking.get(key) is answered:
+                del self.asking[key]
+            answered.set()
 
     async def cached(self, credentials: Caught) -> Caller | None:
         """The caller, where it is known without asking v2. Only OAuth 1.0a tokens carry their

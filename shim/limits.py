@@ -1,13 +1,17 @@
 """What a request may be, judged before anything routes or reads it: its path must already be
-normal, and its body is bounded in size (a declared Content-Length over the limit is refused at
-once, a body sent without one is cut off once it passes it) and in time (the whole body within
-SHIM_READ_TIMEOUT of its first read, so a client cannot hold a request open by trickling it)."""
+normal and name a translated endpoint in one spelling only, and its body is bounded in size (a
+declared Content-Length over the limit is refused at once, a body sent without one is cut off
+once it passes it) and in time (the whole body within SHIM_READ_TIMEOUT of its first read, so a
+client cannot hold a request open by trickling it)."""
 
 import asyncio
 import posixpath
+import re
+from urllib.parse import quote, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from mappings.params import number
 from shim.responses import render
@@ -65,16 +69,60 @@ def is_normal(path: str) -> bool:
     return resolved == path and "//" not in path
 
 
+def target(scope: Scope) -> tuple[str, str]:
+    """The path and query as the request line gave them, still percent-encoded: what the shim
+    verifies, routes on and forwards, so no two of them can differ (request.url cannot serve:
+    Starlette rebuilds it with the Host header, and 1.0.0 read its path from there)."""
+    raw = scope.get("raw_path") or quote(scope["path"]).encode()
+    return raw.decode("latin-1"), scope["query_string"].decode("latin-1")
+
+
+# A path as it came holds only RFC 3986's path characters; a query, only printable ASCII
+# but `#`. Past the fence both are ASCII, so they are forwarded as the bytes verified.
+PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
+QUERY = re.compile(r"[!-\"$-~]*")
+# An encoded '/', '\' or '%': a server that decodes them (once more) reads another path.
+AMBIGUOUS = re.compile(r"%(?:2[Ff]|5[Cc]|25)")
+
+
+def named(path: str) -> tuple[str, ...]:
+    """The segments of a decoded path as a lenient server might match them: in lower case,
+    without `;parameters`, blanks, empty segments or the last segment's extension."""
+    segments = [part.split(";", 1)[0].strip().lower() for part in path.split("/")]
+    segments = [part for part in segments if part]
+    return (*segments[:-1], segments[-1].split(".", 1)[0]) if segments else ()
+
+
+TRANSLATED = {named(endpoint.path): endpoint.path for endpoint in ENDPOINTS}
+
+
+def fenced(scope: Scope) -> V11Error | None:
+    """Why a request's target is refused, if it is: a path a server could read another way
+    than the shim does (not normal, ambiguous, a translated endpoint in another spelling),
+    or a query that is not plain ASCII."""
+    path, query = target(scope)
+    if not QUERY.fullmatch(query):
+        return V11Error(195)
+    if not PATH.fullmatch(path) or AMBIGUOUS.search(path):
+        return V11Error(34)
+    decoded = unquote(path, encoding="latin-1")
+    exact = TRANSLATED.get(named(decoded))
+    if not is_normal(decoded) or (exact is not None and path != exact):
+        return V11Error(34)
+    return None
+
+
 class PathFence:
-    """ASGI middleware answering 34 for a path that is not normal: it would reach another page
-    of the upstream than the one the shim routed, or a translated endpoint by another name."""
+    """ASGI middleware refusing a request whose path or query is fenced: it would reach another
+    page of the upstream than the one the shim routed, or a translated endpoint by another
+    name, whatever the routing says."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not is_normal(scope["path"]):
-            error = V11Error(34)
+        error = fenced(scope) if scope["type"] == "http" else None
+        if error is not None:
             await render(error.status, error.body())(scope, receive, send)
             return
         await self.app(scope, receive, send)

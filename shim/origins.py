@@ -10,6 +10,7 @@ the shim serves on and nothing else.
 
 import ipaddress
 import logging
+import re
 from urllib.parse import urlsplit
 
 log = logging.getLogger("shim.origins")
@@ -18,14 +19,31 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 WARNED_HOSTS = 64  # distinct refused hosts logged per process, so a flood cannot fill the log
 
 
+# RFC 3986's `host [ ":" port ]` and nothing more: a reg-name (an IPv4 address is one too) or
+# a bracketed IPv6 address, and digits. Anything else (a path, a query, a `#`, userinfo) could
+# carry a URL of its own into the one verified.
+HOST = re.compile(
+    r"(?P<name>(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
 def _host_port(netloc: str) -> tuple[str, int | None] | None:
-    """A Host header's name and port; no port means the default of whatever scheme the client
-    used, which TLS ending in front of the shim hides from it."""
-    try:
-        parts = urlsplit(f"//{netloc}")
-        return (parts.hostname or "").lower(), parts.port
-    except ValueError:  # a port that is no number
+    """A Host header's name and port, or None when it is not a plain `host[:port]`; no port
+    means the default of whatever scheme the client used, which TLS ending in front of the
+    shim hides from it."""
+    found = HOST.fullmatch(netloc)
+    if found is None:
         return None
+    name, port = found["name"].lower(), found["port"]
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return None
+    if port is not None and int(port) > 65535:
+        return None
+    return name.strip("[]"), int(port) if port is not None else None
 
 
 def _loopback(host: str) -> bool:
@@ -62,7 +80,9 @@ class Origins:
             if port == served_port and (
                 name == served_name or (name == "localhost" and _loopback(served_name))
             ):
-                return f"{scheme}://{host}"
+                # Made of the parsed parts, never of the header as it came.
+                shown = f"[{name}]" if ":" in name else name
+                return f"{scheme}://{shown}" + (f":{found[1]}" if found[1] is not None else "")
         self._warn(host, "refused")
         return None
 

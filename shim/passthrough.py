@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mappings.errors import V11Error
+from shim.limits import target
 from shim.signing import FORM, without_oauth
 from shim.upstream import Refused, Upstream
 
@@ -131,9 +132,9 @@ async def exchange(
 async def _send(
     upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
 ) -> httpx2.Response:
-    # The raw path keeps the client's percent-encoding, which its signature covered.
-    path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
-    query = without_oauth(request.url.query)
+    # The path and query as they came, which the signature covered (`limits.target`).
+    path, query = target(request.scope)
+    query = without_oauth(query)
     if request.headers.get("content-type", "").startswith(FORM):
         body = without_oauth(body.decode("latin-1")).encode("latin-1")
     # As the bytes that came: a header need not be ASCII, and httpx2 encodes str values as ASCII.

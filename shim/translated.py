@@ -29,7 +29,7 @@ from shim.breaker import CircuitBreaker
 from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
 from shim.dryrun import DryRuns
-from shim.fairness import Slots
+from shim.fairness import Slots, address
 from shim.identity import Identity
 from shim.limits import target
 from shim.metrics import Metrics
@@ -155,7 +155,7 @@ class Translated:
         override = self.override(request)
         user_id = ""
         if override is None and needs_user(routing, name, now):
-            user_id = (await self.identity.caller(credentials)).user_id
+            user_id = (await self.identity.caller(credentials, address(request.scope))).user_id
         chosen = plan(routing, name, user_id, now, override)
         started = time.monotonic()
         with self.slots.holding(credentials.key):

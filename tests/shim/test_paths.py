@@ -10,13 +10,16 @@ import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import URL
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from mappings import ENDPOINTS
 from shim.app import create_app
 from shim.config import Settings
 from tests.asgi import raw_request
 from tests.conftest import MakeClient
-from tests.fakes import CAROL, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+from tests.fakes import CAROL, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign, twitter_user
 
 # An in-memory store: hypothesis runs each example on its own app.
 TEST_SETTINGS = Settings(
@@ -75,3 +78,89 @@ def test_generated_paths_never_leave_the_fence(segments: list[str]):
             ("/1.1/", "/2/", "/oauth/")
         ), reached
         assert reached == "/2/users/me" or posixpath.normpath(reached) == resolved
+
+
+# Finding 9: a translated endpoint under another spelling, signed for that spelling, would pass
+# through to v1.1 if the shim let it; the upstream may read it as the endpoint itself.
+SPELLINGS = [
+    b"/1.1/mutes/users/create.json/",
+    b"/1.1/mutes/users/create.json;x",
+    b"/1.1/mutes/users;x/create.json",
+    b"/1.1/mutes/users/create.json%2f",
+    b"/1.1/mutes%2Fusers/create.json",
+    b"/1.1/MUTES/users/create.json",
+    b"/1.1/mutes/users/Create.JSON",
+    b"/1.1/mutes/users/%63reate.json",
+    b"/1.1/mutes/users/create%2ejson",
+    b"/1.1/mutes/users/create.json%3bx",
+    b"/1.1/mutes/users/create%252ejson",
+    b"/1.1/mutes/users/create",
+    b"/1.1/mutes/users/create.xml",
+    b"/1.1/mutes/users/create.json%20",
+    b"/1.1/mutes/users/create.json\\",
+    b"/1.1/users/LOOKUP.json",
+]
+
+
+@pytest.mark.parametrize("path", SPELLINGS)
+def test_a_translated_endpoint_under_another_spelling_never_passes_through(
+    make_client: MakeClient, fake_v2: FakeV2, path: bytes
+):
+    query = b"?user_id=783214"
+    signed = sign("POST", "http://testserver" + (path + query).decode("latin-1"))
+    headers = [(b"authorization", signed["Authorization"].encode())]
+    status, body = raw_request(make_client().app, "POST", path + query, headers)
+
+    assert (status, body["errors"][0]["code"]) == (404, 34)
+    assert fake_v2.calls == []
+
+
+def spelled(path: str, data: st.DataObject) -> str:
+    """`path` in any case, any character percent-encoded, maybe a trailing `/` or `;x`."""
+    out = ""
+    for char in path:
+        char = data.draw(st.sampled_from([char, char.upper()]))
+        if data.draw(st.booleans()):
+            char = "%" + data.draw(st.sampled_from(["{:02x}", "{:02X}"])).format(ord(char))
+        out += char
+    return out + data.draw(st.sampled_from(["", "/", ";x", ";", "%2f"]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(endpoint=st.sampled_from(ENDPOINTS), data=st.data())
+def test_generated_spellings_of_translated_endpoints_are_served_or_refused(endpoint, data):
+    fake = FakeV2(twitter_user())
+    app = create_app(TEST_SETTINGS, httpx2.MockTransport(fake))
+    path = spelled(endpoint.path, data)
+    status, body = raw_request(app, endpoint.methods[0], path.encode(), BEARER)
+
+    if path != endpoint.path:
+        assert (status, body["errors"][0]["code"]) == (404, 34), path
+    assert [reached for _, reached in fake.paths() if reached.startswith("/1.1/")] == []
+
+
+def starlette_1_0_0_url(self: Request) -> URL:
+    """request.url as Starlette 1.0.0 built it (CVE-2026-48710): pasted after the raw Host."""
+    query = self.scope["query_string"].decode()
+    host = dict(self.scope["headers"])[b"host"].decode()
+    return URL(f"{self.scope['scheme']}://{host}{self.scope['path']}" + (f"?{query}" * bool(query)))
+
+
+@pytest.mark.parametrize("bad_host", [False, True])
+def test_a_host_cannot_move_a_request_to_another_upstream_path(
+    make_client: MakeClient, fake_v2: FakeV2, monkeypatch: pytest.MonkeyPatch, bad_host: bool
+):
+    """Signed for /2/x; sent to /1.1/statuses/update.json with `Host: testserver/2/x#`. Even on
+    a Starlette that reads request.url's path from Host, the decision and the forwarding are
+    made on one path, the one the request line gave."""
+    if bad_host:
+        monkeypatch.setattr(Request, "url", property(starlette_1_0_0_url))
+    signed = sign("POST", "http://testserver/2/x")
+    client = make_client()
+    answer = client.post("/1.1/statuses/update.json", headers={**signed, "Host": "testserver/2/x#"})
+
+    assert (answer.status_code, answer.json()["errors"][0]["code"]) == (401, 32)
+    assert fake_v2.calls == []
+    plain = client.post("/2/x", headers=sign("POST", "http://testserver/2/x"))
+    assert plain.status_code != 401, plain.text
+    assert fake_v2.paths() == [("POST", "/2/x")]

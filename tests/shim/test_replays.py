@@ -110,3 +110,44 @@ def test_a_wall_clock_stepped_back_replays_nothing(settings: Settings, fake_v2: 
         clock.now -= 300
         clock.now += 599
         assert refusal(client.post(MUTE, headers=headers)) == (401, 32)
+
+
+# A captured mute of user 2244994945, and the calls it was once delivered as: the signed path
+# and query moved into Host, ended by '#', so that the URL verified was still the signed one.
+CAPTURED = "/1.1/mutes/users/create.json?user_id=2244994945"
+DELIVERED_AS = [
+    "/1.1/mutes/users/destroy.json?user_id=783214",
+    "/1.1/statuses/update.json?status=not%20mine",
+]
+
+
+@pytest.mark.parametrize("delivered", DELIVERED_AS)
+def test_a_host_carrying_the_signed_path_cannot_deliver_another_call(
+    make_client: MakeClient, fake_v2: FakeV2, delivered: str
+):
+    fake_v2.muted.add((ALICE.user_id, "783214"))
+    captured = sign("POST", f"http://testserver{CAPTURED}")
+    host = f"testserver{CAPTURED}#"
+
+    answer = make_client().post(delivered, headers={**captured, "Host": host})
+
+    assert refusal(answer) == (401, 32)
+    assert fake_v2.calls == []
+    assert (ALICE.user_id, "783214") in fake_v2.muted
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["testserver:80", "TestServer", "127.0.0.1", "[::1]:80", "localhost", "testserver:"],
+)
+def test_only_a_host_and_port_are_read_from_host(make_client: MakeClient, fake_v2, host: str):
+    """A plain `host[:port]` naming the shim is verified as the URL it names; anything that is
+    not one (an empty port too) is refused, whatever the signature covers."""
+    client = make_client()
+    url = f"http://{host}{MUTE}"
+    answer = client.post(MUTE, headers={**sign("POST", url), "Host": host})
+
+    if host in ("testserver:80", "TestServer"):
+        assert answer.status_code == 200, answer.text
+    else:
+        assert refusal(answer) == (401, 32)
