@@ -38,6 +38,8 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     max_body: int = 1 << 20
     caller_concurrency: int = 20
+    unverified_concurrency: int = 20
+    unverified_per_address: int = 5
     max_connections: int = 1000
     read_timeout: float = 10.0
     breaker_cooldown: float = 10.0
@@ -50,6 +52,7 @@ class Settings:
         token, token_secret = env.get("SHIM_ACCESS_TOKEN"), env.get("SHIM_ACCESS_TOKEN_SECRET")
         if bool(token) != bool(token_secret):
             raise ConfigError("set both SHIM_ACCESS_TOKEN and SHIM_ACCESS_TOKEN_SECRET, or neither")
+        unverified, per_address = _unverified(env)
         return cls(
             consumer_key=env.get("SHIM_CONSUMER_KEY", ""),
             consumer_secret=env.get("SHIM_CONSUMER_SECRET", ""),
@@ -72,6 +75,8 @@ class Settings:
             caller_concurrency=int(
                 _number(env.get("SHIM_CALLER_CONCURRENCY"), 20, "SHIM_CALLER_CONCURRENCY", 1, 1000)
             ),
+            unverified_concurrency=unverified,
+            unverified_per_address=per_address,
             max_connections=int(
                 _number(env.get("SHIM_MAX_CONNECTIONS"), 1000, "SHIM_MAX_CONNECTIONS", 1, 100_000)
             ),
@@ -89,6 +94,16 @@ class Settings:
             raise ConfigError(
                 "set SHIM_CONSUMER_KEY and SHIM_CONSUMER_SECRET to your X app's API key and secret"
             )
+
+
+def _unverified(env: Mapping[str, str]) -> tuple[int, int]:
+    """The share of the upstream for work no user credential vouches for, and each client
+    address's part of it: at most half the pool (shim.upstream.MAX_CONNECTIONS, 100), so
+    verified users always keep the rest."""
+    name = "SHIM_UNVERIFIED_CONCURRENCY"
+    total = int(_number(env.get(name), 20, name, 1, 50))
+    name = "SHIM_UNVERIFIED_PER_ADDRESS"  # a part of the whole, so never more than it
+    return total, int(_number(env.get(name), min(5, total), name, 1, total))
 
 
 def _origins(value: str) -> tuple[str, ...]:

@@ -1,26 +1,33 @@
 """Per-caller bounds on what the shim shares: one caller holds at most SHIM_CALLER_CONCURRENCY
 requests at the upstream at once (its streams included), so a client that opens many calls and
-stops reading them cannot take the upstream pool from everyone else. Past its share a caller
-gets v1.1's 429, code 88, at once."""
+stops reading them cannot take the upstream pool from everyone else. Work no user credential
+vouches for (app-only tokens, checking a new bearer token, sign-in) has one share of its own,
+SHIM_UNVERIFIED_CONCURRENCY, a part of it per client address: new tokens cost nothing to make,
+so they cannot each be a caller. Past its share a caller gets v1.1's 429, code 88, at once."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from mappings.errors import V11Error
 
 
 class Slots:
-    def __init__(self, per_caller: int) -> None:
+    def __init__(self, per_caller: int, total: int | None = None) -> None:
         self._per_caller = per_caller
+        self._total = total  # over all callers, when the slots are one share of the upstream
         self._held: dict[str, int] = {}  # only callers with a request under way: bounded
+        self._count = 0
 
     def take(self, caller: str) -> Callable[[], None]:
         """Hold one of the caller's slots; returns what gives it back (once, however often
-        called), or raises V11Error(88) when the caller holds all of theirs."""
+        called), or raises V11Error(88) when the caller holds all of theirs, or all callers
+        together hold the total."""
         held = self._held.get(caller, 0)
-        if held >= self._per_caller:
+        if held >= self._per_caller or (self._total is not None and self._count >= self._total):
             raise V11Error(88)
         self._held[caller] = held + 1
+        self._count += 1
         returned = False
 
         def give_back() -> None:
@@ -28,6 +35,7 @@ class Slots:
             if returned:
                 return
             returned = True
+            self._count -= 1
             left = self._held[caller] - 1
             if left:
                 self._held[caller] = left
@@ -46,4 +54,11 @@ class Slots:
 
     def __len__(self) -> int:
         """Slots held now, over all callers."""
-        return sum(self._held.values())
+        return self._count
+
+
+def address(scope: Mapping[str, Any]) -> str:
+    """The client's address, a caller for unverified work (behind a trusted proxy, uvicorn puts
+    the forwarded one here); "" when the server names none, as over a Unix socket."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""

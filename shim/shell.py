@@ -11,19 +11,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mappings import ENDPOINTS
+from mappings.callers import is_app_only
 from mappings.endpoints import Endpoint
 from shim.auth import Verifier
 from shim.breaker import CircuitBreaker
 from shim.cached import Lookups
 from shim.config import Settings
 from shim.dryrun import DryRuns
-from shim.fairness import Slots
-from shim.identity import Identity
+from shim.fairness import Slots, address
+from shim.identity import Caught, Identity
 from shim.metrics import Metrics
 from shim.origins import Origins
 from shim.routing import RoutingFile
 from shim.shared import state, token_store
 from shim.signin import sign_in
+from shim.signing import Bearer
 from shim.translated import Comparer, Translated
 from shim.upstream import Upstream
 from shim.versions import Versions
@@ -67,6 +69,8 @@ class Shell:
             CircuitBreaker(cooldown=settings.breaker_cooldown),
         )
         self.slots = Slots(settings.caller_concurrency)
+        # Work no user credential vouches for: one share, a part of it per client address.
+        self.unverified = Slots(settings.unverified_per_address, settings.unverified_concurrency)
         # Comparisons under way: a budget of their own, at most 3 upstream calls each.
         self.shadows = Slots(COMPARISONS)
         self.lookups = Lookups(self.upstream, self.users)
@@ -78,6 +82,7 @@ class Shell:
             self.lookups,
             settings.upstream_timeout,
             settings.cache_size,
+            self.unverified,
         )
         endpoints = tuple(endpoint.name for endpoint in ENDPOINTS)
         self.routing = RoutingFile(
@@ -115,18 +120,28 @@ class Shell:
             return self.settings.access_token_secret
         return await self.kept.tokens.secret(token)
 
+    def slot(self, credentials: Caught, request: Request) -> Callable[[], None]:
+        """A slot at the upstream for a call passed through, or V11Error(88): the caller's own,
+        but an app-only token's in the unverified share (nothing here can check one, and new
+        ones cost nothing to make). Returns what gives the slot back."""
+        if isinstance(credentials, Bearer) and is_app_only(credentials.token):
+            return self.unverified.take(address(request.scope))
+        return self.slots.take(credentials.key)
+
     async def sign_in(self, step: str, request: Request, body: bytes) -> Response:
-        """One step of OAuth 1.0a sign-in through the shim (see `app.SIGN_IN`)."""
-        return await sign_in(
-            step,
-            self.identity.signed_url(request),
-            request,
-            body,
-            self.verifier,
-            self.upstream,
-            self.request_tokens,
-            self.kept.tokens,
-        )
+        """One step of OAuth 1.0a sign-in through the shim (see `app.SIGN_IN`), in the
+        unverified share: it is signed with the app's keys, which every client holds."""
+        with self.unverified.holding(address(request.scope)):
+            return await sign_in(
+                step,
+                self.identity.signed_url(request),
+                request,
+                body,
+                self.verifier,
+                self.upstream,
+                self.request_tokens,
+                self.kept.tokens,
+            )
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {

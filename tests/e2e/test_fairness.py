@@ -3,6 +3,8 @@ reads a few bytes and stops once held every upstream connection, and every other
 for as long as that client liked. Real sockets at both ends: the shim under uvicorn, the
 upstream a server whose answer never ends."""
 
+import asyncio
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -14,7 +16,18 @@ import pytest
 
 from shim.app import create_app
 from shim.config import Settings
-from tests.fakes import BOB, CAROL, FakeV2, Streaming, sign, twitter_user
+from shim.upstream import MAX_CONNECTIONS
+from tests.fakes import (
+    ALICE,
+    APP_ONLY,
+    BOB,
+    CAROL,
+    FakeV2,
+    FakeV2App,
+    Streaming,
+    sign,
+    twitter_user,
+)
 from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -66,3 +79,70 @@ def test_a_client_that_stops_reading_cannot_starve_another_user(shim):
     finally:
         for stream in streams:
             stream.close()
+
+
+SLOW = "/1.1/statuses/user_timeline.json"
+
+
+class Stuck:
+    """The fake v2, but SLOW answers only once the shim hangs up (at most 20 s): each call
+    holds one of the shim's upstream connections. `in_flight` counts them."""
+
+    def __init__(self, fake: FakeV2) -> None:
+        self.inner = FakeV2App(fake)
+        self.in_flight = self.calls = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != SLOW:
+            await self.inner(scope, receive, send)
+            return
+        self.calls += 1
+        self.in_flight += 1
+        try:
+            async with asyncio.timeout(20):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+        except TimeoutError:
+            pass
+        finally:
+            self.in_flight -= 1
+
+
+def junk_app_only(port: int, n: int) -> socket.socket:
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(
+        f"GET {SLOW} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {APP_ONLY}{n}\r\n\r\n".encode()
+    )
+    return client
+
+
+def test_a_flood_of_app_only_tokens_cannot_take_the_upstream_pool(settings: Settings):
+    """Each new app-only token was a caller of its own, forwarded unchecked: 150 of them held
+    every upstream connection and a real user got 503, code 130."""
+    stuck = Stuck(FakeV2(twitter_user()))
+    with serving(stuck) as upstream_port:
+        upstream = f"http://127.0.0.1:{upstream_port}"
+        app = create_app(replace(settings, upstream_url=upstream, upstream_timeout=3))
+        with serving(app) as port:
+            flood = [junk_app_only(port, n) for n in range(150)]
+            try:
+                # Until each request is answered or holds an upstream connection, or they hold all.
+                refused: list[bytes] = []
+                waiting, deadline = list(flood), time.monotonic() + 10
+                while len(refused) + stuck.in_flight < 150 and stuck.in_flight < MAX_CONNECTIONS:
+                    assert time.monotonic() < deadline, (len(refused), stuck.in_flight)
+                    answered, _, _ = select.select(waiting, [], [], 0.05)
+                    refused += [s.recv(12) for s in answered]
+                    waiting = [s for s in waiting if s not in answered]
+
+                mute = f"http://127.0.0.1:{port}/1.1/mutes/users/create.json?user_id=783214"
+                answer = httpx2.post(mute, headers=sign("POST", mute, ALICE), timeout=10)
+
+                assert answer.status_code == 200, answer.text
+                # One address's part of the unverified share; the rest refused at once.
+                assert stuck.calls == 5
+                assert refused == [b"HTTP/1.1 429"] * 145
+            finally:
+                for stream in flood:
+                    stream.close()
