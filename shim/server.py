@@ -50,13 +50,20 @@ HEAD_LIMIT = 16 * 1024
 until a header ends, and uvicorn keeps every header."""
 
 
+class HeadTooLarge(Exception):
+    """Raised in a parser callback to stop parsing a head past HEAD_LIMIT."""
+
+
 def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol with those two bounds and HEAD_LIMIT."""
 
     class Bounded(HttpToolsProtocol):
         _head_due: asyncio.TimerHandle | None = None
         _in_head = True  # what comes next is a request's head
-        _head_size = 0
+        _head_ended = False  # in the read being parsed
+        _received = 0  # bytes of the reads that fell wholly inside the head being read
+        _parsed = 0  # bytes of its line and headers the parser has handed over
+        _too_large = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -66,18 +73,49 @@ def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtoco
                 return
             self._await_head()
 
+        # A head is measured twice, and refused when either measure passes HEAD_LIMIT: by the
+        # parts the parser hands over, which counts the read in which a head ends, whatever
+        # else that read holds, and by the reads that fall wholly inside it, since httptools
+        # holds a header back until its end comes. Neither measure takes a byte of a body.
         def data_received(self, data: bytes) -> None:
-            in_head = self._in_head
+            in_head, self._head_ended = self._in_head, False
             super().data_received(data)
-            # Counted only while no head ends in the data, so a body sent along never counts.
-            if in_head and self._in_head and not self.transport.is_closing():
-                self._head_size += len(data)
-                if self._head_size > HEAD_LIMIT:
-                    self.transport.write(HEAD_TOO_LARGE)
-                    self.transport.close()
+            if in_head and not self._head_ended and not self.transport.is_closing():
+                self._received += len(data)
+                if self._received > HEAD_LIMIT:
+                    self._refuse_head()
+
+        def on_message_begin(self) -> None:
+            self._received = self._parsed = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + len(b": \r\n"))
+            super().on_header(name, value)
+
+        def _count(self, size: int) -> None:
+            self._parsed += size
+            if self._parsed > HEAD_LIMIT:
+                self._too_large = True
+                raise HeadTooLarge  # stops the parser; uvicorn calls send_400_response
+
+        def send_400_response(self, msg: str) -> None:
+            if self._too_large:
+                self._refuse_head()
+            else:
+                super().send_400_response(msg)
+
+        def _refuse_head(self) -> None:
+            self.transport.write(HEAD_TOO_LARGE)
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
-            self._in_head, self._head_size = False, 0
+            self._count(len(self.parser.get_method()) + len(b"  HTTP/1.1\r\n\r\n"))
+            self._in_head, self._head_ended = False, True
             self._head_received()
             super().on_headers_complete()
 

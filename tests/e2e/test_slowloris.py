@@ -67,6 +67,17 @@ def test_a_head_past_16_kib_is_refused_before_its_deadline(serve):
     assert json.loads(body) == {"errors": [{"code": 195, "message": "Request head is too large."}]}
 
 
+@pytest.mark.parametrize("size", [20_000, 118 * 1024])
+def test_a_head_past_16_kib_sent_with_its_body_is_refused(serve, size):
+    """The read in which a head ends counts too: a head that came in one read with the start
+    of its body was never counted (20 KB of head waited for its body, answered 408)."""
+    head = b"POST /1.1/statuses/update.json HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(head + b"X-Filler: " + b"a" * size + b"\r\n\r\nstatus=hello")
+        answer = closed_within(client, 3)
+    assert answer.startswith(b"HTTP/1.1 431")
+
+
 def answer_of(connection: socket.socket) -> bytes:
     """One whole answer read off a kept-alive connection."""
     received = b""

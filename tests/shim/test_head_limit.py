@@ -1,0 +1,103 @@
+"""The head limit whatever the read boundaries: `shim serve`'s protocol fed the same bytes cut
+into reads at every point, with a stand-in transport, counting the requests it starts."""
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from uvicorn.server import ServerState
+
+from shim.server import HEAD_LIMIT, HEAD_TOO_LARGE, protocol
+
+
+class Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written, self.closed = b"", False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 5000) if name == "peername" else default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def app(scope: object, receive: object, send: object) -> None:
+    raise AssertionError("never run: the loop does not run the tasks")
+
+
+@pytest.fixture
+def feed() -> Iterator[object]:
+    loop = asyncio.new_event_loop()
+
+    def run(*reads: bytes) -> tuple[int, Transport]:
+        """Feed the reads to a new connection; the requests started, and the transport."""
+        bounded = protocol(100, 10.0)
+        config = uvicorn.Config(app, http=bounded, log_config=None)
+        state = ServerState()
+        connection = bounded(config=config, server_state=state, app_state={}, _loop=loop)
+        transport = Transport()
+        connection.connection_made(transport)
+        for data in reads:
+            if not transport.closed:
+                connection.data_received(data)
+        for task in state.tasks:
+            task.cancel()
+        return len(state.tasks), transport
+
+    yield run
+    loop.run_until_complete(asyncio.sleep(0))  # the cancelled tasks end
+    loop.close()
+
+
+def request(head_size: int) -> bytes:
+    """A POST whose head is `head_size` bytes, and its body."""
+    start = b"POST /1.1/statuses/update.json HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n"
+    fill = head_size - len(start) - len(b"X-Filler: \r\n\r\n")
+    filler = b"X-Filler: " + b"a" * fill + b"\r\n"
+    head = start + filler + b"\r\n"
+    assert len(head) == head_size
+    return head + b"status=hello"
+
+
+def cuts(data: bytes) -> Iterator[tuple[bytes, ...]]:
+    """The data whole, and cut in two and in three at points across it."""
+    yield (data,)
+    for cut in range(1, len(data), 1499):
+        yield data[:cut], data[cut:]
+        yield data[:cut], data[cut : cut + 7], data[cut + 7 :]
+
+
+@pytest.mark.parametrize("size", [HEAD_LIMIT + 1, 59 * 1024, 118 * 1024])
+def test_a_head_past_the_limit_is_refused_however_it_is_read(feed, size):
+    for reads in cuts(request(size)):
+        started, transport = feed(*reads)
+        assert (started, transport.closed) == (0, True), [len(read) for read in reads]
+        assert transport.written == HEAD_TOO_LARGE
+
+
+def test_a_pipelined_head_past_the_limit_is_refused(feed):
+    small = b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\nHost: x\r\n\r\n"
+    started, transport = feed(small + request(HEAD_LIMIT + 1))
+    assert (started, transport.closed) == (1, True)
+    assert transport.written == HEAD_TOO_LARGE
+
+
+def test_heads_within_the_limit_are_served_however_they_are_read(feed):
+    """Two requests, the second pipelined (queued behind the first, so not started yet)."""
+    for reads in cuts(request(HEAD_LIMIT - 200) * 2):
+        started, transport = feed(*reads)
+        assert (started, transport.written) == (1, b""), [len(read) for read in reads]
