@@ -5,8 +5,9 @@ a flood of it cannot take what verified users need. Past its share, 429 code 88,
 any upstream call. In process, one event loop: the upstream holds the flood's calls until let go."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 import httpx2
 import pytest
@@ -41,7 +42,7 @@ class Held:
         return self.fake(request)
 
 
-Send = Callable[[httpx2.AsyncClient, int], Awaitable[httpx2.Response]]
+Send = Callable[[httpx2.AsyncClient, int], Coroutine[Any, Any, httpx2.Response]]
 
 
 async def app_only(client: httpx2.AsyncClient, n: int) -> httpx2.Response:
