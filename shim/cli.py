@@ -213,7 +213,7 @@ def tls_files(args: argparse.Namespace, log_format: str) -> tuple[str | None, st
         if args.ssl_certfile or args.ssl_keyfile:
             raise ConfigError("give --dev-tls or --ssl-certfile and --ssl-keyfile, not both")
         issued = certs.issue(Path(DEV_CERTS), ["localhost", "127.0.0.1"])
-        trust = f"serving TLS for localhost; clients trust {issued.ca}"
+        trust = f"serving TLS for localhost; clients trust {issued.ca}, {issued.ca_news}"
         logs.early(logging.INFO, trust, log_format)
         return str(issued.cert), str(issued.key)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
@@ -243,12 +243,14 @@ def check(settings: Settings, args: argparse.Namespace) -> int:
 def make_certs(settings: Settings, args: argparse.Namespace) -> int:
     names = [name.strip() for name in args.names.split(",") if name.strip()]
     issued = certs.issue(Path(args.out), names)
-    trust = "made" if issued.new_ca else "kept (already trusted where you trusted it)"
-    print(f"{issued.ca}: the local CA, {trust}; clients trust it through REQUESTS_CA_BUNDLE")
+    print(
+        f"{issued.ca}: the local CA, {issued.ca_news}; clients trust it through REQUESTS_CA_BUNDLE"
+    )
     print("  (requests: tweepy, twython, python-twitter), SSL_CERT_FILE (Python's ssl: Python")
     print("  Twitter Tools, aiohttp, peony), NODE_EXTRA_CA_CERTS (Node clients)")
     print(f"{issued.cert}, {issued.key}: the certificate for {', '.join(names)}; serve it with")
     print(f"  shim serve --ssl-certfile {issued.cert} --ssl-keyfile {issued.key}")
+    print(f"  valid until {issued.until:%Y-%m-%d}: run shim certs again before then (README)")
     return 0
 
 

@@ -226,10 +226,15 @@ def test_the_secret_can_come_from_the_environment(db: Path, monkeypatch: pytest.
 
 def test_the_secret_is_asked_for_at_a_terminal(db: Path, monkeypatch: pytest.MonkeyPatch):
     asked = []
+
+    def prompt(text: str) -> str:
+        asked.append(text)
+        return ALICE.secret
+
     terminal = io.StringIO("")
     terminal.isatty = lambda: True  # type: ignore[method-assign]
     monkeypatch.setattr("sys.stdin", terminal)
-    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or ALICE.secret)
+    monkeypatch.setattr("getpass.getpass", prompt)
 
     assert main(["tokens", "add", "--token", ALICE.token]) == 0
     assert asked == ["token secret: "]

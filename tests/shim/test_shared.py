@@ -230,9 +230,9 @@ def ahead(seconds: float):
 
 def nonce_kept_until(redis_url: str) -> float:
     """When Redis drops the one nonce stored, in seconds on Redis's own clock."""
-    direct = redis.Redis.from_url(redis_url)
+    direct = redis.Redis.from_url(redis_url, decode_responses=True)
     (key,) = direct.keys("shim:nonce:*")
-    return int(direct.pexpiretime(key)) / 1000
+    return int(direct.pexpiretime(str(key))) / 1000
 
 
 def test_a_clock_stepped_on_one_instance_keeps_the_nonce_for_the_whole_window(
