@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 FAILURES = 10  # wrong tokens an address may send in a window
 WINDOW = 60.0  # seconds
-ADDRESSES = 10_000  # counts kept at most (about 1 MB)
+ADDRESSES = 10_000  # counts kept at most (under 2 MB)
 OTHERS = "others"  # the count shared by addresses past the bound
 
 
