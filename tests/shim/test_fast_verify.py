@@ -1,5 +1,7 @@
-"""The direct HMAC-SHA1 check accepts only what oauthlib accepts: on generated requests (any
-parameters, either method, query or form body, tampered or not) and on the hostile corpus."""
+"""The direct HMAC-SHA1 check gives oauthlib's verdict wherever it gives one, and the whole
+check (the OAuth parameters screened, then the direct check or oauthlib) gives oauthlib's verdict
+on every request: on generated requests (any parameters, either method, query or form body,
+tampered or not, a token or a consumer key the shim does not know)."""
 
 import asyncio
 import time
@@ -7,13 +9,16 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oauthlib.oauth1 import Client
+from oauthlib.oauth1 import Client, ResourceEndpoint
+from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
 from mappings.errors import V11Error
-from shim.auth import Verifier
+from mappings.params import number
+from shim.auth import TIMESTAMP_WINDOW, Verifier, refusal_code
 from shim.credentials import connect
 from shim.nonces import SQLiteNonces
 from shim.signing import FORM
+from shim.validator import Validator
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 
 BASE = "https://shim.example.com/1.1/users/show.json"
@@ -28,32 +33,65 @@ def verifier() -> Verifier:
 
 
 def oauthlib_says(uri: str, method: str, body: bytes, headers: dict[str, str]) -> object:
-    """oauthlib's verdict alone: the credentials, or the refusal's code."""
-    checker = verifier()
-
-    async def nothing(*args: object) -> None:
-        return None
-
-    checker.direct = nothing  # type: ignore[method-assign,assignment]
+    """oauthlib's verdict on the whole request, as the shim once asked for it: the caller's
+    token and secret, or the refusal's code."""
     try:
-        return asyncio.run(checker.verify(uri, method, body, headers, secret_of))
+        request = ResourceEndpoint(None)._create_request(
+            uri, method, body.decode() or None, headers
+        )
+    except (OAuth1Error, ValueError):
+        return 215
+    seconds = number(request.timestamp or "0")
+    if request.timestamp is not None and seconds is None:
+        return 215
+    if request.timestamp is not None and abs(time.time() - (seconds or 0)) > TIMESTAMP_WINDOW:
+        return 135
+    token = request.resource_owner_key or ""
+    validator = Validator(
+        CONSUMER_KEY, CONSUMER_SECRET, token, ALICE.secret if token == ALICE.token else None
+    )
+    valid, checked = ResourceEndpoint(validator).validate_protected_resource_request(
+        uri, method, body.decode() or None, headers
+    )
+    return (checked.resource_owner_key, ALICE.secret) if valid else refusal_code(checked)
+
+
+def shim_says(uri: str, method: str, body: bytes, headers: dict[str, str]) -> object:
+    """The shim's verdict, in the same terms."""
+    try:
+        found = asyncio.run(verifier().verify(uri, method, body, headers, secret_of))
     except V11Error as error:
         return error.code
+    return (found.token, found.token_secret)
 
 
-def signed(method: str, params: list[tuple[str, str]], in_body: bool, **client: str):
+def direct_says(uri: str, method: str, body: bytes, headers: dict[str, str]) -> object:
+    """The direct check's verdict, in the same terms; None where it leaves it to oauthlib.
+    The shim asks it only about a known token (others are refused before), here ALICE's."""
+    if f'oauth_token="{ALICE.token}"' not in headers.get("authorization", ""):
+        return None
+    fast = verifier().direct(uri, method, body, headers, ALICE.secret)
+    if fast is None or fast is True:
+        return None
+    return 32 if fast is False else (fast.token, fast.token_secret)
+
+
+def signed(
+    method: str, params: list[tuple[str, str]], in_body: bool, kind: str = "AUTH_HEADER", **client
+):
     from urllib.parse import urlencode
 
     encoded = urlencode(params)
     uri = BASE + (f"?{encoded}" if encoded and not in_body else "")
-    body = encoded if in_body else None
-    headers = {"Content-Type": FORM} if in_body else {}
+    body = encoded if in_body or kind == "BODY" else None
+    headers = {"Content-Type": FORM} if body is not None else {}
     signer = Client(
         client.get("key", CONSUMER_KEY),
         client_secret=client.get("consumer_secret", CONSUMER_SECRET),
-        resource_owner_key=ALICE.token,
+        resource_owner_key=client.get("token", ALICE.token),
         resource_owner_secret=client.get("secret", ALICE.secret),
         timestamp=client.get("timestamp"),
+        signature_type=kind,
     )
     uri, headers, body = signer.sign(uri, method, body, headers)
     return uri, (body or "").encode(), {k.lower(): v for k, v in headers.items()}
@@ -63,36 +101,54 @@ TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 PLAIN = st.text("abcXYZ019_-.~,*", min_size=1, max_size=12)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(
-    params=st.lists(st.tuples(st.one_of(PLAIN, TEXT), st.one_of(PLAIN, TEXT)), max_size=4),
-    method=st.sampled_from(["GET", "POST"]),
-    in_body=st.booleans(),
-    tamper=st.sampled_from([None, "secret", "consumer_secret", "key", "timestamp", "param"]),
-)
-def test_the_direct_check_accepts_only_what_oauthlib_accepts(params, method, in_body, tamper):
-    in_body = in_body and method == "POST"
-    changes = {
-        None: {},
-        "secret": {"secret": "fake-wrong-secret"},
-        "consumer_secret": {"consumer_secret": "fake-wrong-consumer-secret"},
-        "key": {"key": "fakeotherconsumerkey"},
-        "timestamp": {"timestamp": str(int(time.time()) - 3600)},
-        "param": {},
-    }[tamper]
-    uri, body, headers = signed(method, params, in_body, **changes)
+TAMPER = {
+    None: {},
+    "secret": {"secret": "fake-wrong-secret"},
+    "consumer_secret": {"consumer_secret": "fake-wrong-consumer-secret"},
+    "key": {"key": "fakeotherconsumerkey"},
+    "token": {"token": "1500000000000000009-fakeunknowntoken"},
+    "both": {"key": "fakeotherconsumerkey", "token": "fakeunknowntoken00"},
+    "timestamp": {"timestamp": str(int(time.time()) - 3600)},
+    "param": {},
+}
+REQUESTS = {
+    "params": st.lists(st.tuples(st.one_of(PLAIN, TEXT), st.one_of(PLAIN, TEXT)), max_size=4),
+    "method": st.sampled_from(["GET", "POST"]),
+    "in_body": st.booleans(),
+    "kind": st.sampled_from(["AUTH_HEADER", "QUERY", "BODY"]),
+    "tamper": st.sampled_from(list(TAMPER)),
+}
+
+
+def generated(params, method, in_body, kind, tamper):
+    kind = "QUERY" if kind == "BODY" and method != "POST" else kind
+    in_body = (in_body or kind == "BODY") and method == "POST"
+    uri, body, headers = signed(method, params, in_body, kind, **TAMPER[tamper])
     if tamper == "param":
         uri += ("&" if "?" in uri else "?") + "added=1"
+    return uri, method, body, headers
 
-    fast = asyncio.run(verifier().direct(uri, method, body, headers, secret_of))
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(**REQUESTS)
+def test_the_direct_check_gives_oauthlibs_verdict_where_it_gives_one(
+    params, method, in_body, kind, tamper
+):
+    request = generated(params, method, in_body, kind, tamper)
+
+    fast = direct_says(*request)
     if fast is not None:
-        assert oauthlib_says(uri, method, body, headers) == verifier_credentials(fast)
+        assert fast == oauthlib_says(*request)
 
 
-def verifier_credentials(fast):
-    from shim.signing import Credentials
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(**REQUESTS)
+def test_the_whole_check_gives_oauthlibs_verdict(params, method, in_body, kind, tamper):
+    """Unknown tokens and keys are refused on the OAuth parameters alone, with the code
+    oauthlib gives after reading the whole request."""
+    request = generated(params, method, in_body, kind, tamper)
 
-    return Credentials(CONSUMER_KEY, CONSUMER_SECRET, fast.token, fast.token_secret)
+    assert shim_says(*request) == oauthlib_says(*request)
 
 
 @pytest.mark.parametrize(
@@ -109,18 +165,21 @@ def verifier_credentials(fast):
 def test_ordinary_requests_take_the_direct_path(params, method, in_body):
     uri, body, headers = signed(method, params, in_body)
 
-    fast = asyncio.run(verifier().direct(uri, method, body, headers, secret_of))
+    assert direct_says(uri, method, body, headers) == (ALICE.token, ALICE.secret)
 
-    assert fast is not None
-    assert (fast.token, fast.token_secret) == (ALICE.token, ALICE.secret)
+
+def test_an_ordinary_request_signed_wrong_is_refused_directly():
+    uri, body, headers = signed("POST", [("status", "x")], True, secret="fake-wrong-secret")
+
+    assert direct_says(uri, "POST", body, headers) == 32
 
 
 def test_unusual_requests_go_to_oauthlib():
     uri, body, headers = signed("GET", [("q", "a b+c")], False)  # '+' and spaces
-    assert asyncio.run(verifier().direct(uri, "GET", body, headers, secret_of)) is None
+    assert direct_says(uri, "GET", body, headers) is None
     uri, body, headers = signed("GET", [("screen_name", "Twitter")], False)
     realm = {"authorization": headers["authorization"].replace("OAuth ", 'OAuth realm="x", ')}
-    assert asyncio.run(verifier().direct(uri, "GET", body, realm, secret_of)) is None
+    assert direct_says(uri, "GET", body, realm) is None
 
 
 def test_a_replay_of_a_directly_checked_request_is_refused():

@@ -2,6 +2,8 @@
 
 from urllib.parse import parse_qsl
 
+import pytest
+
 from tests.conftest import MakeClient
 from tests.fakes import DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, Token, sign
 
@@ -61,4 +63,43 @@ def test_an_access_token_request_needs_a_request_token_the_shim_saw(make_client,
     response = make_client().post(ACCESS, headers=sign("POST", ACCESS, stranger, verifier="1"))
 
     assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 89)
+    assert fake_v2.calls == []
+
+
+# The validator once signed unknown tokens' checks with the secret "dummy": whoever used it as
+# the secret of a made-up token had a valid signature wherever the token itself went unchecked.
+GUESSED = Token("fakemadeuptoken00000000000001", "dummy", "")
+
+
+def test_a_request_token_request_carrying_a_token_never_leaves(make_client, fake_v2):
+    """oauth/request_token is signed by the app alone: a token on it is malformed sign-in."""
+    response = make_client().post(REQUEST, headers=sign("POST", REQUEST, GUESSED, callback="oob"))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (400, 215)
+    assert fake_v2.calls == []
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "code"),
+    [
+        (ACCESS, {"verifier": VERIFIER}, 89),
+        (MUTE, {}, 89),
+        (f"{BASE}/1.1/statuses/update.json?status=x", {}, 89),
+    ],
+)
+def test_no_check_accepts_a_placeholder_secret(make_client, fake_v2, url, options, code):
+    response = make_client().post(url, headers=sign("POST", url, GUESSED, **options))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (401, code)
+    assert fake_v2.calls == []
+
+
+def test_an_unknown_app_signing_with_a_placeholder_secret_is_refused(make_client, fake_v2):
+    headers = sign("POST", REQUEST, None, callback="oob", consumer_secret="dummy")
+    headers["Authorization"] = headers["Authorization"].replace(
+        'oauth_consumer_key="fakeconsumerkey', 'oauth_consumer_key="fakeotherkey'
+    )
+    response = make_client().post(REQUEST, headers=headers)
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 32)
     assert fake_v2.calls == []
