@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mappings.errors import V11Error
+from shim.throttle import network
 
 
 class Slots:
@@ -59,6 +60,7 @@ class Slots:
 
 def address(scope: Mapping[str, Any]) -> str:
     """The client's address, a caller for unverified work (behind a trusted proxy, uvicorn puts
-    the forwarded one here); "" when the server names none, as over a Unix socket."""
+    the forwarded one here), an IPv6 address as its /64; "" when the server names none, as over
+    a Unix socket."""
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    return network(str(client[0]) if client else None)

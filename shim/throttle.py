@@ -45,7 +45,7 @@ class Throttle:
         self._failed[key] = (started, count + 1)
 
     def _key(self, address: str | None, now: float) -> str:
-        key = _network(address)
+        key = network(address)
         if key in self._failed:
             return key
         self._forget(now)
@@ -60,7 +60,7 @@ class Throttle:
             del self._failed[key]
 
 
-def _network(address: str | None) -> str:
+def network(address: str | None) -> str:
     """The address counted: an IPv4 address, or an IPv6 address's /64."""
     try:
         ip = ipaddress.ip_address(address or "")

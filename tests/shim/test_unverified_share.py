@@ -75,9 +75,11 @@ async def settle(held: Held, tasks: list[asyncio.Task[httpx2.Response]]) -> None
             await asyncio.sleep(0.01)
 
 
-def flood(settings: Settings, send: Send, addresses: int) -> dict[str, object]:
-    """FLOOD requests from each of `addresses` client addresses; while the upstream holds what
-    it was given, a verified user mutes; then the upstream lets go."""
+def flood(
+    settings: Settings, send: Send, addresses: int, network: str = "198.51.100.{}"
+) -> dict[str, object]:
+    """FLOOD requests from each of `addresses` client addresses in `network`; while the upstream
+    holds what it was given, a verified user mutes; then the upstream lets go."""
     fake = FakeV2(twitter_user())
     found: dict[str, object] = {}
 
@@ -86,7 +88,7 @@ def flood(settings: Settings, send: Send, addresses: int) -> dict[str, object]:
         app = create_app(replace(settings, upstream_timeout=30), httpx2.MockTransport(held))
         clients = [
             httpx2.AsyncClient(
-                transport=httpx2.ASGITransport(app, client=(f"198.51.100.{a}", 4000)),
+                transport=httpx2.ASGITransport(app, client=(network.format(a), 4000)),
                 base_url=BASE,
                 timeout=30,
             )
@@ -139,6 +141,13 @@ def test_many_addresses_share_one_bound(settings: Settings):
     assert (found["at the upstream"], found["upstream calls"]) == (TOTAL, TOTAL)
     assert found["refused"] == 6 * FLOOD - TOTAL
     assert found["user"] == 200
+
+
+def test_an_ipv6_slash_64_is_one_address(settings: Settings):
+    """One host is commonly given a whole /64: its addresses are one client's."""
+    found = flood(settings, app_only, addresses=3, network="2001:db8:0:1::{}")
+
+    assert (found["at the upstream"], found["refused"]) == (PER_ADDRESS, 3 * FLOOD - PER_ADDRESS)
 
 
 def test_the_shares_are_settings():
