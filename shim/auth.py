@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, ResourceEndpoint
@@ -19,7 +20,7 @@ from mappings.params import number
 from shim import direct
 from shim.direct import Signed
 from shim.nonces import Nonces
-from shim.oauth_params import oauth_only
+from shim.oauth_params import oauth_pairs
 from shim.signing import Credentials
 from shim.validator import Validator
 
@@ -93,19 +94,27 @@ class Verifier:
     ) -> Credentials:
         """The caller's credentials, or a V11Error saying why the request is refused."""
         text = _text(body)
-        screened = await self._screen(uri, method, text, headers, secret_of)
+        _check_scheme(headers)
+        elsewhere = oauth_pairs(uri, text, headers)
+        oauth = None if any(elsewhere) else self._ordinary(headers)
+        if oauth is not None:
+            # Every check oauthlib makes before the credentials passes: its codes are these.
+            secret = await secret_of(oauth["oauth_token"])
+            if secret is None or not self._known(oauth["oauth_consumer_key"]):
+                raise V11Error(89 if secret is None else 32)
+            fast = direct.check(uri, method, body, headers, oauth, (self._consumer_secret, secret))
+            if isinstance(fast, Signed):
+                return await self._accept(fast, body)
+            if fast is False:
+                raise V11Error(32)  # what oauthlib says of an ordinary request signed wrong
+        screened = await self._screen(uri, method, elsewhere, headers, secret_of)
         validator = self._validator(screened)
-        if not self._known(screened) or screened.token_secret is None:
+        if not self._known(screened.client_key) or screened.token_secret is None:
             # oauthlib's verdict on the OAuth parameters alone: a refusal, and its code.
             _, checked = ResourceEndpoint(validator).validate_protected_resource_request(
                 screened.uri, method, screened.body or None, dict(headers)
             )
             raise V11Error(refusal_code(checked))
-        fast = self.direct(uri, method, body, headers, screened.token_secret)
-        if isinstance(fast, Signed):
-            return await self._accept(fast, body)
-        if fast is False:
-            raise V11Error(32)  # what oauthlib says of an ordinary request signed wrong
         try:
             valid, checked = ResourceEndpoint(validator).validate_protected_resource_request(
                 uri, method, text or None, dict(headers)
@@ -116,13 +125,18 @@ class Verifier:
             raise V11Error(refusal_code(checked))
         return await self._accepted(checked, body)
 
+    def _ordinary(self, headers: Mapping[str, str]) -> dict[str, str] | None:
+        return direct.ordinary(headers, self._clock(), TIMESTAMP_WINDOW)
+
     def direct(
         self, uri: str, method: str, body: bytes, headers: Mapping[str, str], token_secret: str
     ) -> Signed | bool | None:
-        """The direct check (`shim.direct.check`) of a request whose token has this secret."""
-        credentials = (self._consumer_key, self._consumer_secret, token_secret)
+        """The direct check alone (`shim.direct`) of a request whose token has this secret."""
+        oauth = self._ordinary(headers)
+        if oauth is None or not self._known(oauth["oauth_consumer_key"]):
+            return None
         return direct.check(
-            uri, method, body, headers, credentials, (self._clock(), TIMESTAMP_WINDOW)
+            uri, method, body, headers, oauth, (self._consumer_secret, token_secret)
         )
 
     async def verify_sign_in(
@@ -137,7 +151,10 @@ class Verifier:
         """What to sign a sign-in step upstream with: `request_token`, signed by the app alone,
         or `access_token`, signed with a request token the shim saw the upstream issue."""
         text = _text(body)
-        screened = await self._screen(uri, method, text, headers, secret_of)
+        _check_scheme(headers)
+        screened = await self._screen(
+            uri, method, oauth_pairs(uri, text, headers), headers, secret_of
+        )
         validator = self._validator(screened)
         if step == "request_token":
             # The app alone signs it: a token on it is no sign-in (and has no secret to check).
@@ -147,7 +164,7 @@ class Verifier:
         else:
             validate = AccessTokenEndpoint(validator).validate_access_token_request
         request = screened
-        if self._known(screened) and (step == "request_token" or screened.token_secret):
+        if self._known(screened.client_key) and (step == "request_token" or screened.token_secret):
             request = _parsed(uri, method, text, headers)
             request.token_secret = screened.token_secret
         try:
@@ -159,14 +176,18 @@ class Verifier:
         return await self._accepted(request, body)
 
     async def _screen(
-        self, uri: str, method: str, text: str, headers: Mapping[str, str], secret_of: SecretOf
+        self,
+        uri: str,
+        method: str,
+        pairs: tuple[str, str],
+        headers: Mapping[str, str],
+        secret_of: SecretOf,
     ) -> OAuthRequest:
-        """The request made of its OAuth parameters alone (`oauth_params`), its timestamp
-        checked, its token's secret found."""
-        _check_scheme(headers)
-        only_uri, only_body = oauth_only(uri, text, headers)
-        request = _parsed(only_uri, method, only_body, headers)
-        request.body = only_body
+        """The request made of its OAuth parameters alone (the `oauth_pairs` of its query and
+        form body, and its headers), its timestamp checked, its token's secret found."""
+        query, body = pairs
+        request = _parsed(urlunsplit(urlsplit(uri)._replace(query=query)), method, body, headers)
+        request.body = body
         if request.timestamp is not None:
             # ASCII digits only: `int` would also read "١٢٣٤٥٦٧٨٩٠".
             seconds = number(request.timestamp)
@@ -178,11 +199,10 @@ class Verifier:
         request.token_secret = await secret_of(token) if token else None
         return request
 
-    def _known(self, request: OAuthRequest) -> bool:
-        """Whether the request names this shim's app (compared as bytes: a str compared must be
-        ASCII, and this one is the client's)."""
-        key = (request.client_key or "").encode()
-        return hmac.compare_digest(key, self._consumer_key.encode())
+    def _known(self, key: str | None) -> bool:
+        """Whether a consumer key is this shim's app's (compared as bytes: a str compared must
+        be ASCII, and this one is the client's)."""
+        return hmac.compare_digest((key or "").encode(), self._consumer_key.encode())
 
     def _validator(self, request: OAuthRequest) -> Validator:
         return Validator(

@@ -1,7 +1,7 @@
 """The ordinary request's HMAC-SHA1 signature, checked by hand: every OAuth value in the header,
-a plain query and form body, a known token. oauthlib takes half a millisecond a request, most of
-it percent-encoding; this check gives oauthlib's own verdict on the requests it decides, and
-leaves every other request to oauthlib (tests/shim/test_fast_verify.py)."""
+a plain query and form body, a known key and token. oauthlib takes half a millisecond a request,
+most of it percent-encoding; this check gives oauthlib's own verdict on the requests it decides,
+and leaves every other request to oauthlib (tests/shim/test_fast_verify.py)."""
 
 import hmac
 import re
@@ -44,6 +44,7 @@ ORDINARY = REQUIRED | {"oauth_version"}
 SAFE_KEY = re.compile(r"[A-Za-z0-9._~-]{8,64}")
 SAFE_TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,128}")
 SAFE_NONCE = re.compile(r"[A-Za-z0-9._~-]{8,128}")
+PLAIN_HOST = re.compile(r"[a-z0-9.-]+")  # a name or IPv4 address that oauthlib leaves as it is
 HEADER_PARAM = re.compile(r'\s*(oauth_[a-z_]+)="([A-Za-z0-9%._~-]*)"\s*')
 # A query or form body of plain pairs: no '+', no bare or non-ASCII bytes, nothing oauthlib and
 # the signer could read two ways. The characters are checked first, in one pass over the text.
@@ -51,18 +52,10 @@ PLAIN_CHARS = re.compile(r"[A-Za-z0-9_.~*,%=&-]*")
 PLAIN = re.compile(r"(?:[A-Za-z0-9_.~*,-]|%[0-9A-Fa-f]{2})+=(?:[A-Za-z0-9_.~*,-]|%[0-9A-Fa-f]{2})*")
 
 
-def check(
-    uri: str,
-    method: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    credentials: tuple[str, str, str],
-    window: tuple[float, float],
-) -> Signed | bool | None:
-    """The request's signed values when it is ordinary and its signature valid; False when it
-    is ordinary and its signature is not (oauthlib says 32 then); None for anything else, which
-    oauthlib decides. `credentials` are the consumer key and secret and the token's secret;
-    `window`, the clock's time and how far from it a timestamp may be."""
+def ordinary(headers: Mapping[str, str], now: float, allowed: float) -> dict[str, str] | None:
+    """The OAuth parameters of an ordinary header (all of them, HMAC-SHA1, values as the
+    validator's checks allow, the timestamp within `allowed` seconds of `now`), else None.
+    oauthlib passes every check of such a header up to the key, the token and the signature."""
     header = headers.get("authorization", "")
     if header[:6].lower() != "oauth " or headers.get("content-encoding"):
         return None
@@ -79,25 +72,55 @@ def check(
     seconds = number(oauth["oauth_timestamp"])
     if len(oauth["oauth_timestamp"]) != 10 or seconds is None:  # oauthlib's size check
         return None
-    now, allowed = window
-    consumer_key, consumer_secret, secret = credentials
-    if abs(now - seconds) > allowed or not hmac.compare_digest(key, consumer_key):
-        return None
+    return oauth if abs(now - seconds) <= allowed else None
+
+
+def check(
+    uri: str,
+    method: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    oauth: dict[str, str],
+    secrets: tuple[str, str],
+) -> Signed | bool | None:
+    """The signed values of a request with an `ordinary` header `oauth`, from the app whose
+    consumer secret and the token whose secret are `secrets`, when its signature is valid;
+    False when it is not (oauthlib says 32 then); None when the query or body is not plain,
+    which oauthlib decides."""
     form = FORM in headers.get("content-type", "")
     params = _plain_params([urlsplit(uri).query, body.decode("latin-1") if form else ""])
     if params is None:
         return None
-    try:
-        base_uri = base_string_uri(uri)  # oauthlib's own, so both sign the same URL
-    except ValueError:
+    base_uri = base_uri_of(uri)
+    if base_uri is None:
         return None
     base = base_string(
         method, base_uri, [*params, *((k, v) for k, v in oauth.items() if k != "oauth_signature")]
     )
-    expected = hmac_sha1(signing_key(consumer_secret, secret), base)
+    expected = hmac_sha1(signing_key(*secrets), base)
     if not hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode()):
         return False
-    return Signed(key, token, oauth["oauth_timestamp"], nonce, secret)
+    token, timestamp = oauth["oauth_token"], oauth["oauth_timestamp"]
+    return Signed(oauth["oauth_consumer_key"], token, timestamp, oauth["oauth_nonce"], secrets[1])
+
+
+def base_uri_of(uri: str) -> str | None:
+    """RFC 5849 §3.4.1.2's base string URI exactly as oauthlib's `base_string_uri` makes it
+    (None where that fails): by hand for a plain name and path, as oauthlib's would only tidy
+    an address or `;params` (and takes as long as the rest of the check)."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+        if not PLAIN_HOST.fullmatch(parts.hostname or "") or ";" in parts.path:
+            return str(base_string_uri(uri))
+    except ValueError:
+        return None
+    if port == 0:  # oauthlib refuses it, as out of range
+        return None
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}.get(scheme)
+    netloc = f"{parts.hostname}:{port}" if port and port != default else parts.hostname
+    return f"{scheme}://{netloc}{parts.path or '/'}".replace(" ", "%20")
 
 
 def _header_params(text: str) -> dict[str, str] | None:

@@ -9,7 +9,7 @@ oauthlib (RFC 5849 §3.5) reads a form, and only those are kept.
 
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from mappings.errors import V11Error
 from shim.signing import FORM
@@ -32,10 +32,8 @@ def _oauth_pairs(encoded: str) -> str:
     return "&".join(pairs)
 
 
-def oauth_only(uri: str, body: str, headers: Mapping[str, str]) -> tuple[str, str]:
-    """The URL and the form body with their OAuth pairs alone, as they came: oauthlib finds in
-    them (and the headers) the OAuth parameters it would find in the whole request."""
-    parts = urlsplit(uri)
-    query = _oauth_pairs(parts.query)
+def oauth_pairs(uri: str, body: str, headers: Mapping[str, str]) -> tuple[str, str]:
+    """The OAuth pairs of the URL's query and of the form body, each as they came: with the
+    headers, oauthlib finds in them the OAuth parameters it would find in the whole request."""
     form = FORM in headers.get("content-type", "")
-    return urlunsplit(parts._replace(query=query)), _oauth_pairs(body) if form else ""
+    return _oauth_pairs(urlsplit(uri).query), _oauth_pairs(body) if form else ""

@@ -11,11 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oauthlib.oauth1 import Client, ResourceEndpoint
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
+from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.errors import V11Error
 from mappings.params import number
 from shim.auth import TIMESTAMP_WINDOW, Verifier, refusal_code
 from shim.credentials import connect
+from shim.direct import base_uri_of
 from shim.nonces import SQLiteNonces
 from shim.signing import FORM
 from shim.validator import Validator
@@ -190,3 +192,20 @@ def test_a_replay_of_a_directly_checked_request_is_refused():
     with pytest.raises(V11Error) as replayed:
         asyncio.run(checker.verify(uri, "GET", body, headers, secret_of))
     assert replayed.value.code == 32
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP"]),
+    host=st.sampled_from(["testserver", "Shim.Example.com", "127.0.0.1", "[::1]", "[0:0::1]", "h"]),
+    port=st.one_of(st.none(), st.sampled_from([0, 80, 443, 8080, 65535, 65536])),
+    path=st.text("ab/;.%20 ", max_size=12),
+)
+def test_the_base_uri_is_oauthlibs(scheme, host, port, path):
+    uri = f"{scheme}://{host}" + (f":{port}" if port is not None else "") + "/" + path
+    try:
+        expected = base_string_uri(uri)
+    except ValueError:
+        expected = None
+
+    assert base_uri_of(uri) == expected

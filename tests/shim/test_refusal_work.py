@@ -33,7 +33,9 @@ class Work:
             self.parsed.append(len(text))
             return parse_qsl(text, *args, **kwargs)
 
-        def counted_hmac(key: bytes, msg: bytes | None = None, digestmod: Any = hashlib.sha1) -> Any:
+        def counted_hmac(
+            key: bytes, msg: bytes | None = None, digestmod: Any = hashlib.sha1
+        ) -> Any:
             self.hashed.append(len(msg or b""))
             return new(key, msg, digestmod)
 
@@ -89,9 +91,7 @@ def test_unknown_credentials_cost_no_work_over_the_body(
     assert work.most() < LARGEST, (work.parsed, work.hashed)
 
 
-def test_a_known_token_with_a_large_body_is_still_served(
-    make_client: MakeClient, fake_v2: FakeV2
-):
+def test_a_known_token_with_a_large_body_is_still_served(make_client: MakeClient, fake_v2: FakeV2):
     body = {"status": "a" * 100_000}
     answer = make_client().post(BASE, headers=sign("POST", BASE, ALICE, form=body), data=body)
 
