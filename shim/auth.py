@@ -65,8 +65,8 @@ def _body_hash_matches(request: OAuthRequest, body: bytes) -> bool:
     sent = request.oauth_params.get("oauth_body_hash")
     if sent is None:
         return True
-    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()
-    return hmac.compare_digest(sent, digest)
+    digest = base64.b64encode(hashlib.sha1(body).digest())
+    return hmac.compare_digest(sent.encode(), digest)  # bytes: the client's may not be ASCII
 
 
 class Verifier:

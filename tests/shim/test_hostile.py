@@ -4,6 +4,7 @@ upstream can check)."""
 
 import base64
 import json
+import time
 from urllib.parse import quote
 
 import httpx2
@@ -445,3 +446,63 @@ def test_generated_non_ascii_headers_and_bodies_never_fail(
     assert response.status_code < 500, response.text
     if response.status_code >= 400 and not path.startswith(("/_shim/", "/metrics")):
         v11_error(response)
+
+
+def hand_signed(url: str, **extra: str) -> str:
+    """ALICE's Authorization header for a POST of `url`, with extra OAuth values as they are
+    sent (percent-encoded), signed over their decoded values as oauthlib reads them."""
+    from urllib.parse import unquote, urlsplit
+
+    from shim.signing import base_string, hmac_sha1, signing_key
+    from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
+
+    oauth = {
+        "oauth_consumer_key": CONSUMER_KEY,
+        "oauth_token": ALICE.token,
+        "oauth_nonce": "fakenonce" + str(time.time_ns()),
+        "oauth_timestamp": str(int(time.time())),
+        "oauth_signature_method": "HMAC-SHA1",
+        "oauth_version": "1.0",
+        **extra,
+    }
+    parts = urlsplit(url)
+    params = [tuple(p.split("=", 1)) for p in parts.query.split("&") if p]
+    signed = [(k, unquote(v)) for k, v in [*params, *oauth.items()]]
+    base = base_string("POST", url.split("?")[0], signed)
+    oauth["oauth_signature"] = quote(hmac_sha1(signing_key(CONSUMER_SECRET, ALICE.secret), base))
+    return "OAuth " + ", ".join(f'{k}="{v}"' for k, v in oauth.items())
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda url: sign("POST", url)["Authorization"].replace(
+            'oauth_signature="', 'oauth_signature="%C3%A9'
+        ),
+        lambda url: hand_signed(url, oauth_body_hash="%C3%A9"),
+        lambda url: hand_signed(url, oauth_nonce="%FF%FEfakenonce"),
+    ],
+    ids=["non-ASCII signature", "non-ASCII body hash", "undecodable nonce"],
+)
+def test_non_ascii_oauth_values_are_refused(make_client: MakeClient, fake_v2: FakeV2, header):
+    """Compared with hmac.compare_digest, a str that is not ASCII raised TypeError: a 500."""
+    url = f"{CREATE}?user_id=783214"
+    response = make_client().post(url, headers={"Authorization": header(url)})
+
+    assert v11_error(response) in (32, 215)
+    assert fake_v2.calls == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"/1.1/statuses/update.json?status=\xc3\xa9", b"/1.1/statuses/update.json?status=a b"],
+)
+def test_a_query_that_is_not_plain_ascii_never_leaves(make_client: MakeClient, fake_v2, target):
+    """Forwarded, it would not be the bytes verified: httpx2 re-encodes what is not ASCII."""
+    from tests.asgi import raw_request
+
+    bearer = [(b"authorization", b"Bearer fake-oauth2-user-token-carol")]
+    status, body = raw_request(make_client().app, "POST", target, bearer)
+
+    assert (status, body["errors"][0]["code"]) == (403, 195)
+    assert fake_v2.calls == []
