@@ -30,7 +30,7 @@ class Work:
         parse_qsl, new = urllib.parse.parse_qsl, hmac.new
 
         def counted_parse(text: Any, *args: Any, **kwargs: Any) -> Any:
-            self.parsed.append(len(text))
+            self.parsed.append(len(text or ""))
             return parse_qsl(text, *args, **kwargs)
 
         def counted_hmac(
@@ -97,3 +97,25 @@ def test_a_known_token_with_a_large_body_is_still_served(make_client: MakeClient
 
     assert answer.status_code == 200, answer.text
     assert fake_v2.paths() == [("POST", "/1.1/statuses/update.json")]
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["a" * 200_000, "a b" * 70_000],
+    ids=["plain: the direct check refuses it itself", "not plain ('+'): oauthlib decides"],
+)
+def test_a_known_tokens_body_is_read_by_one_check(
+    make_client: MakeClient, fake_v2: FakeV2, monkeypatch: pytest.MonkeyPatch, status: str
+):
+    """Signed with the wrong secret: the direct check or oauthlib refuses it, never both. One
+    HMAC over the body, and oauthlib's one reading of it (its request and its signature-type
+    detection each parse it) or none."""
+    form = {"status": status}
+    headers = sign("POST", BASE, Token(ALICE.token, "fake-wrong-secret", ""), form=form)
+    client = make_client()
+    work = Work(monkeypatch)
+    answer = client.post(BASE, headers=headers, data=form)
+
+    assert (answer.status_code, answer.json()["errors"][0]["code"]) == (401, 32)
+    assert len([size for size in work.hashed if size > LARGEST]) == 1, work.hashed
+    assert len([size for size in work.parsed if size > LARGEST]) <= 2, work.parsed
