@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx2
-import uvicorn
 from cryptography.fernet import Fernet
 
-from shim import certs, logs, routing_cli, server
+from shim import certs, logs, routing_cli, server, serving
 from shim.app import create_app
 from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
@@ -183,27 +182,30 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         "ssl_keyfile": key_file,
         "timeout_graceful_shutdown": GRACE,
         "log_config": logs.config(settings.log_format),  # every handler masks credentials
+        # X-Forwarded-For and -Proto are believed from SHIM_TRUSTED_PROXIES only: uvicorn's
+        # default believes 127.0.0.1, and an https:// signature passed over plain HTTP.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
     }
     if args.workers > 1:
         if args.record:
             raise ConfigError("--record writes one cassette from one process: use --workers 1")
         if args.config:
             os.environ["SHIM_CONFIG"] = args.config  # the workers read the environment
-        uvicorn.run(
-            "shim.worker:app",
-            factory=True,
-            workers=args.workers,
-            http="shim.worker:Protocol",
-            **common,
+        serving.run(
+            serving.Config(
+                "shim.worker:app",
+                factory=True,
+                workers=args.workers,
+                http="shim.worker:Protocol",
+                **common,
+            )
         )
         return 0
     if cert_file:
         server.lean_tls()
-    uvicorn.run(
-        create_app(settings, record=args.record),
-        http=server.protocol(settings.max_connections, settings.read_timeout),
-        **common,
-    )
+    app = create_app(settings, record=args.record)
+    serving.run(serving.Config(app, http=server.protocol(settings), **common))
     return 0
 
 

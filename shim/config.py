@@ -1,5 +1,6 @@
 """Settings from SHIM_* environment variables: the only place that reads the environment."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class Settings:
     unverified_concurrency: int = 20
     unverified_per_address: int = 5
     max_connections: int = 1000
+    client_connections: int = 100
+    trusted_proxies: tuple[str, ...] = ()
     read_timeout: float = 10.0
     breaker_cooldown: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
@@ -53,6 +56,7 @@ class Settings:
         if bool(token) != bool(token_secret):
             raise ConfigError("set both SHIM_ACCESS_TOKEN and SHIM_ACCESS_TOKEN_SECRET, or neither")
         unverified, per_address = _unverified(env)
+        connections, per_client = _connections(env)
         return cls(
             consumer_key=env.get("SHIM_CONSUMER_KEY", ""),
             consumer_secret=env.get("SHIM_CONSUMER_SECRET", ""),
@@ -77,9 +81,9 @@ class Settings:
             ),
             unverified_concurrency=unverified,
             unverified_per_address=per_address,
-            max_connections=int(
-                _number(env.get("SHIM_MAX_CONNECTIONS"), 1000, "SHIM_MAX_CONNECTIONS", 1, 100_000)
-            ),
+            max_connections=connections,
+            client_connections=per_client,
+            trusted_proxies=_proxies(env.get("SHIM_TRUSTED_PROXIES", "")),
             read_timeout=_number(env.get("SHIM_READ_TIMEOUT"), 10.0, "SHIM_READ_TIMEOUT", 0.1, 300),
             breaker_cooldown=_number(
                 env.get("SHIM_BREAKER_COOLDOWN"), 10.0, "SHIM_BREAKER_COOLDOWN", 0.1, 600
@@ -104,6 +108,28 @@ def _unverified(env: Mapping[str, str]) -> tuple[int, int]:
     total = int(_number(env.get(name), 20, name, 1, 50))
     name = "SHIM_UNVERIFIED_PER_ADDRESS"  # a part of the whole, so never more than it
     return total, int(_number(env.get(name), min(5, total), name, 1, total))
+
+
+def _connections(env: Mapping[str, str]) -> tuple[int, int]:
+    """The cap on open connections, and each client address's share of it (a tenth by
+    default), so one address cannot hold them all."""
+    name = "SHIM_MAX_CONNECTIONS"
+    total = int(_number(env.get(name), 1000, name, 1, 100_000))
+    name = "SHIM_CLIENT_CONNECTIONS"
+    return total, int(_number(env.get(name), max(1, total // 10), name, 1, total))
+
+
+def _proxies(value: str) -> tuple[str, ...]:
+    """Addresses and networks whose X-Forwarded-For and X-Forwarded-Proto are believed."""
+    proxies = []
+    for proxy in (proxy.strip() for proxy in value.split(",") if proxy.strip()):
+        try:  # as a network, which uvicorn reads as one (10.0.0.1/8 would be a name to it)
+            proxies.append(str(ipaddress.ip_network(proxy, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"SHIM_TRUSTED_PROXIES: {proxy!r} is not an address or a network such as 10.0.0.0/8"
+            ) from None
+    return tuple(proxies)
 
 
 def _origins(value: str) -> tuple[str, ...]:

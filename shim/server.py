@@ -1,20 +1,30 @@
 """uvicorn as `shim serve` runs it (httptools, and uvloop where it builds), with the bounds
-uvicorn lacks: a deadline for each request's head (a client that sends its headers a byte at a
-time, or nothing at all, over plain HTTP or after a TLS handshake, is disconnected), a limit on
-its size, and a cap on open connections (past it, a new one is answered v1.1's 503, code 130,
-and closed). The deadline for a body is `shim.limits.BodyLimit`'s.
+uvicorn lacks: a deadline for each request's head, from the connection's accept on (a client
+that sends its headers a byte at a time, or nothing at all, or never finishes its TLS handshake,
+is disconnected), a limit on its size, and a cap on open connections with a share of it for each
+client address (past either, a new one is answered v1.1's 503, code 130, and closed). The
+deadline for a body is `shim.limits.BodyLimit`'s.
 """
 
 import asyncio
+import ipaddress
 import json
 import socket
 from asyncio import sslproto
+from collections import Counter
+from collections.abc import Coroutine
+from ipaddress import IPv4Network, IPv6Network
+from typing import Any
 from urllib.parse import urlsplit
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mappings.errors import V11Error
-from shim.config import ConfigError
+from shim import handshake
+from shim.config import ConfigError, Settings
+from shim.serving import Config
+
+IPNetwork = IPv4Network | IPv6Network
 
 
 def _closing(error: V11Error, reason: str) -> bytes:
@@ -54,10 +64,15 @@ class HeadTooLarge(Exception):
     """Raised in a parser callback to stop parsing a head past HEAD_LIMIT."""
 
 
-def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtocol]:
-    """uvicorn's httptools protocol with those two bounds and HEAD_LIMIT."""
+def protocol(settings: Settings) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with the settings' bounds and HEAD_LIMIT."""
+    max_connections, read_timeout = settings.max_connections, settings.read_timeout
+    proxies: list[IPNetwork] = [ipaddress.ip_network(proxy) for proxy in settings.trusted_proxies]
+    clients: Counter[str] = Counter()  # open connections by client address, proxies left out
 
     class Bounded(HttpToolsProtocol):
+        _client: str | None = None  # the address counted in `clients` for this connection
+        _handshake: asyncio.Task[None] | None = None
         _head_due: asyncio.TimerHandle | None = None
         _in_head = True  # what comes next is a request's head
         _head_ended = False  # in the read being parsed
@@ -65,13 +80,35 @@ def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtoco
         _parsed = 0  # bytes of its line and headers the parser has handed over
         _too_large = False
 
+        # With `shim.serving.Config`, a connection is made when it is accepted, before any TLS
+        # handshake: it counts from then on, and its head's deadline covers the handshake.
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if len(self.connections) > max_connections:
-                transport.write(FULL)
-                transport.close()
+            client = _counted(transport, proxies)
+            tls = self.config.tls if isinstance(self.config, Config) else None
+            if len(self.connections) >= max_connections or (
+                client is not None and clients[client] >= settings.client_connections
+            ):
+                handshake.refuse(self.loop, transport, tls, read_timeout, FULL)
                 return
+            super().connection_made(transport)
+            if client is not None:
+                self._client = client
+                clients[client] += 1
             self._await_head()
+            if tls is not None:
+                securing = handshake.begin(self.loop, transport, self, tls, read_timeout)
+                self._handshake = self.loop.create_task(self._secure(securing))
+
+        async def _secure(self, securing: Coroutine[Any, Any, handshake.Secured]) -> None:
+            try:
+                secured = await securing
+            except Exception as error:  # a failed handshake, its time-out, a shutdown
+                self.connection_lost(error)
+                return
+            if secured is None or secured.is_closing():  # closed by the head's deadline
+                self.connection_lost(None)
+                return
+            super().connection_made(secured)  # uvicorn reads https from it
 
         # A head is measured twice, and refused when either measure passes HEAD_LIMIT: by the
         # parts the parser hands over, which counts the read in which a head ends, whatever
@@ -130,6 +167,11 @@ def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtoco
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._head_received()
+            if self._client is not None:
+                clients[self._client] -= 1
+                if not clients[self._client]:
+                    del clients[self._client]
+                self._client = None
             super().connection_lost(exc)
 
         def _in_request(self) -> bool:
@@ -151,6 +193,16 @@ def protocol(max_connections: int, read_timeout: float) -> type[HttpToolsProtoco
                 self.transport.close()
 
     return Bounded
+
+
+def _counted(transport: asyncio.BaseTransport, proxies: list[IPNetwork]) -> str | None:
+    """The client address a connection counts against, if any: not a trusted proxy's, whose
+    connections carry many clients (the app tells those apart by their forwarded addresses)."""
+    peer = transport.get_extra_info("peername")
+    if not isinstance(peer, tuple):  # not a network connection
+        return None
+    address = ipaddress.ip_address(peer[0])
+    return None if any(address in proxy for proxy in proxies) else str(address)
 
 
 def refuse_loop(upstream_url: str, host: str, port: int) -> None:

@@ -11,7 +11,7 @@ from shim.app import create_app
 from shim.config import Settings
 
 settings = Settings.from_env()
-Protocol = server.protocol(settings.max_connections, settings.read_timeout)
+Protocol = server.protocol(settings)
 
 
 def app() -> Starlette:

@@ -26,9 +26,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, **options: Any) -> Iterator[int]:
-    """Serve the ASGI app (options go to uvicorn.Config, e.g. TLS files); yields the port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options)
+def serving(
+    app: Any, config_class: type[uvicorn.Config] = uvicorn.Config, **options: Any
+) -> Iterator[int]:
+    """Serve the ASGI app (options go to `config_class`, uvicorn.Config or `shim serve`'s
+    shim.serving.Config, e.g. TLS files); yields the port."""
+    config = config_class(app, host="127.0.0.1", port=0, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

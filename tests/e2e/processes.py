@@ -18,16 +18,15 @@ from tests.servers import free_port
 
 def start(
     folder: Path,
-    tls: tuple[str, str, str],
+    tls: tuple[str, str, str] | None,
     upstream: str,
     *options: str,
     env: Mapping[str, str] | None = None,
     port: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Run `shim serve` over TLS, its SQLite file in `folder` (so a restart finds it again),
-    with extra SHIM_* variables in `env`, on `port` (a free one by default); wait until it
-    accepts connections."""
-    _, cert_file, key_file = tls
+    """Run `shim serve` over TLS (plain HTTP when `tls` is None), its SQLite file in `folder`
+    (so a restart finds it again), with extra SHIM_* variables in `env`, on `port` (a free one
+    by default); wait until it accepts connections."""
     db = str(folder / "shim.db")
     store = TokenStore(db)
     store.add(ALICE.token, ALICE.secret)
@@ -50,10 +49,7 @@ def start(
             "serve",
             "--port",
             str(port),
-            "--ssl-certfile",
-            cert_file,
-            "--ssl-keyfile",
-            key_file,
+            *(["--ssl-certfile", tls[1], "--ssl-keyfile", tls[2]] if tls else []),
             *options,
         ],
         env=variables,

@@ -301,7 +301,7 @@ def test_6_a_trickling_pass_through_answer_is_cut_off(shim):
 
 def test_6_connections_past_the_cap_are_answered_at_once_over_tls(shim, tls):
     """Finding 6: 2,000 connections queued without limit (p50 6.9 s, RSS 766 MB over TLS)."""
-    one = shim(SHIM_MAX_CONNECTIONS="20")
+    one = shim(SHIM_MAX_CONNECTIONS="20", SHIM_CLIENT_CONNECTIONS="20")  # all from one address
     host, port = one.host.split(":")
     context = ssl.create_default_context(cafile=tls[0])
     held = [
@@ -332,7 +332,7 @@ def rss_kib(pid: int) -> int:
 def test_6_idle_tls_connections_take_little_memory_each(shim, tls):
     """Finding 6: with TLS at the shim, 2,000 connections took RSS to 766 MB (asyncio's 256 KiB
     read buffer for each)."""
-    one = shim(SHIM_MAX_CONNECTIONS="400")
+    one = shim(SHIM_MAX_CONNECTIONS="400", SHIM_CLIENT_CONNECTIONS="400")
     host, port = one.host.split(":")
     context = ssl.create_default_context(cafile=tls[0])
     before = rss_kib(one.process.pid)

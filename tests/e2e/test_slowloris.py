@@ -17,6 +17,7 @@ import pytest
 from shim.app import create_app
 from shim.config import Settings
 from shim.server import protocol
+from shim.serving import Config
 from tests.fakes import FakeV2, twitter_user
 from tests.servers import serving
 
@@ -27,10 +28,21 @@ READ_TIMEOUT = 1.0
 
 @pytest.fixture
 def serve(settings: Settings) -> Callable[..., Any]:
-    def start(max_connections: int = 100, **tls_files: str) -> Any:
-        changed = replace(settings, read_timeout=READ_TIMEOUT, max_connections=max_connections)
+    def start(
+        max_connections: int = 100,
+        client_connections: int = 100,
+        trusted_proxies: tuple[str, ...] = (),
+        **tls_files: str,
+    ) -> Any:
+        changed = replace(
+            settings,
+            read_timeout=READ_TIMEOUT,
+            max_connections=max_connections,
+            client_connections=client_connections,
+            trusted_proxies=trusted_proxies,
+        )
         app = create_app(changed, httpx2.MockTransport(FakeV2(twitter_user())))
-        return serving(app, http=protocol(max_connections, READ_TIMEOUT), **tls_files)
+        return serving(app, Config, http=protocol(changed), **tls_files)
 
     return start
 
@@ -159,3 +171,75 @@ def test_connections_past_the_cap_are_answered_at_once(serve):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         assert again.status_code == 400  # unsigned: 215
+
+
+def test_silent_tls_connections_count_against_the_cap_and_are_cut_off(serve, tls):
+    """Connections that never began a TLS handshake were counted only once through it, and
+    held for asyncio's 60 s handshake time-out: they count from their accept, and the head's
+    deadline covers the handshake. Past the cap, a TLS client is answered 503 over TLS."""
+    ca_file, cert_file, key_file = tls
+    context = ssl.create_default_context(cafile=ca_file)
+    with serve(max_connections=3, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
+        silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        try:
+            address = ("127.0.0.1", port)
+            with context.wrap_socket(
+                socket.create_connection(address), server_hostname="127.0.0.1"
+            ) as extra:
+                answer = closed_within(extra, 3)
+            assert answer.startswith(b"HTTP/1.1 503")
+            for connection in silent:
+                assert closed_within(connection, 3) == b""
+        finally:
+            for connection in silent:
+                connection.close()
+        with context.wrap_socket(
+            socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1"
+        ) as client:
+            client.settimeout(3)
+            client.sendall(unsigned(port))
+            assert answer_of(client).startswith(b"HTTP/1.1 400")  # unsigned: 215
+
+
+def unsigned(port: int) -> bytes:
+    """A request the shim answers 400, code 215, once it serves the connection."""
+    return b"GET /1.1/mutes/users/ids.json HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port
+
+
+def connect_from(source: str, port: int) -> socket.socket:
+    """A connection from another loopback address: another client."""
+    return socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+
+
+def test_a_client_past_its_share_is_answered_at_once_and_others_are_served(serve):
+    """One address's idle connections held the whole cap (50 of 50), and every real request
+    got 503, 130: an address holds at most its share."""
+    with serve(max_connections=10, client_connections=2) as port:
+        held = [connect_from("127.0.0.1", port) for _ in range(2)]
+        try:
+            with connect_from("127.0.0.1", port) as extra:
+                answer = closed_within(extra, 3)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503")
+            assert json.loads(body) == {"errors": [{"code": 130, "message": "Over capacity."}]}
+            with connect_from("127.0.0.2", port) as other:
+                other.settimeout(3)
+                other.sendall(unsigned(port))
+                assert answer_of(other).startswith(b"HTTP/1.1 400")  # unsigned: 215
+        finally:
+            for connection in held:
+                connection.close()
+
+
+def test_a_trusted_proxy_has_no_share_of_its_own(serve):
+    """A proxy's connections carry many clients: they count against the cap only."""
+    with serve(max_connections=10, client_connections=1, trusted_proxies=("127.0.0.1",)) as port:
+        held = [connect_from("127.0.0.1", port) for _ in range(3)]
+        try:
+            for connection in held:
+                connection.settimeout(3)
+                connection.sendall(unsigned(port))
+                assert answer_of(connection).startswith(b"HTTP/1.1 400")  # unsigned: 215
+        finally:
+            for connection in held:
+                connection.close()

@@ -8,6 +8,7 @@ import pytest
 import uvicorn
 from uvicorn.server import ServerState
 
+from shim.config import Settings
 from shim.server import HEAD_LIMIT, HEAD_TOO_LARGE, protocol
 
 
@@ -45,7 +46,7 @@ def feed() -> Iterator[object]:
 
     def run(*reads: bytes) -> tuple[int, Transport]:
         """Feed the reads to a new connection; the requests started, and the transport."""
-        bounded = protocol(100, 10.0)
+        bounded = protocol(Settings())
         config = uvicorn.Config(app, http=bounded, log_config=None)
         state = ServerState()
         connection = bounded(config=config, server_state=state, app_state={}, _loop=loop)
