@@ -78,6 +78,7 @@ def main() -> None:
         folder,
         upstream_port,
         SHIM_MAX_CONNECTIONS=str(args.connections),
+        SHIM_CLIENT_CONNECTIONS=str(args.connections),  # all of them from one address
         SHIM_READ_TIMEOUT="120",  # hold them idle for the measurement
     )
     tls = ("--ssl-certfile", f"{folder}/cert.pem", "--ssl-keyfile", f"{folder}/key.pem")
