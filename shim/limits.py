@@ -7,6 +7,7 @@ client cannot hold a request open by trickling it)."""
 import asyncio
 import posixpath
 import re
+import unicodedata
 from urllib.parse import quote, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -85,10 +86,21 @@ QUERY = re.compile(r"[!-\"$-~]*")
 AMBIGUOUS = re.compile(r"%(?:2[Ff]|5[Cc]|25)")
 
 
+def _folded(text: str) -> str:
+    """`text` in lower case as a lenient server might compare it: Unicode-normalised (NFKC),
+    and a letter whose other case is ASCII (U+017F long s, U+0131 dotless i, the Kelvin sign)
+    taken as that letter."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(next((c for c in (c.lower(), c.upper()) if c.isascii()), c) for c in text)
+    return text.lower()
+
+
 def named(path: str) -> tuple[str, ...]:
-    """The segments of a decoded path as a lenient server might match them: in lower case,
-    without `;parameters`, blanks, empty segments or the last segment's extension."""
-    segments = [part.split(";", 1)[0].strip().lower() for part in path.split("/")]
+    """The segments of a decoded path as a lenient server might match them: case-blind,
+    without `;parameters`, blanks, trailing dots, empty segments or the last segment's
+    extension."""
+    segments = [_folded(part.split(";", 1)[0]).strip().rstrip(".") for part in path.split("/")]
     segments = [part for part in segments if part]
     return (*segments[:-1], segments[-1].split(".", 1)[0]) if segments else ()
 
@@ -106,7 +118,7 @@ def fenced(scope: Scope) -> V11Error | None:
     if not PATH.fullmatch(path) or AMBIGUOUS.search(path):
         return V11Error(34)
     decoded = unquote(path, encoding="latin-1")
-    exact = TRANSLATED.get(named(decoded))
+    exact = TRANSLATED.get(named(unquote(path)))  # as UTF-8, as the upstream decodes a name
     if not is_normal(decoded) or (exact is not None and path != exact):
         return V11Error(34)
     return None

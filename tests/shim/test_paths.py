@@ -99,6 +99,9 @@ SPELLINGS = [
     b"/1.1/mutes/users/create.json%20",
     b"/1.1/mutes/users/create.json\\",
     b"/1.1/users/LOOKUP.json",
+    b"/1.1/mutes./users/create.json",
+    b"/1.1/mute%C5%BF/users/create.json",  # U+017F, which upper-cases to 'S'
+    b"/1.1/%EF%BD%8Dutes/users/create.json",  # a full-width 'm'
 ]
 
 
