@@ -151,3 +151,18 @@ def test_only_a_host_and_port_are_read_from_host(make_client: MakeClient, fake_v
         assert answer.status_code == 200, answer.text
     else:
         assert refusal(answer) == (401, 32)
+
+
+def test_with_public_urls_a_host_carrying_a_path_is_checked_against_our_origin(
+    make_client: MakeClient, fake_v2: FakeV2
+):
+    fake_v2.muted.add((ALICE.user_id, "783214"))
+    origin = "https://shim.example.com"
+    captured = sign("POST", origin + CAPTURED)
+    client = make_client(public_urls=(origin,))
+
+    host = f"shim.example.com{CAPTURED}#"
+    answer = client.post(DELIVERED_AS[0], headers={**captured, "Host": host})
+
+    assert refusal(answer) == (401, 32)
+    assert fake_v2.calls == []
