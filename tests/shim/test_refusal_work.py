@@ -119,3 +119,35 @@ def test_a_known_tokens_body_is_read_by_one_check(
     assert (answer.status_code, answer.json()["errors"][0]["code"]) == (401, 32)
     assert len([size for size in work.hashed if size > LARGEST]) == 1, work.hashed
     assert len([size for size in work.parsed if size > LARGEST]) <= 2, work.parsed
+
+
+SIGN_IN = "http://testserver/oauth/"
+
+
+@pytest.mark.parametrize(
+    ("step", "token", "key", "code"),
+    [
+        ("request_token", None, "fakeother0", 32),
+        ("access_token", STRANGER, CONSUMER_KEY, 89),
+    ],
+)
+def test_sign_in_with_unknown_credentials_costs_no_work_over_the_body(
+    make_client: MakeClient,
+    fake_v2: FakeV2,
+    monkeypatch: pytest.MonkeyPatch,
+    step,
+    token,
+    key,
+    code,
+):
+    url = SIGN_IN + step
+    header = sign("POST", url, token, callback="oob", verifier="1234567")["Authorization"]
+    client = make_client()
+    work = Work(monkeypatch)
+    answer = client.post(
+        url, headers={"Authorization": header.replace(CONSUMER_KEY, key), **FORM}, content=FILLER
+    )
+
+    assert (answer.status_code, answer.json()["errors"][0]["code"]) == (401, code)
+    assert fake_v2.calls == []
+    assert work.most() < LARGEST, (work.parsed, work.hashed)
