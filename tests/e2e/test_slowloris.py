@@ -14,6 +14,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from shim import handshake
 from shim.app import create_app
 from shim.config import Settings
 from shim.server import protocol
@@ -242,4 +243,23 @@ def test_a_trusted_proxy_has_no_share_of_its_own(serve):
                 assert answer_of(connection).startswith(b"HTTP/1.1 400")  # unsigned: 215
         finally:
             for connection in held:
+                connection.close()
+
+
+def test_refusals_waiting_on_a_tls_handshake_are_bounded(serve, tls, monkeypatch):
+    """A 503 over TLS needs a handshake; past TLS_REFUSALS of those under way, a connection is
+    closed at once: the one past them goes while those before it still wait."""
+    monkeypatch.setattr(handshake, "TLS_REFUSALS", 2)
+    _, cert_file, key_file = tls
+    with serve(max_connections=1, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
+        silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        try:  # one served, two refusals waiting on their handshakes
+            with socket.create_connection(("127.0.0.1", port)) as extra:
+                assert closed_within(extra, 3) == b""
+            for connection in silent:
+                connection.setblocking(False)
+                with pytest.raises(BlockingIOError):  # still open, nothing to read
+                    connection.recv(1)
+        finally:
+            for connection in silent:
                 connection.close()
