@@ -72,7 +72,7 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
 
     class Bounded(HttpToolsProtocol):
         _client: str | None = None  # the address counted in `clients` for this connection
-        _handshake: asyncio.Task[None] | None = None
+        _handshake: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
         _head_due: asyncio.TimerHandle | None = None
         _in_head = True  # what comes next is a request's head
         _head_ended = False  # in the read being parsed
