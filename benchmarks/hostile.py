@@ -31,6 +31,7 @@ from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET, shim_env  # n
 from shim import logs  # noqa: E402
 from shim.app import create_app  # noqa: E402
 from shim.config import Settings  # noqa: E402
+from shim.limits import MOST_PARAMETERS  # noqa: E402
 
 MUTE = "/1.1/mutes/users/create.json"
 FORM = b"application/x-www-form-urlencoded"
@@ -76,15 +77,17 @@ def signed(query: str, token: str, secret: str, body: bytes = b"") -> dict[str, 
     )
 
 
-def form(kib: int) -> bytes:
-    """A form body of many short pairs, just under `kib` KiB: the most to parse, sort and encode."""
-    pairs, size, number = [], 0, 0
+def form(kib: int, pairs: int | None = None, filler: str = "x") -> bytes:
+    """A form body just under `kib` KiB: as many short pairs as fit (the most to parse, sort and
+    encode), or `pairs` long ones of `filler`."""
+    if pairs is not None:
+        value = filler * ((kib * 1024 // pairs - 8) // len(filler))
+        return "&".join(f"p{number}={value}" for number in range(pairs)).encode()
+    made, size = [], 0
     while size < kib * 1024 - 16:
-        pair = f"p{number}=x"
-        pairs.append(pair)
-        size += len(pair) + 1
-        number += 1
-    return "&".join(pairs).encode()
+        made.append(f"p{len(made)}=x")
+        size += len(made[-1]) + 1
+    return "&".join(made).encode()
 
 
 async def call(app: Any, request: dict[str, Any], body: bytes) -> int:
@@ -118,6 +121,8 @@ Case = tuple[str, Callable[[int], tuple[dict[str, Any], bytes]]]
 def cases(args: argparse.Namespace) -> list[Case]:
     line = "q=" + "oauth_" * (args.line_kib * 1024 // 6)
     body = form(args.body_kib)
+    most = form(args.body_kib, MOST_PARAMETERS - 1)  # and user_id in the query
+    spaced = form(args.body_kib, MOST_PARAMETERS - 1, "x+")
     unknown = "1500000000000000009-" + "unknown" * 5
     junk = "fake-junk-bearer-{}-" + "j" * 40
     return [
@@ -136,6 +141,14 @@ def cases(args: argparse.Namespace) -> list[Case]:
         (
             f"{args.body_kib} KiB form body, known token, wrong signature",
             lambda n: (signed("user_id=783214", TOKEN, "fake-wrong-secret", body), body),
+        ),
+        (
+            f"  the same in {MOST_PARAMETERS} pairs, the most taken",
+            lambda n: (signed("user_id=783214", TOKEN, "fake-wrong-secret", most), most),
+        ),
+        (
+            f"  the same in {MOST_PARAMETERS} pairs with '+' (oauthlib checks it)",
+            lambda n: (signed("user_id=783214", TOKEN, "fake-wrong-secret", spaced), spaced),
         ),
         (
             f"{args.body_kib} KiB form body, no Authorization",

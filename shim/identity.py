@@ -12,7 +12,7 @@ from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
 from shim.caches import TTLCache
 from shim.fairness import Slots, address
-from shim.limits import target
+from shim.limits import count_parameters, target
 from shim.origins import Origins
 from shim.shared import Cache
 from shim.signing import Bearer, Credentials, bearer_token
@@ -55,7 +55,8 @@ class Identity:
         """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
         has accepted (a user's token checked once with /2/users/me, then cached). An app-only
         token names no user for v2 to check: it passes on as it came, for v1.1's app-only reads,
-        in the unverified share (`Shell.slot`)."""
+        in the unverified share (`Shell.slot`). Too many parameters are refused first."""
+        count_parameters(request.scope, body)
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None:
             if not is_app_only(bearer.token):

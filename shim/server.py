@@ -23,6 +23,7 @@ from mappings.errors import V11Error
 from shim import handshake
 from shim.config import ConfigError, Settings
 from shim.serving import Config
+from shim.throttle import network
 
 IPNetwork = IPv4Network | IPv6Network
 
@@ -196,13 +197,14 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
 
 
 def _counted(transport: asyncio.BaseTransport, proxies: list[IPNetwork]) -> str | None:
-    """The client address a connection counts against, if any: not a trusted proxy's, whose
-    connections carry many clients (the app tells those apart by their forwarded addresses)."""
+    """The client address a connection counts against, if any (an IPv6 address as its /64, as
+    one host is commonly given the whole network): not a trusted proxy's, whose connections
+    carry many clients (the app tells those apart by their forwarded addresses)."""
     peer = transport.get_extra_info("peername")
     if not isinstance(peer, tuple):  # not a network connection
         return None
     address = ipaddress.ip_address(peer[0])
-    return None if any(address in proxy for proxy in proxies) else str(address)
+    return None if any(address in proxy for proxy in proxies) else network(str(address))
 
 
 def refuse_loop(upstream_url: str, host: str, port: int) -> None:

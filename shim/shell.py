@@ -20,6 +20,7 @@ from shim.config import Settings
 from shim.dryrun import DryRuns
 from shim.fairness import Slots, address
 from shim.identity import Caught, Identity
+from shim.limits import count_parameters
 from shim.metrics import Metrics
 from shim.origins import Origins
 from shim.routing import RoutingFile
@@ -131,6 +132,7 @@ class Shell:
     async def sign_in(self, step: str, request: Request, body: bytes) -> Response:
         """One step of OAuth 1.0a sign-in through the shim (see `app.SIGN_IN`), in the
         unverified share: it is signed with the app's keys, which every client holds."""
+        count_parameters(request.scope, body)
         with self.unverified.holding(address(request.scope)):
             return await sign_in(
                 step,
