@@ -2,6 +2,7 @@
 into reads at every point, with a stand-in transport, counting the requests it starts."""
 
 import asyncio
+import ipaddress
 from collections.abc import Iterator
 
 import pytest
@@ -9,7 +10,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from shim.config import Settings
-from shim.server import HEAD_LIMIT, HEAD_TOO_LARGE, protocol
+from shim.server import HEAD_LIMIT, HEAD_TOO_LARGE, _counted, protocol
 
 
 class Transport(asyncio.Transport):
@@ -102,3 +103,25 @@ def test_heads_within_the_limit_are_served_however_they_are_read(feed):
     for reads in cuts(request(HEAD_LIMIT - 200) * 2):
         started, transport = feed(*reads)
         assert (started, transport.written) == (1, b""), [len(read) for read in reads]
+
+
+class Peer(Transport):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return (self.address, 5000) if name == "peername" else default
+
+
+@pytest.mark.parametrize(
+    ("peer", "counted"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2::7", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # the same host's other address
+        ("10.0.0.9", None),  # a trusted proxy: no share of its own
+    ],
+)
+def test_the_address_a_connection_counts_against(peer: str, counted: str | None):
+    assert _counted(Peer(peer), [ipaddress.ip_network("10.0.0.0/8")]) == counted
