@@ -11,9 +11,7 @@ import argparse
 import asyncio
 import logging
 import logging.config
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +25,8 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.inprocess import ORIGIN, started, v2  # noqa: E402
-from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET, shim_env  # noqa: E402
-from shim import logs  # noqa: E402
-from shim.app import create_app  # noqa: E402
-from shim.config import Settings  # noqa: E402
+from benchmarks.inprocess import ORIGIN, quiet_app, started, v2  # noqa: E402
+from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET  # noqa: E402
 from shim.limits import MOST_PARAMETERS  # noqa: E402
 
 MUTE = "/1.1/mutes/users/create.json"
@@ -171,22 +166,7 @@ def cases(args: argparse.Namespace) -> list[Case]:
 
 
 async def bench(args: argparse.Namespace) -> None:
-    folder = tempfile.mkdtemp()
-    env = shim_env(
-        folder,
-        upstream_port=1,  # never reached: the mock transport answers
-        SHIM_ACCESS_TOKEN=TOKEN,
-        SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
-        SHIM_CALLER_CONCURRENCY="1000",
-    )
-    settings = Settings.from_env(env)
-    # Logging as `shim serve` sets it up (uvicorn's access lines go to stdout, the rest to
-    # stderr), its lines thrown away: the handlers keep the streams they were configured with.
-    real = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
-    logging.config.dictConfig(logs.config(settings.log_format))
-    sys.stdout, sys.stderr = real
-    app = create_app(settings, httpx2.MockTransport(v2_or_refusal))
+    app = quiet_app(v2_or_refusal)
     print(f"{'request':66} {'status':>6} {'CPU a request':>14}")
     async with started(app):
         for name, make in cases(args):

@@ -15,7 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -124,22 +124,28 @@ async def load(app: Any, requests: list[dict[str, Any]], concurrency: int) -> se
     return statuses
 
 
-async def bench(args: argparse.Namespace) -> None:
-    folder = tempfile.mkdtemp()
+def quiet_app(v2_handler: Callable[[httpx2.Request], httpx2.Response]) -> Any:
+    """The app as the benchmarks call it: the fake credentials, SQLite in a new folder, v2
+    answered by `v2_handler`, and logging as `shim serve` sets it up with its lines thrown away
+    (formatting them is CPU too). The handlers keep the streams they are configured with
+    (uvicorn's access lines stdout, the rest stderr), so the script's own output still shows."""
     env = shim_env(
-        folder,
+        tempfile.mkdtemp(),
         upstream_port=1,  # never reached: the mock transport answers
         SHIM_ACCESS_TOKEN=TOKEN,
         SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
         SHIM_CALLER_CONCURRENCY="1000",
     )
     settings = Settings.from_env(env)
-    # Logging as `shim serve` sets it up, its lines thrown away: formatting them is CPU too.
-    # The handlers take sys.stderr as it is when configured; errors still reach the real one.
-    real_stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
+    real = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
     logging.config.dictConfig(logs.config(settings.log_format))
-    sys.stderr = real_stderr
-    app = create_app(settings, httpx2.MockTransport(v2))
+    sys.stdout, sys.stderr = real
+    return create_app(settings, httpx2.MockTransport(v2_handler))
+
+
+async def bench(args: argparse.Namespace) -> None:
+    app = quiet_app(v2)
     per_request = []
     async with started(app):
         await load(app, scopes(200), args.concurrency)
