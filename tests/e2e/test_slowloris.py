@@ -212,6 +212,13 @@ def connect_from(source: str, port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
 
 
+def assert_served(connection: socket.socket, port: int) -> None:
+    """The connection's request reaches the app (unsigned, it is answered 400, code 215)."""
+    connection.settimeout(3)
+    connection.sendall(unsigned(port))
+    assert answer_of(connection).startswith(b"HTTP/1.1 400")
+
+
 def test_a_client_past_its_share_is_answered_at_once_and_others_are_served(serve):
     """One address's idle connections held the whole cap (50 of 50), and every real request
     got 503, 130: an address holds at most its share."""
@@ -224,9 +231,7 @@ def test_a_client_past_its_share_is_answered_at_once_and_others_are_served(serve
             assert head.startswith(b"HTTP/1.1 503")
             assert json.loads(body) == {"errors": [{"code": 130, "message": "Over capacity."}]}
             with connect_from("127.0.0.2", port) as other:
-                other.settimeout(3)
-                other.sendall(unsigned(port))
-                assert answer_of(other).startswith(b"HTTP/1.1 400")  # unsigned: 215
+                assert_served(other, port)
         finally:
             for connection in held:
                 connection.close()
@@ -238,9 +243,7 @@ def test_a_trusted_proxy_has_no_share_of_its_own(serve):
         held = [connect_from("127.0.0.1", port) for _ in range(3)]
         try:
             for connection in held:
-                connection.settimeout(3)
-                connection.sendall(unsigned(port))
-                assert answer_of(connection).startswith(b"HTTP/1.1 400")  # unsigned: 215
+                assert_served(connection, port)
         finally:
             for connection in held:
                 connection.close()

@@ -93,6 +93,13 @@ def test_unknown_credentials_cost_no_work_over_the_body(
     assert work.most() < LARGEST, (work.parsed, work.hashed)
 
 
+# A known token's large form, signed wrong: plain, which the direct check refuses itself, or
+# not (a '+'), which oauthlib decides.
+LARGE_FORMS = pytest.mark.parametrize(
+    "status", ["a" * 200_000, "a b" * 70_000], ids=["plain", "not plain"]
+)
+
+
 def test_a_known_token_with_a_large_body_is_still_served(make_client: MakeClient, fake_v2: FakeV2):
     body = {"status": "a" * 100_000}
     answer = make_client().post(BASE, headers=sign("POST", BASE, ALICE, form=body), data=body)
@@ -101,11 +108,7 @@ def test_a_known_token_with_a_large_body_is_still_served(make_client: MakeClient
     assert fake_v2.paths() == [("POST", "/1.1/statuses/update.json")]
 
 
-@pytest.mark.parametrize(
-    "status",
-    ["a" * 200_000, "a b" * 70_000],
-    ids=["plain: the direct check refuses it itself", "not plain ('+'): oauthlib decides"],
-)
+@LARGE_FORMS
 def test_a_known_tokens_body_is_read_by_one_check(
     make_client: MakeClient, fake_v2: FakeV2, monkeypatch: pytest.MonkeyPatch, status: str
 ):
@@ -167,11 +170,7 @@ def on_the_event_loop() -> bool:
     return True
 
 
-@pytest.mark.parametrize(
-    "status",
-    ["a" * 200_000, "a b" * 70_000],
-    ids=["plain: the direct check", "not plain ('+'): oauthlib"],
-)
+@LARGE_FORMS
 def test_a_large_body_is_checked_off_the_event_loop(
     make_client: MakeClient, fake_v2: FakeV2, monkeypatch: pytest.MonkeyPatch, status: str
 ):
