@@ -7,17 +7,17 @@ endpoint is a flow and a row here.
 
 from typing import Any
 
-from mappings import account, lookups, mutes
+from mappings import account, lists, lookups, mutes
+from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.relations import parse_change
+from mappings.users import BY_ID, BY_NAME
 
 # Differences every answer holding v1.1 user objects can show (compare.KNOWN).
 USERS = frozenset({"no-v2-source", "status-from-v2", "withheld-always"})
 PAGES = frozenset({"page-size", "cursors", "total-count"})
 POST, GET = ("POST",), ("GET",)
-# The kinds of v2 access (`Endpoint.access`), as `shim check` probes them.
-LOOKUPS = ("user lookup by id", "user lookup by username")
-MUTES = ("muting", *LOOKUPS)
+LOOKUPS = (BY_ID, BY_NAME)
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = (
     Endpoint(
@@ -25,57 +25,63 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         "/1.1/mutes/users/create.json",
         parse_change,
         mutes.create,
+        comparable=True,
         repeat_v1=True,
         known=USERS | {"muting-state"},
         errors=(38, 63, 108, 195, 271),
-        access=MUTES,
+        access=(mutes.MUTING.access, *LOOKUPS),
     ),
     Endpoint(
         POST,
         "/1.1/mutes/users/destroy.json",
         parse_change,
         mutes.destroy,
+        comparable=True,
         # A second unmute would only see the first one's effect: no noise to tell.
         repeat_v1=False,
         known=USERS | {"muting-state", "unmute-compared-twice"},
         errors=(38, 63, 108, 195, 272),
-        access=MUTES,
+        access=(mutes.MUTING.access, *LOOKUPS),
     ),
     Endpoint(
         GET,
         "/1.1/mutes/users/ids.json",
-        mutes.parse_ids,
+        lists.parse_ids,
         mutes.ids,
+        comparable=True,
         repeat_v1=True,
         known=PAGES,
         errors=(195,),
-        access=("the mute list",),
+        access=(mutes.MUTES.access,),
     ),
     Endpoint(
         GET,
         "/1.1/mutes/users/list.json",
-        mutes.parse_list,
+        lists.parse_users,
         mutes.users_list,
+        comparable=True,
         repeat_v1=True,
         known=USERS | PAGES,
         errors=(195,),
-        access=("the mute list",),
+        access=(mutes.MUTES.access,),
     ),
     Endpoint(
         GET,
         "/1.1/account/verify_credentials.json",
         account.parse,
         account.verify_credentials,
+        comparable=True,
         repeat_v1=True,
         known=USERS | {"no-email"},
         errors=(),
-        access=("the caller's own user",),
+        access=(OWN_USER,),
     ),
     Endpoint(
         GET,
         "/1.1/users/show.json",
         lookups.parse_show,
         lookups.show,
+        comparable=True,
         repeat_v1=True,
         known=USERS,
         errors=(38, 50, 63, 195),
@@ -86,6 +92,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         "/1.1/users/lookup.json",
         lookups.parse_terms,
         lookups.users_lookup,
+        comparable=True,
         repeat_v1=True,
         known=USERS,
         errors=(17, 18),
@@ -96,6 +103,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         "/1.1/friendships/lookup.json",
         lookups.parse_terms,
         lookups.friendships_lookup,
+        comparable=True,
         repeat_v1=True,
         known=frozenset(),
         errors=(17, 18),

@@ -8,6 +8,7 @@ for OAuth 1.0a callers, so `include_email=true` answers without `email`.
 
 from dataclasses import dataclass
 
+from mappings.callers import OWN_USER
 from mappings.errors import raise_for_v2, rate_limit_headers
 from mappings.params import include_entities, is_true
 from mappings.types import Caller, Flow, Known, V2Call, V11Reply, V11Request
@@ -28,7 +29,7 @@ def verify_credentials(request: Verify, caller: Caller) -> Flow:
     """GET /1.1/account/verify_credentials.json → GET /2/users/me, never from a cache: it is
     how an app learns its token still works."""
     params = lookup_params(with_status=request.with_status)
-    (me,) = yield (V2Call("GET", "/2/users/me", params),)
+    (me,) = yield (V2Call("GET", "/2/users/me", params, access=OWN_USER),)
     raise_for_v2(me)
     user = v11_user(
         found_user(me),

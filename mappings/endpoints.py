@@ -13,7 +13,17 @@ from typing import Any, Generic, TypeVar
 
 from mappings.callers import whoami
 from mappings.errors import V11Error, for_access
-from mappings.types import Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import (
+    Access,
+    Caller,
+    Flow,
+    Known,
+    Steps,
+    V2Call,
+    V2Reply,
+    V11Reply,
+    V11Request,
+)
 
 A = TypeVar("A")
 
@@ -23,21 +33,26 @@ class Endpoint(Generic[A]):
     """One v1.1 endpoint translated to v2.
 
     `parse` checks the request before any v2 call and turns it into the flow's arguments;
-    `flow` yields the v2 calls. `repeat_v1`: in compare mode v1.1 may be called a second time
-    to tell noise from differences (not where the first call changed what the second sees).
+    `flow` yields the v2 calls. `comparable`: compare mode may call both versions, which a
+    write allows only when doing it twice leaves what doing it once did (tests/mappings/
+    test_endpoints.py holds each comparable write's v2 writes to that). `repeat_v1`: in
+    compare mode v1.1 may be called a second time to tell noise from differences (not where
+    the first call changed what the second sees).
     `known`: the names of `compare.KNOWN` differences its comparisons may show. `errors`: the
     v1.1 codes its own parameters and lookups can give (authentication and upstream trouble
-    come on top, for every endpoint alike). `access`: the kinds of v2 access its calls need,
-    as the tier and access errors name them and `shim check` probes them."""
+    come on top, for every endpoint alike). `access`: the kinds of v2 access its calls need
+    (each call carries its own), for `shim check` to probe and a refusal to name when no one
+    call was refused."""
 
     methods: tuple[str, ...]
     path: str
     parse: Callable[[V11Request, Known], A]
     flow: Callable[[A, Caller], Flow]
+    comparable: bool
     repeat_v1: bool
     known: frozenset[str]
     errors: tuple[int, ...]
-    access: tuple[str, ...]
+    access: tuple[Access, ...]
 
     @property
     def name(self) -> str:
@@ -75,7 +90,8 @@ def run(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Don
         reply = yield from _watched(endpoint.flow(arguments, caller), last)
     except V11Error as error:
         refused = next((call for call, got in last if got.status == 403), None)
-        access = access_of(refused) if refused else " and ".join(endpoint.access)
+        kinds = (refused.access,) if refused else endpoint.access
+        access = " and ".join(kind.name for kind in kinds)
         return Done(error=for_access(error, endpoint.name, access), caller=learned)
     return Done(reply, caller=learned)
 
@@ -90,21 +106,6 @@ def _watched(steps: Steps[A], last: list[tuple[V2Call, V2Reply]]) -> Steps[A]:
             calls = steps.send(replies)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-
-
-def access_of(call: V2Call) -> str:
-    """The kind of v2 access a call needs, as the tiers grant it and `shim check` probes it."""
-    parts = call.path.strip("/").split("/")
-    match parts:
-        case ["2", "users", "me"]:
-            return "the caller's own user"
-        case ["2", "users", "by", *_]:
-            return "user lookup by username"
-        case ["2", "users", _, "muting", *_] if call.method == "GET":
-            return "the mute list"
-        case ["2", "users", _, "muting", *_]:
-            return "muting"
-    return "user lookup by id"
 
 
 def reusable(call: V2Call, reply: V2Reply) -> bool:

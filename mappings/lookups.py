@@ -14,7 +14,15 @@ from typing import Any
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
 from mappings.params import SCREEN_NAME, USER_ID, Target, include_entities, parse_target
 from mappings.types import Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
-from mappings.users import found_user, lookup_call, lookup_params, relationships, v11_user
+from mappings.users import (
+    BY_ID,
+    BY_NAME,
+    found_user,
+    lookup_call,
+    lookup_params,
+    relationships,
+    v11_user,
+)
 
 READ = UNKNOWN_USER["read"]
 NONE_FOUND = 17
@@ -126,10 +134,19 @@ def _find(
     """The users found, in the order asked for, each once; by id and by name in one batch."""
     calls = []
     if terms.ids:
-        calls.append(V2Call("GET", "/2/users", (("ids", ",".join(terms.ids)), *params), cache=True))
+        ids = ",".join(terms.ids)
+        calls.append(V2Call("GET", "/2/users", (("ids", ids), *params), cache=True, access=BY_ID))
     if terms.names:
         usernames = ",".join(terms.names)
-        calls.append(V2Call("GET", "/2/users/by", (("usernames", usernames), *params), cache=True))
+        calls.append(
+            V2Call(
+                "GET",
+                "/2/users/by",
+                (("usernames", usernames), *params),
+                cache=True,
+                access=BY_NAME,
+            )
+        )
     replies = yield tuple(calls)
     for reply in replies:
         # An answer with no `data` found none of its users (missing or suspended alike: v1.1

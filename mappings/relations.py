@@ -12,8 +12,9 @@ that did not (272 for mutes) where v2's DELETE answers the same either way.
 from dataclasses import dataclass
 
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
+from mappings.lists import Listed
 from mappings.params import Target, include_entities, is_true, parse_target
-from mappings.types import Caller, Flow, Known, V2Call, V2Reply, V11Reply, V11Request
+from mappings.types import Access, Caller, Flow, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import found_user, lookup_call, relationships, v11_user
 
 WRITE = UNKNOWN_USER["write"]  # a change to a user that does not exist
@@ -21,13 +22,21 @@ WRITE = UNKNOWN_USER["write"]  # a change to a user that does not exist
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """One kind of relation: v2's name for it (its path segment, the field its answers carry and
-    the `connection_status` value), and v1.1's errors for making it with yourself and for
-    undoing it where there is none."""
+    """One kind of relation a user can make and undo: its list (v2's name for it, which is also
+    the field its answers carry), the access changing it needs, v1.1's errors for making it
+    with yourself and for undoing it where there is none, and its answer: each field of v2's
+    change answer with the v1.1 key it sets, the relation's own first (following would add
+    `("pending_follow", "follow_request_sent")`, for a protected account)."""
 
-    name: str
+    listed: Listed
+    access: Access
     with_yourself: int
     not_there: int
+    answer: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return self.listed.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,8 @@ def undo(relation: Relation, change: Change, caller: Caller) -> Flow:
     if relation.name not in relationships(looked_up):
         raise V11Error(relation.not_there)
     target = looked_up["id"]
-    (changed,) = yield (V2Call("DELETE", f"/2/users/{caller.user_id}/{relation.name}/{target}"),)
+    path = f"/2/users/{caller.user_id}/{relation.name}/{target}"
+    (changed,) = yield (V2Call("DELETE", path, access=relation.access),)
     raise_for_v2(changed)
     return _answer(relation, change, found, changed)
 
@@ -91,7 +101,7 @@ def _answer(relation: Relation, change: Change, found: V2Reply, changed: V2Reply
         found_user(found),
         include_entities=change.include_entities,
         with_status=change.with_status,
-        relations={relation.name: _state(relation, changed)},
+        relations=_states(relation, changed),
     )
     return V11Reply(200, user, rate_limit_headers(changed))
 
@@ -100,7 +110,7 @@ def _make_call(relation: Relation, caller: Caller, target_id: str) -> V2Call:
     # Making a relation that is there changes nothing (v2 answers true again): a retry is safe.
     body = {"target_user_id": target_id}
     path = f"/2/users/{caller.user_id}/{relation.name}"
-    return V2Call("POST", path, json=body, repeatable=True)
+    return V2Call("POST", path, json=body, repeatable=True, access=relation.access)
 
 
 def _refuse_self(relation: Relation, caller: Caller, target_id: str, *, make: bool) -> None:
@@ -109,9 +119,14 @@ def _refuse_self(relation: Relation, caller: Caller, target_id: str, *, make: bo
         raise V11Error(relation.with_yourself if make else relation.not_there)
 
 
-def _state(relation: Relation, changed: V2Reply) -> bool:
+def _states(relation: Relation, changed: V2Reply) -> dict[str, bool]:
+    """The v1.1 keys v2's change answer sets: the relation's own must be there, the others
+    only come where they apply."""
     data = changed.body.get("data") if isinstance(changed.body, dict) else None
-    state = data.get(relation.name) if isinstance(data, dict) else None
-    if not isinstance(state, bool):
+    data = data if isinstance(data, dict) else {}
+    states = {
+        key: data[field] for field, key in relation.answer if isinstance(data.get(field), bool)
+    }
+    if relation.answer[0][1] not in states:
         raise V11Error(131)
-    return state
+    return states

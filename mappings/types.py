@@ -32,8 +32,21 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class Access:
+    """A kind of v2 access, as the tiers grant it and a token's permissions allow it: its name
+    as refusals and `shim check` say it, whether it changes anything, and for a read the
+    harmless call `shim check` probes it with (`{id}` and `{username}` stand for the checked
+    token's user). Writes have no probe: a probe must change nothing."""
+
+    name: str
+    write: bool
+    probe: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class V2Call:
-    """One request to API v2, as data; `cache` marks a lookup whose answer may be reused a while,
+    """One request to API v2, as data; `access` is the kind of access it needs (its builder
+    says, so a refusal names it), `cache` marks a lookup whose answer may be reused a while,
     `repeatable` a call that is safe to send again though its method is not (mute is)."""
 
     method: str
@@ -42,6 +55,7 @@ class V2Call:
     json: Mapping[str, str] | None = None
     cache: bool = False
     repeatable: bool = False
+    access: Access = field(kw_only=True)
 
     @property
     def idempotent(self) -> bool:

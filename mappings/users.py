@@ -12,7 +12,7 @@ from mappings.entities import v11_date, v11_urls
 from mappings.errors import V11Error
 from mappings.params import Target
 from mappings.tweets import TWEET_FIELDS, v11_status
-from mappings.types import V2Call, V2Reply
+from mappings.types import Access, V2Call, V2Reply
 
 USER_FIELDS = (
     "connection_status,created_at,description,entities,id,location,most_recent_tweet_id,name,"
@@ -20,6 +20,9 @@ USER_FIELDS = (
     "verified,withheld"
 )
 """The `user.fields` that `v11_user` reads."""
+
+BY_ID = Access("user lookup by id", write=False, probe="/2/users/{id}")
+BY_NAME = Access("user lookup by username", write=False, probe="/2/users/by/username/{username}")
 
 # v1.1 values for settings v2 dropped: the 2019 profile change nulled utc_offset, time_zone and
 # lang, and left every account with the default theme (post_follow5.json, 2022).
@@ -52,8 +55,9 @@ def lookup_call(target: Target, *, with_status: bool, cache: bool) -> V2Call:
     """The v2 lookup of one user by id or username, with all `v11_user` needs."""
     params = lookup_params(with_status=with_status)
     if target.user_id is not None:
-        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=cache)
-    return V2Call("GET", f"/2/users/by/username/{target.screen_name}", params, cache=cache)
+        return V2Call("GET", f"/2/users/{target.user_id}", params, cache=cache, access=BY_ID)
+    path = f"/2/users/by/username/{target.screen_name}"
+    return V2Call("GET", path, params, cache=cache, access=BY_NAME)
 
 
 def found_user(found: V2Reply) -> dict[str, Any]:
@@ -81,10 +85,10 @@ def v11_user(
 ) -> dict[str, Any]:
     """The v1.1 user object for a v2 user lookup body (`data` plus `includes`).
 
-    `relations` are states the caller knows better than the lookup did (the one a change just
-    made). The mute endpoints answered with a `muting` key that v1.1's reads (users/show,
-    users/lookup, verify_credentials, 2019 recordings) did not have: it is there only when
-    `relations` names it."""
+    `relations` are states the caller knows better than the lookup did (the ones a change just
+    made), by their v1.1 keys. The mute endpoints answered with a `muting` key that v1.1's
+    reads (users/show, users/lookup, verify_credentials, 2019 recordings) did not have: it is
+    there only when `relations` names it."""
     relations = relations or {}
     user = found["data"]
     metrics = user.get("public_metrics", {})
@@ -129,7 +133,7 @@ def v11_user(
         **COLOURS,
         "default_profile_image": "default_profile_images" in image,
         "following": relations.get("following", "following" in links),
-        "follow_request_sent": "follow_request_sent" in links,
+        "follow_request_sent": relations.get("follow_request_sent", "follow_request_sent" in links),
         "notifications": False,
     }
     if "muting" in relations:

@@ -4,13 +4,13 @@
 `shim serve` runs before it listens. `online` asks the upstream, as the shim would: the app's
 keys through `oauth/request_token` (signed by the app alone), each token through
 `GET /2/users/me`, and, with the first token that works, one probe per kind of v2 access the
-translated endpoints need (their rows' `access`).
+translated endpoints need (their rows' `access`, each read with the probe it names).
 """
 
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -18,9 +18,8 @@ import httpx2
 import redis
 
 from mappings import ENDPOINTS
-from mappings.endpoints import access_of
 from mappings.errors import ACCESS_CODES, ACCESS_FIX, NOT_ENROLLED_CODE, V11Error, raise_for_v2
-from mappings.types import NO_ANSWER, V2Call, V2Reply
+from mappings.types import NO_ANSWER, Access, V2Reply
 from shim.config import ConfigError, Settings
 from shim.credentials import mask
 from shim.routing import RoutingFile
@@ -162,7 +161,7 @@ async def online(
             return found
         found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
         found.append(_app_keys(keys.status_code))
-        working: tuple[Credentials, dict[str, object]] | None = None
+        working: tuple[Credentials, dict[str, object], V2Reply] | None = None
         tokens, unchecked = _credentials(settings)
         for token, secret in tokens:
             credentials = Credentials(
@@ -172,7 +171,7 @@ async def online(
             verdict, user = _token(mask(token), me)
             found.append(verdict)
             if user is not None and working is None:
-                working = credentials, user
+                working = credentials, user, me
         if unchecked > 0:
             found.append(
                 Verdict(
@@ -183,7 +182,9 @@ async def online(
                 )
             )
         if working is not None:
-            found += [v async for v in _access(client, *working)]
+            credentials, user, me = working
+            asked = {"/2/users/me": me}  # the token's check: no second call to probe it
+            found += [v async for v in _access(client, credentials, user, asked)]
     return found
 
 
@@ -266,42 +267,37 @@ def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
     return Verdict(item, "ok", f"@{data.get('username')} ({data['id']})"), data
 
 
-# Harmless reads, one per kind of access the endpoints' rows name (`access_of` tells which):
-# what v2 refuses of them, the tier or the token's permissions lack.
-# The caller's own user needs none: the token's check already asked /2/users/me.
-PROBES: tuple[Callable[[dict[str, object]], str], ...] = (
-    lambda user: f"/2/users/by/username/{user['username']}",
-    lambda user: f"/2/users/{user['id']}",
-    lambda user: f"/2/users/{user['id']}/muting?max_results=1",
-)
-
-
 async def _access(
-    client: httpx2.AsyncClient, credentials: Credentials, user: dict[str, object]
+    client: httpx2.AsyncClient,
+    credentials: Credentials,
+    user: dict[str, object],
+    asked: Mapping[str, V2Reply],
 ) -> AsyncIterator[Verdict]:
-    refused: dict[str, str] = {}
-    kinds = {access_of(V2Call("GET", "/2/users/me"))}
-    for probe in PROBES:
-        path = probe(user)
-        kind = access_of(V2Call("GET", path.partition("?")[0]))
-        kinds.add(kind)
+    """Probe each kind of read the endpoints need, once: what v2 refuses of them, the tier or
+    the token's permissions lack. Writes are not tried: a probe must change nothing."""
+    kinds = dict.fromkeys(access for endpoint in ENDPOINTS for access in endpoint.access)
+    refused: dict[Access, str] = {}
+    for kind in kinds:
+        if kind.write:
+            continue
+        path = kind.probe.format(**user)
+        reply = asked.get(path) or await _reply(client, path, credentials)
         try:
-            raise_for_v2(await _reply(client, path, credentials))
+            raise_for_v2(reply)
         except V11Error as error:
             if error.code in ACCESS_CODES:
                 refused[kind] = str(error.code)
     for endpoint in ENDPOINTS:
-        probed = [access for access in endpoint.access if access in kinds]
-        unprobed = [access for access in endpoint.access if access not in kinds]
-        missing = [access for access in probed if access in refused]
-        # Writes are not tried: a probe must change nothing.
+        probed = [access.name for access in endpoint.access if not access.write]
+        unprobed = [access.name for access in endpoint.access if access.write]
+        missing = {access.name: refused[access] for access in endpoint.access if access in refused}
         untried = f"; {', '.join(unprobed)} not tried (a write)" if unprobed else ""
         if missing:
             yield Verdict(
                 f"endpoint {endpoint.name}",
-                "error" if missing == probed else "warn",
+                "error" if list(missing) == probed else "warn",
                 f"the app's access level lacks {' and '.join(missing)} "
-                f"(v2 answered {', '.join(refused[m] for m in missing)}){untried}",
+                f"(v2 answered {', '.join(missing.values())}){untried}",
                 ACCESS_FIX.format(endpoint=endpoint.name),
             )
         else:

@@ -2,12 +2,12 @@
 
 import pytest
 
-from mappings.callers import caller_from_token, whoami
+from mappings.callers import OWN_USER, caller_from_token, whoami
 from mappings.errors import V11Error
 from mappings.types import Caller, V2Call, V2Reply
 from tests.mappings.play import play
 
-ME = V2Call("GET", "/2/users/me")
+ME = V2Call("GET", "/2/users/me", access=OWN_USER)
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 
 from mappings import ENDPOINTS
+from mappings.callers import OWN_USER
 from mappings.compare import KNOWN
 from mappings.endpoints import Done, reusable, run
 from mappings.errors import CODES, V11Error
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
-from mappings.users import lookup_params
+from mappings.users import BY_ID, lookup_params
 from tests.fakes import twitter_user
 from tests.mappings.play import finish, play
 
@@ -44,12 +45,14 @@ def test_bad_input_ends_before_any_call_even_to_identify_the_caller():
 def test_the_caller_learned_and_the_lookups_to_keep_come_back_as_data():
     request = V11Request("GET", SHOW.path, (("user_id", "783214"),))
     me = V2Reply(200, {}, {"data": {"id": "1500000000000000001", "username": "me"}})
-    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=True), cache=True)
+    lookup = V2Call(
+        "GET", "/2/users/783214", lookup_params(with_status=True), cache=True, access=BY_ID
+    )
     found = V2Reply(200, {}, twitter_user())
 
     done = play(
         run(SHOW, request, Known()),
-        ((V2Call("GET", "/2/users/me"),), (me,)),
+        ((V2Call("GET", "/2/users/me", access=OWN_USER),), (me,)),
         ((lookup,), (found,)),
     )
 
@@ -68,11 +71,13 @@ def test_the_caller_learned_and_the_lookups_to_keep_come_back_as_data():
 def test_a_lookup_that_found_nothing_is_not_reused_and_the_caller_is_still_learned(reply: V2Reply):
     request = V11Request("GET", SHOW.path, (("user_id", "783214"),))
     me = V2Reply(200, {}, {"data": {"id": "1500000000000000001", "username": "me"}})
-    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=True), cache=True)
+    lookup = V2Call(
+        "GET", "/2/users/783214", lookup_params(with_status=True), cache=True, access=BY_ID
+    )
 
     done = play(
         run(SHOW, request, Known()),
-        ((V2Call("GET", "/2/users/me"),), (me,)),
+        ((V2Call("GET", "/2/users/me", access=OWN_USER),), (me,)),
         ((lookup,), (reply,)),
     )
 
@@ -83,7 +88,7 @@ def test_a_lookup_that_found_nothing_is_not_reused_and_the_caller_is_still_learn
 
 def test_only_lookups_marked_cacheable_are_reused():
     found = V2Reply(200, {}, twitter_user())
-    assert not reusable(V2Call("GET", "/2/users/783214"), found)
+    assert not reusable(V2Call("GET", "/2/users/783214", access=BY_ID), found)
 
 
 def test_the_readme_lists_exactly_the_table():

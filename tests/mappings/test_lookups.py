@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from mappings import users as v2users
+from mappings.callers import OWN_USER
 from mappings.errors import V11Error
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
 from mappings.users import lookup_params
@@ -32,8 +34,20 @@ def test_users_lookup_answers_in_the_order_asked_each_user_once():
         get("users/lookup", ("user_id", "42,999,783214"), ("screen_name", "twitter,OTHER")),
         (
             (
-                V2Call("GET", "/2/users", (("ids", "42,999,783214"), *FIELDS), cache=True),
-                V2Call("GET", "/2/users/by", (("usernames", "twitter,OTHER"), *FIELDS), cache=True),
+                V2Call(
+                    "GET",
+                    "/2/users",
+                    (("ids", "42,999,783214"), *FIELDS),
+                    cache=True,
+                    access=v2users.BY_ID,
+                ),
+                V2Call(
+                    "GET",
+                    "/2/users/by",
+                    (("usernames", "twitter,OTHER"), *FIELDS),
+                    cache=True,
+                    access=v2users.BY_NAME,
+                ),
             ),
             # v2 answers in its own order, with the miss in `errors`.
             (users(TWITTER, other, missing=("999",)), users(other, TWITTER)),
@@ -49,7 +63,15 @@ def test_users_lookup_that_finds_nobody_is_17():
         play(
             get("users/lookup", ("screen_name", "nobody")),
             (
-                (V2Call("GET", "/2/users/by", (("usernames", "nobody"), *FIELDS), cache=True),),
+                (
+                    V2Call(
+                        "GET",
+                        "/2/users/by",
+                        (("usernames", "nobody"), *FIELDS),
+                        cache=True,
+                        access=v2users.BY_NAME,
+                    ),
+                ),
                 (users(missing=("nobody",)),),
             ),
         )
@@ -88,7 +110,11 @@ def test_friendships_lookup_maps_connection_status_to_v11_connections():
     reply = play(
         get("friendships/lookup", ("user_id", "42,43")),
         (
-            (V2Call("GET", "/2/users", (("ids", "42,43"), *fields), cache=True),),
+            (
+                V2Call(
+                    "GET", "/2/users", (("ids", "42,43"), *fields), cache=True, access=v2users.BY_ID
+                ),
+            ),
             (users(pending, stranger),),
         ),
     )
@@ -105,7 +131,11 @@ def test_users_show_of_a_suspended_user_is_63():
         play(
             get("users/show", ("screen_name", "x")),
             (
-                (V2Call("GET", "/2/users/by/username/x", FIELDS, cache=True),),
+                (
+                    V2Call(
+                        "GET", "/2/users/by/username/x", FIELDS, cache=True, access=v2users.BY_NAME
+                    ),
+                ),
                 (V2Reply(200, {}, suspended),),
             ),
         )
@@ -116,7 +146,7 @@ def test_verify_credentials_is_never_cached_and_skip_status_drops_the_status():
     reply = play(
         get("account/verify_credentials", ("skip_status", "true"), ("include_email", "true")),
         (
-            (V2Call("GET", "/2/users/me", lookup_params(with_status=False)),),
+            (V2Call("GET", "/2/users/me", lookup_params(with_status=False), access=OWN_USER),),
             (V2Reply(200, {}, twitter_user()),),
         ),
     )

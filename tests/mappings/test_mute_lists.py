@@ -7,6 +7,7 @@ import pytest
 
 from mappings.cursors import cursor_for
 from mappings.errors import V11Error
+from mappings.mutes import MUTES
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
 from tests.mappings.play import play, translate
@@ -49,7 +50,10 @@ def body(reply: V11Reply) -> dict[str, Any]:
 def test_the_real_single_page_as_ids():
     reply = play(
         translate(*get("ids")),
-        ((V2Call("GET", MUTING, (("max_results", "1000"),)),), (V2Reply(200, LIMITS, REAL_PAGE),)),
+        (
+            (V2Call("GET", MUTING, (("max_results", "1000"),), access=MUTES.access),),
+            (V2Reply(200, LIMITS, REAL_PAGE),),
+        ),
     )
 
     assert body(reply) == {
@@ -66,7 +70,10 @@ def test_the_real_single_page_as_ids():
 def test_stringify_ids():
     reply = play(
         translate(*get("ids", stringify_ids="true")),
-        ((V2Call("GET", MUTING, (("max_results", "1000"),)),), (V2Reply(200, {}, REAL_PAGE),)),
+        (
+            (V2Call("GET", MUTING, (("max_results", "1000"),), access=MUTES.access),),
+            (V2Reply(200, {}, REAL_PAGE),),
+        ),
     )
 
     assert body(reply)["ids"] == ["17874544"]
@@ -76,7 +83,7 @@ def test_next_token_becomes_a_cursor_that_comes_back_as_the_token():
     first = play(
         translate(*get("ids")),
         (
-            (V2Call("GET", MUTING, (("max_results", "1000"),)),),
+            (V2Call("GET", MUTING, (("max_results", "1000"),), access=MUTES.access),),
             (page(["1", "2"], "7140dibdnow9c7btw482"),),
         ),
     )
@@ -88,7 +95,10 @@ def test_next_token_becomes_a_cursor_that_comes_back_as_the_token():
     assert first.cursors == {str(cursor): "7140dibdnow9c7btw482"}
 
     second_call = V2Call(
-        "GET", MUTING, (("max_results", "1000"), ("pagination_token", "7140dibdnow9c7btw482"))
+        "GET",
+        MUTING,
+        (("max_results", "1000"), ("pagination_token", "7140dibdnow9c7btw482")),
+        access=MUTES.access,
     )
     second = play(
         translate(*get("ids", first.cursors, cursor=str(cursor))),
@@ -102,7 +112,12 @@ def test_next_token_becomes_a_cursor_that_comes_back_as_the_token():
 
 def test_a_negative_cursor_pages_back():
     known_cursors = {str(cursor_for("back-token")): "back-token"}
-    call = V2Call("GET", MUTING, (("max_results", "1000"), ("pagination_token", "back-token")))
+    call = V2Call(
+        "GET",
+        MUTING,
+        (("max_results", "1000"), ("pagination_token", "back-token")),
+        access=MUTES.access,
+    )
 
     play(
         translate(*get("ids", known_cursors, cursor=str(-cursor_for("back-token")))),
@@ -125,14 +140,17 @@ def test_a_cursor_the_shim_did_not_issue_fails_before_any_call(cursor):
 )
 def test_count_becomes_max_results(count, max_results):
     params = (("max_results", max_results), *lookup_params(with_status=False))
-    play(translate(*get("list", count=count)), ((V2Call("GET", MUTING, params),), (page([]),)))
+    play(
+        translate(*get("list", count=count)),
+        ((V2Call("GET", MUTING, params, access=MUTES.access),), (page([]),)),
+    )
 
 
 def test_the_list_answers_v11_users_that_are_muted():
     params = (("max_results", "20"), *lookup_params(with_status=False))
     reply = play(
         translate(*get("list")),
-        ((V2Call("GET", MUTING, params),), (page(["17874544"]),)),
+        ((V2Call("GET", MUTING, params, access=MUTES.access),), (page(["17874544"]),)),
     )
 
     (user,) = body(reply)["users"]
@@ -153,7 +171,9 @@ def test_list_entries_say_whom_the_caller_blocks_too():
     listed.body["data"][0]["connection_status"] = ["blocking", "muting"]
     listed.body["data"][1]["connection_status"] = ["muting", "followed_by"]
     params = (("max_results", "20"), *lookup_params(with_status=False))
-    reply = play(translate(*get("list")), ((V2Call("GET", MUTING, params),), (listed,)))
+    reply = play(
+        translate(*get("list")), ((V2Call("GET", MUTING, params, access=MUTES.access),), (listed,))
+    )
 
     users = body(reply)["users"]
     assert [(u["blocking"], u["muting"], u["blocked_by"]) for u in users] == [
@@ -166,7 +186,10 @@ def test_an_empty_list_has_no_data_key():
     params = (("max_results", "20"), *lookup_params(with_status=False))
     reply = play(
         translate(*get("list")),
-        ((V2Call("GET", MUTING, params),), (V2Reply(200, {}, {"meta": {"result_count": 0}}),)),
+        (
+            (V2Call("GET", MUTING, params, access=MUTES.access),),
+            (V2Reply(200, {}, {"meta": {"result_count": 0}}),),
+        ),
     )
 
     assert body(reply)["users"] == []

@@ -4,8 +4,11 @@ from typing import Any
 
 import pytest
 
+from mappings import users as v2users
+from mappings.callers import OWN_USER
 from mappings.errors import V11Error
-from mappings.types import Caller, Known, V2Call, V2Reply, V11Reply, V11Request
+from mappings.mutes import MUTING
+from mappings.types import Access, Caller, Known, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import lookup_params
 from tests.fakes import ERRORS, twitter_user
 from tests.mappings.play import play, translate
@@ -39,11 +42,15 @@ def muted(value: bool = True) -> V2Reply:
 
 FOUND = V2Reply(200, {}, twitter_user())
 MUTE = V2Call(
-    "POST", f"/2/users/{ME.user_id}/muting", json={"target_user_id": "783214"}, repeatable=True
+    "POST",
+    f"/2/users/{ME.user_id}/muting",
+    json={"target_user_id": "783214"},
+    repeatable=True,
+    access=MUTING.access,
 )
-UNMUTE = V2Call("DELETE", f"/2/users/{ME.user_id}/muting/783214")
-BY_ID = V2Call("GET", "/2/users/783214", LOOKUP, cache=True)
-BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, cache=True)
+UNMUTE = V2Call("DELETE", f"/2/users/{ME.user_id}/muting/783214", access=MUTING.access)
+BY_ID = V2Call("GET", "/2/users/783214", LOOKUP, cache=True, access=v2users.BY_ID)
+BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, cache=True, access=v2users.BY_NAME)
 
 
 def test_mute_by_id_sends_the_change_and_the_lookup_in_one_batch():
@@ -78,8 +85,10 @@ def muting_user() -> V2Reply:
     return V2Reply(200, {}, user)
 
 
-FRESH_BY_ID = V2Call("GET", "/2/users/783214", LOOKUP)  # uncached: it decides 272
-FRESH_BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP)
+FRESH_BY_ID = V2Call(
+    "GET", "/2/users/783214", LOOKUP, access=v2users.BY_ID
+)  # uncached: it decides 272
+FRESH_BY_NAME = V2Call("GET", "/2/users/by/username/Twitter", LOOKUP, access=v2users.BY_NAME)
 
 
 def test_unmute_checks_the_relationship_then_deletes_and_reports_what_v2_says():
@@ -170,7 +179,9 @@ def test_muting_yourself_by_screen_name_stops_after_the_lookup():
         }
     }
     flow = translate(request("create", screen_name="me"), Known(ME))
-    assert next(flow) == (V2Call("GET", "/2/users/by/username/me", LOOKUP, cache=True),)
+    assert next(flow) == (
+        V2Call("GET", "/2/users/by/username/me", LOOKUP, cache=True, access=v2users.BY_NAME),
+    )
 
     with pytest.raises(V11Error) as error:
         flow.send((V2Reply(200, {}, me),))
@@ -183,7 +194,7 @@ def test_a_token_without_an_id_is_identified_after_the_parameters_are_checked():
     me = V2Reply(200, {}, {"data": {"id": ME.user_id, "name": "Me", "username": "me"}})
     reply = play(
         translate(request("create", user_id="783214"), Known()),
-        ((V2Call("GET", "/2/users/me"),), (me,)),
+        ((V2Call("GET", "/2/users/me", access=OWN_USER),), (me,)),
         ((MUTE, BY_ID), (muted(), FOUND)),
     )
 
@@ -225,7 +236,9 @@ def test_a_change_without_a_muting_flag_is_an_internal_error():
 
 def test_skip_status_and_include_entities_shape_the_answer():
     """python-twitter sends these to mutes/users/create; v1.1 honoured them."""
-    lookup = V2Call("GET", "/2/users/783214", lookup_params(with_status=False), cache=True)
+    lookup = V2Call(
+        "GET", "/2/users/783214", lookup_params(with_status=False), cache=True, access=v2users.BY_ID
+    )
     reply = play(
         translate(
             request("create", user_id="783214", skip_status="true", include_entities="false"),
@@ -243,7 +256,7 @@ def test_every_call_the_mute_flows_make_is_safe_to_retry():
     assert MUTE.idempotent
     assert UNMUTE.idempotent
     assert BY_ID.idempotent
-    assert not V2Call("POST", "/2/tweets").idempotent
+    assert not V2Call("POST", "/2/tweets", access=Access("tweeting", write=True)).idempotent
 
 
 TIER = V2Reply(403, {}, ERRORS["tier_without_access"])
