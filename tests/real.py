@@ -13,7 +13,7 @@ REAL_MUTE: dict[str, Any] = json.loads(
     load("reference/post_follow5.json")["http_interactions"][0]["response"]["body"]["string"]
 )
 
-# What v2 cannot know, with the reason the README's differences table gives for each.
+# What v2 cannot know, with the reason docs/differences.md gives for each.
 UNKNOWABLE = {
     "geo_enabled",  # no v2 field
     "profile_background_color",  # v2 has no theme; the default theme stands in

@@ -62,7 +62,7 @@ async def read_body(receive: Any) -> bytes:
             return body
 
 
-# What the README asks of a production Redis, and the shim checks at start. The data is
+# What docs/operations.md asks of a production Redis, and the shim checks at start. The data is
 # throwaway: the OS may flush it when it likes.
 DURABLE = ("--save", "", "--appendonly", "yes", "--appendfsync", "no")
 

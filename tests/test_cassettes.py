@@ -163,7 +163,7 @@ V11_FRIENDSHIPS = load("reference/get_friendships_lookup_muting_blocking.json")
 
 
 def without_withheld(user: dict[str, Any]) -> list[str]:
-    # The 2019 recordings predate `withheld_in_countries` (README, fields of the user object).
+    # The 2019 recordings predate `withheld_in_countries` (docs/differences.md, user fields).
     return [key for key in user if key != "withheld_in_countries"]
 
 

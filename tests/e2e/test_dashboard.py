@@ -106,7 +106,7 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_compare_mode_names_every_difference_of_tweepy_traffic(shim, monkeypatch, capsys):
-    """Every field and behaviour that differs is named and explained by the README."""
+    """Every field and behaviour that differs is named and explained by docs/differences.md."""
     host, db = shim
     tweepy_traffic(host)
     monkeypatch.setenv("SHIM_DB", db)

@@ -98,7 +98,7 @@ def test_twython_unchanged_through_host_redirection(tmp_path: Path, upstream):
         # CI runs as root: there, a missing capability is a failure, not a skip.
         (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
     url, fake = upstream
-    # The operator's recipe from the README: certificates for the API's name, then serve on 443.
+    # docs/clients.md's recipe: certificates for the API's name, then serve on 443.
     certs = tmp_path / "certs"
     subprocess.run(
         [sys.executable, "-m", "shim", "certs", "--names", "api.twitter.com", "--out", str(certs)],

@@ -1,8 +1,5 @@
 """The endpoint table: every row well formed, and `run` giving the shell only data back."""
 
-import re
-from pathlib import Path
-
 import pytest
 
 from mappings import ENDPOINTS
@@ -89,11 +86,3 @@ def test_a_lookup_that_found_nothing_is_not_reused_and_the_caller_is_still_learn
 def test_only_lookups_marked_cacheable_are_reused():
     found = V2Reply(200, {}, twitter_user())
     assert not reusable(V2Call("GET", "/2/users/783214", access=BY_ID), found)
-
-
-def test_the_readme_lists_exactly_the_table():
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    listed = readme.split("<!-- endpoints -->")[1].split("<!-- /endpoints -->")[0]
-    items = set(re.findall(r"`([A-Z|]+) ([a-z_/]+\.json)`", listed))
-
-    assert items == {("|".join(e.methods), e.path.removeprefix("/1.1/")) for e in ENDPOINTS}
