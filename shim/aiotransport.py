@@ -5,7 +5,9 @@ profile; README, Performance).
 
 The URL goes as httpx2 encoded it (`encoded=True`: aiohttp would otherwise re-quote it and
 break the OAuth signature over it), bodies are passed through undecoded (httpx2 decodes), no
-cookies are kept, and every aiohttp failure becomes the httpx2 error the shim already reads.
+cookies are kept, and every aiohttp failure becomes the error httpx2's own transport raises for
+the same cause. SHIM_SPEEDUPS=off sends through httpx2's own transport instead (`shim.upstream`);
+tests/shim/test_aiotransport.py sends the same requests through both.
 """
 
 import urllib.request
@@ -67,12 +69,16 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 headers=[
                     (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
                 ],
-                data=await request.aread(),
+                # None, not b"", for no body: aiohttp would add a `content-length: 0` httpx2
+                # does not send on a GET or a DELETE.
+                data=await request.aread() or None,
                 allow_redirects=False,
                 proxy=self._proxy(request.url),
                 timeout=timeout,
                 compress=None,
             )
+        except aiohttp.SocketTimeoutError as error:  # connected; the answer's head was late
+            raise httpx2.ReadTimeout(str(error) or "read timed out") from None
         except TimeoutError as error:
             raise httpx2.ConnectTimeout(str(error) or "connect timed out") from None
         except aiohttp.ClientConnectorError as error:
@@ -106,6 +112,8 @@ class Body(httpx2.AsyncByteStream):
                 yield chunk
         except TimeoutError as error:
             raise httpx2.ReadTimeout(str(error) or "read timed out") from None
+        except aiohttp.ClientPayloadError as error:  # cut short: httpx2's transport says this
+            raise httpx2.RemoteProtocolError(str(error) or type(error).__name__) from None
         except aiohttp.ClientError as error:
             raise httpx2.ReadError(str(error) or type(error).__name__) from None
 
