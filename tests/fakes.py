@@ -81,6 +81,11 @@ def not_found(parameter: str, value: str) -> dict[str, str]:
     }
 
 
+def rate_limits(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    names = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+    return dict(zip(names, map(str, (limit, remaining, reset)), strict=True))
+
+
 V2_JSON = "application/json; charset=utf-8"  # v2's spelling, with a space (reference README)
 
 
@@ -107,7 +112,8 @@ V11_LAST_PAGE = {
 
 
 class FakeV2:
-    """Answers v2 user lookups and muting calls, after checking each call's OAuth 1.0a signature.
+    """Answers v2 user lookups and the calls that make, undo and list a relation (`related`:
+    the (source, target) pairs of each), after checking each call's OAuth 1.0a signature.
 
     `calls` records every request it received, so "no upstream call" is `fake.calls == []`.
     `canned[(method, path)]` overrides the answer: a response to return or an exception to raise.
@@ -124,6 +130,7 @@ class FakeV2:
         self.bearers = {t.token: t for t in bearers}
         self.calls: list[httpx2.Request] = []
         self.muted: set[tuple[str, str]] = set()
+        self.related = {"muting": self.muted, "blocking": set()}
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
@@ -223,15 +230,10 @@ class FakeV2:
                 return self.found(
                     token, [self.users[user_id]] if user_id in self.users else [], "id", user_id
                 )
-            case "POST", ["2", "users", source, "muting"] if source == token.user_id:
-                target = json.loads(request.content)["target_user_id"]
-                self.muted.add((source, target))
-                return self.changed(True)
-            case "DELETE", ["2", "users", source, "muting", target] if source == token.user_id:
-                self.muted.discard((source, target))
-                return self.changed(False)
-            case "GET", ["2", "users", source, "muting"] if source == token.user_id:
-                return self.muting_page(source, request.url.params)
+            case _, ["2", "users", token.user_id as source, relation, *target] if (
+                relation in self.related
+            ):
+                return self.relate(request, source, relation, target)
             case "POST", ["1.1", "mutes", "users", ("create.json" | "destroy.json") as action]:
                 return self.v11_mute(request, token, action == "create.json")
             case "GET", ["1.1", "mutes", "users", "ids.json"]:
@@ -249,11 +251,12 @@ class FakeV2:
 
     def seen_by(self, token: Token, user: dict[str, Any]) -> dict[str, Any]:
         """A copy of a v2 user body whose connection_status is this caller's relationships to
-        the user, muting among them."""
+        the user, those the fake keeps among them."""
         user = deepcopy(user)
-        links = [link for link in user["data"].get("connection_status", []) if link != "muting"]
-        if (token.user_id, user["data"]["id"]) in self.muted:
-            links.append("muting")
+        pair = (token.user_id, user["data"]["id"])
+        links = user["data"].get("connection_status", [])
+        links = [link for link in links if link not in self.related]
+        links += [name for name, pairs in self.related.items() if pair in pairs]
         user["data"]["connection_status"] = links
         return user
 
@@ -283,25 +286,33 @@ class FakeV2:
             body["errors"] = missing
         return v2_response(200, body, **{"x-rate-limit-limit": "900"})
 
-    def changed(self, muting: bool) -> httpx2.Response:
-        limits = {
-            "x-rate-limit-limit": "50",
-            "x-rate-limit-remaining": "48",
-            "x-rate-limit-reset": "1633594356",
-        }
-        return v2_response(200, {"data": {"muting": muting}}, **limits)
+    def relate(
+        self, request: httpx2.Request, source: str, relation: str, target: list[str]
+    ) -> httpx2.Response:
+        """Make (POST), undo (DELETE …/:target) or list (GET) a relation."""
+        pairs = self.related[relation]
+        match request.method, target:
+            case "POST", []:
+                pairs.add((source, json.loads(request.content)["target_user_id"]))
+                return self.changed(relation, True)
+            case "DELETE", [user_id]:
+                pairs.discard((source, user_id))
+                return self.changed(relation, False)
+            case "GET", []:
+                return self.listed(source, relation, request.url.params)
+        return v2_response(403, ERRORS["forbidden"])
 
-    def muting_page(self, source: str, params: httpx2.QueryParams) -> httpx2.Response:
-        """A page of the mute list, ordered by id, with opaque page tokens as v2 gives them."""
+    def changed(self, relation: str, state: bool) -> httpx2.Response:
+        return v2_response(200, {"data": {relation: state}}, **rate_limits(50, 48, 1633594356))
+
+    def listed(self, source: str, relation: str, params: httpx2.QueryParams) -> httpx2.Response:
+        """A page of a relation's list, ordered by id, with opaque page tokens as v2 gives
+        them."""
         size = int(params.get("max_results", "100"))
         if not 1 <= size <= 1000:
             return v2_response(400, {"title": "Invalid Request", "errors": [{"message": "bad"}]})
-        offset = (
-            int(params["pagination_token"].removeprefix("PAGE"))
-            if "pagination_token" in params
-            else 0
-        )
-        targets = sorted((t for s, t in self.muted if s == source), key=int)
+        offset = int(params.get("pagination_token", "PAGE0").removeprefix("PAGE"))
+        targets = sorted((t for s, t in self.related[relation] if s == source), key=int)
         page = targets[offset : offset + size]
         users = [self.users.get(t, minimal_user(t, f"user{t}"))["data"] for t in page]
         meta: dict[str, Any] = {"result_count": len(page)}
@@ -309,12 +320,8 @@ class FakeV2:
             meta["next_token"] = f"PAGE{offset + size:07d}"
         if offset:
             meta["previous_token"] = f"PAGE{max(offset - size, 0):07d}"
-        limits = {
-            "x-rate-limit-limit": "15",
-            "x-rate-limit-remaining": "14",
-            "x-rate-limit-reset": "1633594302",
-        }
-        return v2_response(200, {"data": users, "meta": meta} if page else {"meta": meta}, **limits)
+        body = {"data": users, "meta": meta} if page else {"meta": meta}
+        return v2_response(200, body, **rate_limits(15, 14, 1633594302))
 
     def v11_mute(self, request: httpx2.Request, token: Token, mute: bool) -> httpx2.Response:
         """v1.1 itself: the real recorded user object, or 272 for unmuting a user not muted.
@@ -327,10 +334,8 @@ class FakeV2:
             return self.v11_json(404, {"errors": [{"code": 50, "message": "User not found."}]})
         key = (token.user_id, "783214")
         if not mute and key not in self.muted:
-            return self.v11_json(
-                403,
-                {"errors": [{"code": 272, "message": "You are not muting the specified user."}]},
-            )
+            message = "You are not muting the specified user."
+            return self.v11_json(403, {"errors": [{"code": 272, "message": message}]})
         (self.muted.add if mute else self.muted.discard)(key)
         self.v11_answers += 1
         user = deepcopy(V11_TWITTER) | {"muting": mute}
@@ -363,9 +368,8 @@ class FakeV2:
         user = self.v11_user()
         if not friendships:
             return self.v11_json(200, [user])
-        connections = ["following"] if user["following"] else []
-        if (token.user_id, "783214") in self.muted:
-            connections.append("muting")
+        pair, connections = (token.user_id, "783214"), ["following"] if user["following"] else []
+        connections += [name for name, pairs in self.related.items() if pair in pairs]
         keys = ("name", "id", "screen_name", "id_str")
         relation = {k: user[k] for k in keys} | {"connections": connections or ["none"]}
         return self.v11_json(200, [relation])
@@ -377,9 +381,7 @@ class FakeV2:
     def v11(self, request: httpx2.Request) -> httpx2.Response:
         """A stand-in for v1.1 itself, for pass-through: it echoes what reached it."""
         if request.url.path == "/1.1/account/verify_credentials.json":
-            body: object = load("reference/testcreatedestroyblock.decoded.json")["interactions"][0][
-                "response"
-            ]["body"]
+            body: object = V11_TWITTER
         else:
             body = {
                 "method": request.method,
