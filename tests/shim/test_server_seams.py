@@ -1,0 +1,103 @@
+"""shim/server.py's bounded protocol subclasses uvicorn's HttpToolsProtocol: it overrides the
+callbacks uvicorn and httptools call by name and reads attributes uvicorn keeps private. uvicorn
+is pinned to the minor it was written against (pyproject.toml); this names whatever a new one
+no longer has, before a connection finds out."""
+
+import ast
+import inspect
+import textwrap
+from pathlib import Path
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from shim import server
+
+# What Bounded reads through an attribute of its own, and whose it is.
+THROUGH = {"cycle": RequestResponseCycle, "parser": httptools.HttpRequestParser}
+
+
+def _self_attributes(tree: ast.AST) -> list[ast.Attribute]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    ]
+
+
+def assigned(cls: type) -> set[str]:
+    """The names a class has, with those its methods assign to `self`."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    return set(dir(cls)) | {node.attr for node in _self_attributes(tree)}
+
+
+def relied_on() -> dict[str, type]:
+    """Every name Bounded takes from uvicorn or httptools, with the class that must have it:
+    the methods it overrides (public, or reached through super()) and what it reads from `self`,
+    `self.cycle` and `self.parser` without defining it."""
+    tree = ast.parse(Path(inspect.getfile(server)).read_text())
+    bounded = next(
+        node for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "Bounded"
+    )
+    own = {
+        target.id
+        for node in bounded.body
+        for target in (getattr(node, "targets", None) or [getattr(node, "target", None)])
+        if isinstance(target, ast.Name)
+    } | {
+        node.name
+        for node in bounded.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    names: dict[str, type] = {name: HttpToolsProtocol for name in own if not name.startswith("_")}
+    for node in ast.walk(bounded):
+        if not isinstance(node, ast.Attribute):
+            continue
+        if isinstance(node.value, ast.Call) and ast.unparse(node.value) == "super()":
+            names[node.attr] = HttpToolsProtocol
+        inner = node.value
+        if isinstance(inner, ast.Attribute) and ast.unparse(inner) in {"self.cycle", "self.parser"}:
+            names[f"{inner.attr}.{node.attr}"] = THROUGH[inner.attr]
+    for node in _self_attributes(bounded):
+        if node.attr not in own:
+            names.setdefault(node.attr, HttpToolsProtocol)
+    return names
+
+
+def missing(bases: dict[type, set[str]]) -> list[str]:
+    """The names relied on that their class (here given as the names it has) lacks."""
+    return sorted(
+        name for name, owner in relied_on().items() if name.rpartition(".")[2] not in bases[owner]
+    )
+
+
+def test_uvicorn_has_all_the_bounded_protocol_relies_on():
+    have = {cls: assigned(cls) for cls in (HttpToolsProtocol, RequestResponseCycle)}
+    have[httptools.HttpRequestParser] = set(dir(httptools.HttpRequestParser))
+
+    gone = missing(have)
+
+    assert gone == [], (
+        f"uvicorn {uvicorn.__version__} (or httptools) no longer has {', '.join(gone)}, which "
+        "shim/server.py's Bounded protocol relies on: adapt it before raising the pin in "
+        "pyproject.toml"
+    )
+
+
+def test_the_check_names_what_a_changed_uvicorn_lacks():
+    """Against classes with nothing, every callback, attribute and parser call is named."""
+    gone = missing(
+        {HttpToolsProtocol: set(), RequestResponseCycle: set(), httptools.HttpRequestParser: set()}
+    )
+
+    expected = {
+        "on_url",
+        "on_header",
+        "send_400_response",
+        "connections",
+        "cycle.response_complete",
+    }
+    assert expected | {"parser.get_method", "loop", "transport"} <= set(gone)
