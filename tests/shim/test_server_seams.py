@@ -75,8 +75,11 @@ def missing(bases: dict[type, set[str]]) -> list[str]:
 
 
 def test_uvicorn_has_all_the_bounded_protocol_relies_on():
-    have = {cls: assigned(cls) for cls in (HttpToolsProtocol, RequestResponseCycle)}
-    have[httptools.HttpRequestParser] = set(dir(httptools.HttpRequestParser))
+    have: dict[type, set[str]] = {
+        HttpToolsProtocol: assigned(HttpToolsProtocol),
+        RequestResponseCycle: assigned(RequestResponseCycle),
+        httptools.HttpRequestParser: set(dir(httptools.HttpRequestParser)),
+    }
 
     gone = missing(have)
 
