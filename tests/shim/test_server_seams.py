@@ -1,10 +1,13 @@
 """shim/server.py's bounded protocol subclasses uvicorn's HttpToolsProtocol: it overrides the
 callbacks uvicorn and httptools call by name and reads attributes uvicorn keeps private. uvicorn
 is pinned to the minor it was written against (pyproject.toml); this names whatever a new one
-no longer has, before a connection finds out."""
+no longer has, before a connection finds out, and checks that ordinary requests are answered
+byte for byte as by uvicorn's own httptools protocol."""
 
 import ast
 import inspect
+import re
+import socket
 import textwrap
 from pathlib import Path
 
@@ -13,6 +16,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from shim import server
+from shim.config import Settings
+from tests.servers import read_body, serving
 
 # What Bounded reads through an attribute of its own, and whose it is.
 THROUGH = {"cycle": RequestResponseCycle, "parser": httptools.HttpRequestParser}
@@ -104,3 +109,44 @@ def test_the_check_names_what_a_changed_uvicorn_lacks():
         "cycle.response_complete",
     }
     assert expected | {"parser.get_method", "loop", "transport"} <= set(gone)
+
+
+async def describe(scope, receive, send) -> None:
+    """Answers each request with its method, path, query and body's length."""
+    if scope["type"] != "http":
+        return
+    body = await read_body(receive)
+    text = f"{scope['method']} {scope['path']} {scope['query_string'].decode()} {len(body)}"
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+# Pipelined on one connection: a query, a body by length and by chunks, a head near the limit.
+ORDINARY = (
+    b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+    b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+    b"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    b"HEAD /d HTTP/1.1\r\nHost: h\r\nX-Big: " + b"x" * 15_000 + b"\r\n\r\n"
+    b"GET /e HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+)
+
+
+def exchange(port: int, data: bytes) -> bytes:
+    """What the server sends back for `data`, until it closes, without its date lines."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(data)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return re.sub(rb"date: [^\r]*\r\n", b"", answer)
+
+
+def test_ordinary_requests_are_answered_as_uvicorns_own_protocol_answers():
+    answers = {}
+    for name, http in (("bounded", server.protocol(Settings())), ("uvicorn", "httptools")):
+        with serving(describe, http=http) as port:
+            answers[name] = exchange(port, ORDINARY)
+
+    assert answers["bounded"] == answers["uvicorn"]
+    assert answers["bounded"].count(b"HTTP/1.1 200 OK") == 5
+    assert b"POST /c  3" in answers["bounded"]
