@@ -103,11 +103,13 @@ V11_TWITTER = load("reference/testcreatedestroyblock.decoded.json")["interaction
 # users/lookup recording), and verify_credentials' two keys of its own (tweepy's recording).
 V11_READ_TWITTER = {k: v for k, v in V11_TWITTER.items() if k != "muting"}
 V11_VERIFY_EXTRA = {"suspended": False, "needs_phone_verification": False}
-V11_LAST_PAGE = {
-    "next_cursor": 0,
-    "next_cursor_str": "0",
-    "previous_cursor": 0,
-    "previous_cursor_str": "0",
+# v1.1's id lists by path: the relation each lists, and its one page as the real blocks/ids
+# answered (2019), whose total_count was null; mutes/users/ids had none.
+BLOCKED_IDS = load("reference/testblocksids.decoded.json")["interactions"][0]["response"]["body"]
+MUTED_IDS = {k: v for k, v in BLOCKED_IDS.items() if k != "total_count"}
+V11_IDS = {
+    "mutes/users/ids.json": ("muting", MUTED_IDS),
+    "blocks/ids.json": ("blocking", BLOCKED_IDS),
 }
 
 
@@ -227,18 +229,16 @@ class FakeV2:
                 ]
                 return self.found(token, found, "username", name)
             case "GET", ["2", "users", user_id]:
-                return self.found(
-                    token, [self.users[user_id]] if user_id in self.users else [], "id", user_id
-                )
-            case _, ["2", "users", token.user_id as source, relation, *target] if (
-                relation in self.related
-            ):
-                return self.relate(request, source, relation, target)
+                found = [self.users[user_id]] if user_id in self.users else []
+                return self.found(token, found, "id", user_id)
+            case _, ["2", "users", token.user_id, _, *_]:
+                return self.relate(request, parts)
             case "POST", ["1.1", "mutes", "users", ("create.json" | "destroy.json") as action]:
                 return self.v11_mute(request, token, action == "create.json")
-            case "GET", ["1.1", "mutes", "users", "ids.json"]:
-                ids = sorted(int(t) for s, t in self.muted if s == token.user_id)
-                return self.v11_json(200, {"ids": ids, **V11_LAST_PAGE})
+            case "GET", ["1.1", *path] if "/".join(path) in V11_IDS:
+                relation, page = V11_IDS["/".join(path)]
+                ids = sorted(int(t) for s, t in self.related[relation] if s == token.user_id)
+                return self.v11_json(200, page | {"ids": ids})
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
             case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
@@ -286,19 +286,17 @@ class FakeV2:
             body["errors"] = missing
         return v2_response(200, body, **{"x-rate-limit-limit": "900"})
 
-    def relate(
-        self, request: httpx2.Request, source: str, relation: str, target: list[str]
-    ) -> httpx2.Response:
-        """Make (POST), undo (DELETE …/:target) or list (GET) a relation."""
-        pairs = self.related[relation]
-        match request.method, target:
-            case "POST", []:
+    def relate(self, request: httpx2.Request, path: list[str]) -> httpx2.Response:
+        """Make (POST), undo (DELETE …/:target) or list (GET) a relation the fake keeps."""
+        _, _, source, relation, *target = path
+        match request.method, target, self.related.get(relation):
+            case "POST", [], set() as pairs:
                 pairs.add((source, json.loads(request.content)["target_user_id"]))
                 return self.changed(relation, True)
-            case "DELETE", [user_id]:
+            case "DELETE", [user_id], set() as pairs:
                 pairs.discard((source, user_id))
                 return self.changed(relation, False)
-            case "GET", []:
+            case "GET", [], set():
                 return self.listed(source, relation, request.url.params)
         return v2_response(403, ERRORS["forbidden"])
 
