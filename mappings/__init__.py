@@ -5,11 +5,13 @@ its routes, the routing file's names, comparisons and the tests' paths from it. 
 endpoint is a flow and a row here.
 """
 
+from functools import partial
 from typing import Any
 
 from mappings import account, lists, lookups, mutes
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
+from mappings.lists import Listed, Listing
 from mappings.relations import parse_change
 from mappings.users import BY_ID, BY_NAME
 
@@ -18,6 +20,23 @@ USERS = frozenset({"no-v2-source", "status-from-v2", "withheld-always"})
 PAGES = frozenset({"page-size", "cursors", "total-count"})
 POST, GET = ("POST",), ("GET",)
 LOOKUPS = (BY_ID, BY_NAME)
+
+
+def id_list(path: str, listed: Listed) -> Endpoint[Listing]:
+    """A v1.1 cursored id list over v2's list of a relation (`lists.ids`): such rows differ
+    only in their path and the list."""
+    return Endpoint(
+        GET,
+        path,
+        lists.parse_ids,
+        partial(lists.ids, listed),
+        comparable=True,
+        repeat_v1=True,
+        known=PAGES,
+        errors=(195,),
+        access=(listed.access,),
+    )
+
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = (
     Endpoint(
@@ -43,17 +62,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         errors=(38, 63, 108, 195, 272),
         access=(mutes.MUTING.access, *LOOKUPS),
     ),
-    Endpoint(
-        GET,
-        "/1.1/mutes/users/ids.json",
-        lists.parse_ids,
-        mutes.ids,
-        comparable=True,
-        repeat_v1=True,
-        known=PAGES,
-        errors=(195,),
-        access=(mutes.MUTES.access,),
-    ),
+    id_list("/1.1/mutes/users/ids.json", mutes.MUTES),
     Endpoint(
         GET,
         "/1.1/mutes/users/list.json",

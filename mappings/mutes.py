@@ -1,5 +1,5 @@
 """v1.1's mutes family over v2: create and destroy (a relation change, see `relations`), and
-the ids and list pages of v2's mute list (see `lists`)."""
+the list page of v2's mute list (see `lists`; the ids page is a row over `lists.ids`)."""
 
 from mappings import lists
 from mappings.lists import Listed, Listing
@@ -30,11 +30,6 @@ def create(change: Change, caller: Caller) -> Flow:
 def destroy(change: Change, caller: Caller) -> Flow:
     """POST /1.1/mutes/users/destroy.json → DELETE /2/users/:id/muting/:target_user_id."""
     return undo(MUTING, change, caller)
-
-
-def ids(listing: Listing, caller: Caller) -> Flow:
-    """GET /1.1/mutes/users/ids.json → GET /2/users/:id/muting, ids only."""
-    return lists.ids(MUTES, listing, caller)
 
 
 def users_list(listing: Listing, caller: Caller) -> Flow:
