@@ -17,6 +17,15 @@ FIELDS = lookup_params(with_status=True)
 TWITTER = twitter_user()["data"]
 
 
+def by_ids(ids: str, fields: tuple[tuple[str, str], ...] = FIELDS) -> V2Call:
+    return V2Call("GET", "/2/users", (("ids", ids), *fields), cache=True, access=v2users.BY_ID)
+
+
+def by_names(names: str) -> V2Call:
+    params = (("usernames", names), *FIELDS)
+    return V2Call("GET", "/2/users/by", params, cache=True, access=v2users.BY_NAME)
+
+
 def get(path: str, *params: tuple[str, str]) -> Any:
     return translate(V11Request("GET", f"/1.1/{path}.json", params), Known(ME))
 
@@ -33,22 +42,7 @@ def test_users_lookup_answers_in_the_order_asked_each_user_once():
     reply = play(
         get("users/lookup", ("user_id", "42,999,783214"), ("screen_name", "twitter,OTHER")),
         (
-            (
-                V2Call(
-                    "GET",
-                    "/2/users",
-                    (("ids", "42,999,783214"), *FIELDS),
-                    cache=True,
-                    access=v2users.BY_ID,
-                ),
-                V2Call(
-                    "GET",
-                    "/2/users/by",
-                    (("usernames", "twitter,OTHER"), *FIELDS),
-                    cache=True,
-                    access=v2users.BY_NAME,
-                ),
-            ),
+            (by_ids("42,999,783214"), by_names("twitter,OTHER")),
             # v2 answers in its own order, with the miss in `errors`.
             (users(TWITTER, other, missing=("999",)), users(other, TWITTER)),
         ),
@@ -63,15 +57,7 @@ def test_users_lookup_that_finds_nobody_is_17():
         play(
             get("users/lookup", ("screen_name", "nobody")),
             (
-                (
-                    V2Call(
-                        "GET",
-                        "/2/users/by",
-                        (("usernames", "nobody"), *FIELDS),
-                        cache=True,
-                        access=v2users.BY_NAME,
-                    ),
-                ),
+                (by_names("nobody"),),
                 (users(missing=("nobody",)),),
             ),
         )
@@ -110,11 +96,7 @@ def test_friendships_lookup_maps_connection_status_to_v11_connections():
     reply = play(
         get("friendships/lookup", ("user_id", "42,43")),
         (
-            (
-                V2Call(
-                    "GET", "/2/users", (("ids", "42,43"), *fields), cache=True, access=v2users.BY_ID
-                ),
-            ),
+            (by_ids("42,43", fields),),
             (users(pending, stranger),),
         ),
     )
