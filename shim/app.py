@@ -23,6 +23,7 @@ from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from shim import dashboard, passthrough, requests_log
 from shim.config import Settings
+from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
 from shim.limits import BodyLimit, PathFence, target
 from shim.recording import recording
 from shim.requests_log import RequestId
@@ -49,7 +50,7 @@ def passing(shell: Shell) -> Endpoint:
         path, query = target(request.scope)
         # A translated path asked with another method is no page: v1.1 has none there either.
         if path in TRANSLATED or not (shell.settings.passthrough and passthrough.forwards(path)):
-            raise V11Error(34)
+            raise NoSuchPage
         if path in BROWSER:
             upstream = shell.settings.upstream_url + path + (f"?{query}" if query else "")
             return RedirectResponse(upstream, 302)
@@ -80,10 +81,10 @@ def admin(
     async def serve(request: Request) -> Response:
         token = shell.settings.admin_token
         if token is None:
-            raise V11Error(34)
+            raise NoSuchPage
         address = request.client.host if request.client else None
         if wait := throttle.wait(address):
-            raise V11Error(88, headers={"Retry-After": str(wait)})
+            raise Busy(retry_after=wait)
         if not dashboard.admitted(request.headers.get("authorization", ""), token):
             throttle.failed(address)
             return Response("admin token needed", 401, {"WWW-Authenticate": 'Basic realm="shim"'})
@@ -119,7 +120,7 @@ async def all_v1_page(shell: Shell, request: Request) -> Response:
     assert shell.settings.admin_token is not None
     form = dict(parse_qsl((await request.body()).decode("latin-1")))
     if dashboard.forged(request.headers, form, shell.settings.admin_token):
-        raise V11Error(353)
+        raise CrossSite
     on = form.get("on", request.query_params.get("on", "true")).lower() != "false"
     await shell.routing.switch.set(on)
     log.warning("all translated endpoints to v1.1: %s", on)
@@ -128,13 +129,14 @@ async def all_v1_page(shell: Shell, request: Request) -> Response:
     return render(200, {"all_v1": on})
 
 
-async def v11_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, V11Error)
-    return render(error.status, error.body(), error.headers)
+async def failed(request: Request, error: Exception) -> Response:
+    """A flow's v1.1 error as it is, or the shell's own failure as `shim.errors` answers it."""
+    assert isinstance(error, V11Error | ShellError)
+    return rendered(error)
 
 
 async def no_such_page(request: Request, error: Exception) -> Response:
-    return render(404, V11Error(34).body())
+    return rendered(NoSuchPage())
 
 
 async def internal_error(request: Request, error: Exception) -> Response:
@@ -174,7 +176,8 @@ def create_app(
         Route("/{path:path}", passing(shell), methods=ALL_METHODS),
     ]
     handlers = {
-        V11Error: v11_error,
+        V11Error: failed,
+        ShellError: failed,
         404: no_such_page,
         405: no_such_page,
         Exception: internal_error,

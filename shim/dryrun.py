@@ -15,9 +15,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from mappings.endpoints import Endpoint, run
-from mappings.errors import V11Error
 from mappings.types import V2Call, V2Reply
 from shim.config import GRACE
+from shim.errors import Busy, ShellError
 from shim.fairness import Slots
 from shim.metrics import Metrics
 from shim.upstream import within
@@ -55,7 +55,7 @@ class DryRuns:
         """Plan once `response` is sent, within the comparisons' budget (skipped past it)."""
         try:
             done = self.budget.take("comparisons")
-        except V11Error:
+        except Busy:
             self.metrics.dry_runs.labels(endpoint.name, "skipped").inc()
             return
         response.background = BackgroundTask(self.plan, endpoint, call, done)
@@ -80,7 +80,7 @@ class DryRuns:
             outcome = str(code)
         except Withheld:
             outcome = "withheld"
-        except (TimeoutError, V11Error):
+        except (TimeoutError, ShellError):
             outcome = "skipped"
         finally:
             done()

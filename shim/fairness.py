@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from mappings.errors import V11Error
+from shim.errors import Busy
 from shim.throttle import network
 
 
@@ -22,11 +22,11 @@ class Slots:
 
     def take(self, caller: str) -> Callable[[], None]:
         """Hold one of the caller's slots; returns what gives it back (once, however often
-        called), or raises V11Error(88) when the caller holds all of theirs, or all callers
+        called), or raises `Busy` when the caller holds all of theirs, or all callers
         together hold the total."""
         held = self._held.get(caller, 0)
         if held >= self._per_caller or (self._total is not None and self._count >= self._total):
-            raise V11Error(88)
+            raise Busy
         self._held[caller] = held + 1
         self._count += 1
         returned = False

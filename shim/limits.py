@@ -13,18 +13,23 @@ from urllib.parse import quote, unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings import ENDPOINTS
-from mappings.errors import V11Error
 from mappings.params import number
-from shim.responses import render
+from shim.errors import (
+    BadQuery,
+    BodyTooLarge,
+    BodyTooSlow,
+    NoSuchPage,
+    Refused,
+    TooManyParameters,
+    rendered,
+)
 from shim.signing import FORM
 
-TOO_LARGE = "Request body is too large."
 MOST_PARAMETERS = 256
 """Pairs a request's query and form body may hold together. A v1.1 call takes a few dozen at
 most, and each pair is parsed, sorted and percent-encoded before a signature can be checked:
 100,000 small pairs under a known token's wrong signature held the event loop a third of a
 second."""
-TOO_SLOW = "Request body was not received in time."
 
 
 class BodyLimit:
@@ -42,8 +47,7 @@ class BodyLimit:
             return
         declared = number(dict(scope["headers"]).get(b"content-length", b"0").decode("latin-1"))
         if declared is not None and declared > self.limit:
-            error = V11Error(195, TOO_LARGE, status=413)
-            await render(error.status, error.body())(scope, receive, send)
+            await rendered(BodyTooLarge())(scope, receive, send)
             return
         seen, done = 0, False
         due = asyncio.get_running_loop().time() + self.timeout
@@ -56,11 +60,10 @@ class BodyLimit:
                 async with asyncio.timeout_at(due):
                     message = await receive()
             except TimeoutError:
-                # The rest of the body may still come: the connection cannot be reused.
-                raise V11Error(195, TOO_SLOW, {"connection": "close"}, status=408) from None
+                raise BodyTooSlow from None
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise V11Error(195, TOO_LARGE, status=413)
+                raise BodyTooLarge
             done = not message.get("more_body", False)
             return message
 
@@ -76,7 +79,7 @@ def count_parameters(scope: Scope, body: bytes) -> None:
     if content_type.startswith(FORM.encode()) and body:
         pairs += body.count(b"&") + 1
     if pairs > MOST_PARAMETERS:
-        raise V11Error(195, "Too many parameters.")
+        raise TooManyParameters
 
 
 def is_normal(path: str) -> bool:
@@ -126,19 +129,19 @@ def named(path: str) -> tuple[str, ...]:
 TRANSLATED = {named(endpoint.path): endpoint.path for endpoint in ENDPOINTS}
 
 
-def fenced(scope: Scope) -> V11Error | None:
+def fenced(scope: Scope) -> Refused | None:
     """Why a request's target is refused, if it is: a path a server could read another way
     than the shim does (not normal, ambiguous, a translated endpoint in another spelling),
     or a query that is not plain ASCII."""
     path, query = target(scope)
     if not QUERY.fullmatch(query):
-        return V11Error(195)
+        return BadQuery()
     if not PATH.fullmatch(path) or AMBIGUOUS.search(path):
-        return V11Error(34)
+        return NoSuchPage()
     decoded = unquote(path, encoding="latin-1")
     exact = TRANSLATED.get(named(unquote(path)))  # as UTF-8, as the upstream decodes a name
     if not is_normal(decoded) or (exact is not None and path != exact):
-        return V11Error(34)
+        return NoSuchPage()
     return None
 
 
@@ -153,6 +156,6 @@ class PathFence:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = fenced(scope) if scope["type"] == "http" else None
         if error is not None:
-            await render(error.status, error.body())(scope, receive, send)
+            await rendered(error)(scope, receive, send)
             return
         await self.app(scope, receive, send)

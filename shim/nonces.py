@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from mappings.errors import V11Error
+from shim.errors import StoreUnavailable
 
 LIMIT = 2_000_000
 """Live nonces at most: some 3,000 requests a second over the 10-minute window, about 100 MB of
@@ -28,7 +28,7 @@ PURGE_EVERY = 1.0  # seconds between deletions of expired entries
 class Nonces(Protocol):
     async def add(self, key: str, expires_at: float) -> bool:
         """Record the key until `expires_at` (seconds on the store's clock); False when it was
-        already there (a replay). Raises V11Error(130) when the key cannot be stored."""
+        already there (a replay). Raises `StoreUnavailable` when the key cannot be stored."""
         ...
 
 
@@ -56,7 +56,7 @@ class SQLiteNonces:
             self._purged = now
             self._live -= self._db.execute("DELETE FROM nonces WHERE expires <= ?", (now,)).rowcount
         if self._live >= LIMIT:
-            raise V11Error(130)
+            raise StoreUnavailable
         added = self._db.execute(
             "INSERT OR IGNORE INTO nonces (key, expires) VALUES (?, ?)", (compact(key), expires_at)
         ).rowcount

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from mappings.errors import V11Error
+from shim.errors import UpstreamUnavailable
 from shim.limits import target
 from shim.signing import FORM, without_oauth
-from shim.upstream import Refused, Upstream
+from shim.upstream import Upstream
 
 log = logging.getLogger("shim.passthrough")
 
@@ -116,7 +116,7 @@ async def exchange(
         async with asyncio.timeout(upstream.timeout):
             content = await answer.aread()
     except (httpx2.TransportError, TimeoutError):
-        raise V11Error(130) from None
+        raise UpstreamUnavailable from None
     finally:
         await answer.aclose()
     response = Response(content, answer.status_code)
@@ -147,19 +147,16 @@ async def _send(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )
     # Passed-through calls are not retried: the shim cannot know which are safe to repeat.
-    try:
-        async with upstream.permit() as report:
-            try:
-                # The time to the answer's head is bounded as a whole: a trickling upstream
-                # cannot stretch it read by read.
-                async with asyncio.timeout(upstream.timeout):
-                    answer = await upstream.client.send(outgoing, auth=auth, stream=True)
-            except (httpx2.TransportError, TimeoutError):
-                raise V11Error(130) from None
-            report(answer.status_code)
-            return answer
-    except Refused:
-        raise V11Error(130) from None
+    async with upstream.permit() as report:
+        try:
+            # The time to the answer's head is bounded as a whole: a trickling upstream
+            # cannot stretch it read by read.
+            async with asyncio.timeout(upstream.timeout):
+                answer = await upstream.client.send(outgoing, auth=auth, stream=True)
+        except (httpx2.TransportError, TimeoutError):
+            raise UpstreamUnavailable from None
+        report(answer.status_code)
+        return answer
 
 
 def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:

@@ -13,35 +13,36 @@ import socket
 from asyncio import sslproto
 from collections import Counter
 from collections.abc import Coroutine
+from http import HTTPStatus
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from urllib.parse import urlsplit
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mappings.errors import V11Error
 from shim import handshake
 from shim.config import ConfigError, Settings
+from shim.errors import AtCapacity, HeadTooLarge, ShellError, answer
 from shim.serving import Config
 from shim.throttle import network
 
 IPNetwork = IPv4Network | IPv6Network
 
 
-def _closing(error: V11Error, reason: str) -> bytes:
+def _closing(cause: ShellError) -> bytes:
     """A whole v1.1 error answer that closes the connection, written before any request runs."""
+    error = answer(cause)
     body = json.dumps(error.body(), separators=(",", ":")).encode()
     head = (
-        f"HTTP/1.1 {error.status} {reason}\r\ncontent-type: application/json;charset=utf-8\r\n"
+        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
+        "content-type: application/json;charset=utf-8\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
 
 
-FULL = _closing(V11Error(130), "Service Unavailable")
-HEAD_TOO_LARGE = _closing(
-    V11Error(195, "Request head is too large.", status=431), "Request Header Fields Too Large"
-)
+FULL = _closing(AtCapacity())
+HEAD_TOO_LARGE = _closing(HeadTooLarge())
 
 # asyncio gives each TLS connection a 256 KiB read buffer, where a TLS record holds at most
 # 16 KiB: 1,000 idle TLS clients took 280 MB, which the allocator then kept after they left.
@@ -59,10 +60,6 @@ def lean_tls() -> None:
 HEAD_LIMIT = 16 * 1024
 """Bytes of a request's line and headers at most, h11's bound: httptools keeps whatever comes
 until a header ends, and uvicorn keeps every header."""
-
-
-class HeadTooLarge(Exception):
-    """Raised in a parser callback to stop parsing a head past HEAD_LIMIT."""
 
 
 def protocol(settings: Settings) -> type[HttpToolsProtocol]:

@@ -25,7 +25,6 @@ from redis.backoff import NoBackoff
 
 from mappings import ENDPOINTS as TRANSLATED
 from mappings.compare import Difference
-from mappings.errors import V11Error
 from mappings.types import Caller, V2Reply
 from shim.caches import SQLiteCache, TTLCache
 from shim.comparisons import (
@@ -39,6 +38,7 @@ from shim.comparisons import (
 )
 from shim.config import ConfigError, Settings
 from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
+from shim.errors import StoreUnavailable
 from shim.nonces import Nonces, SQLiteNonces
 from shim.routing import AUDIT_KEPT, RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
 from shim.storeclock import StoreClock, store_clock
@@ -179,7 +179,7 @@ async def bounded(call: Awaitable[R]) -> R:
             return await call
     except (redis.RedisError, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
-        raise V11Error(130) from None
+        raise StoreUnavailable from None
 
 
 class LocalSecrets:

@@ -1,8 +1,8 @@
 """Serving a translated endpoint: route the call to v1.1 or to the v2 translation, answer, and,
 in compare mode, call the other version after answering and record how the two differ.
 
-Only translated endpoints are ever compared: mute and unmute are idempotent and the others
-are reads, so calling both versions is safe. Pass-through calls are never shadowed.
+Only translated endpoints whose row says `comparable` are ever compared (a write only when
+doing it twice leaves what doing it once did). Pass-through calls are never shadowed.
 """
 
 import asyncio
@@ -21,7 +21,6 @@ from starlette.responses import Response
 from mappings.callers import is_app_only
 from mappings.compare import Outcome, differences
 from mappings.endpoints import Endpoint
-from mappings.errors import V11Error
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim import requests_log
@@ -29,6 +28,7 @@ from shim.breaker import CircuitBreaker
 from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
 from shim.dryrun import DryRuns
+from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
 from shim.fairness import Slots, address
 from shim.identity import Identity
 from shim.limits import target
@@ -71,9 +71,9 @@ class Comparer:
         first, so there is no queue of comparisons and none while the upstream struggles."""
         try:
             if self.breaker.state != "closed":
-                raise V11Error(130)
+                raise UpstreamUnavailable
             done = self.budget.take("comparisons")
-        except V11Error:
+        except (UpstreamUnavailable, Busy):
             await self.skip(endpoint.name)
         else:
             response.background = BackgroundTask(self.compare, endpoint, chosen, call, served, done)
@@ -143,7 +143,7 @@ class Translated:
         body = await request.body()
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is not None and is_app_only(bearer.token):
-            raise V11Error(220)
+            raise AppOnly
         credentials = await self.identity.authenticate(request, body)
         # The query as it came and the route's own path (the fence let no other spelling by),
         # never request.url, which Starlette rebuilds with the Host header.
@@ -163,7 +163,7 @@ class Translated:
         seconds = time.monotonic() - started
         self.metrics.served(name, chosen.serve, response.status_code, served.code, seconds)
         requests_log.served(name, chosen.serve, response.status_code, served.code, seconds)
-        if chosen.shadow is not None:
+        if chosen.shadow is not None and self.endpoint.comparable:
             await self.comparer.after(self.endpoint, chosen, call, served, response)
         elif chosen.dry_run:
             self.dry_runs.after(self.endpoint, call, response)
@@ -181,7 +181,7 @@ class Translated:
             log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
             return None
         if wanted not in ("v1", "v2"):
-            raise V11Error(195, f"{OVERRIDE} must be v1 or v2.", status=400)
+            raise BadOverride
         return "v1" if wanted == "v1" else "v2"
 
 
@@ -193,6 +193,6 @@ def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, s
         try:
             text = body.decode()
         except UnicodeDecodeError:
-            raise V11Error(215) from None
+            raise BadAuthData from None
         pairs += parse_qsl(without_oauth(text), keep_blank_values=True)
     return tuple(pairs)

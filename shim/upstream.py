@@ -12,11 +12,11 @@ from contextlib import asynccontextmanager
 
 import httpx2
 
-from mappings.errors import V11Error
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
 from shim.aiotransport import AiohttpTransport
 from shim.breaker import CircuitBreaker
+from shim.errors import UpstreamBroken, UpstreamUnavailable
 from shim.requests_log import REQUEST_ID
 
 log = logging.getLogger("shim.upstream")
@@ -25,10 +25,6 @@ Send = Callable[[V2Call], Awaitable[V2Reply]]
 
 # What a flow raises when an upstream body lacks what it reads: the answer was unusable.
 UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError)
-
-
-class Refused(Exception):
-    """The circuit breaker is open: the call was not sent."""
 
 
 MAX_CONNECTIONS = 100  # to the upstream, shared by every caller
@@ -47,12 +43,15 @@ class Upstream:
         timeout: float,
         transport: httpx2.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
+        speedups: bool = True,
     ) -> None:
         self.breaker = breaker or CircuitBreaker()
         self.timeout = timeout
+        # With SHIM_SPEEDUPS off, None: httpx2's own transport, with these limits.
+        default = AiohttpTransport(MAX_CONNECTIONS) if speedups else None
         self.client = httpx2.AsyncClient(
             base_url=base_url,
-            transport=transport or AiohttpTransport(MAX_CONNECTIONS),
+            transport=transport or default,
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
             limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20),
             headers={"user-agent": f"twitter-mute-shim/{__version__}"},
@@ -78,17 +77,17 @@ class Upstream:
                 reply = await self._request(call, auth)
                 report(reply.status)
                 return reply
-        except Refused:
+        except UpstreamUnavailable:  # from the breaker: the call was not sent
             return V2Reply(503)
 
     @asynccontextmanager
     async def permit(self) -> AsyncIterator[Callable[[int], None]]:
-        """A call the breaker lets through (else `Refused`), and how to report its status
-        (NO_ANSWER: no answer at all). A call that ends unreported, cut off by the request's
+        """A call the breaker lets through (else `UpstreamUnavailable`), and how to report its
+        status (NO_ANSWER: no answer at all). A call that ends unreported, cut off by the request's
         deadline, cancelled, or failed in any other way, is reported as no answer: a half-open
         breaker's probe always reports, and a slow upstream opens the breaker."""
         if not self.breaker.allow():
-            raise Refused
+            raise UpstreamUnavailable
         reported = False
 
         def report(status: int) -> None:
@@ -135,13 +134,13 @@ async def _with_request_id(request: httpx2.Request) -> None:
 
 
 async def within(timeout: float, steps: Steps[T], send: Send) -> T:
-    """Drive the steps, or answer 130 once `timeout` (SHIM_UPSTREAM_TIMEOUT) has passed."""
+    """Drive the steps; `UpstreamUnavailable` once `timeout` (SHIM_UPSTREAM_TIMEOUT) has passed."""
     try:
         async with asyncio.timeout(timeout):
             return await drive(steps, send)
     except TimeoutError:
         log.warning("v2 did not answer within %.1f s", timeout)
-        raise V11Error(130) from None
+        raise UpstreamUnavailable from None
 
 
 async def drive(steps: Steps[T], send: Send) -> T:
@@ -156,4 +155,4 @@ async def drive(steps: Steps[T], send: Send) -> T:
         return result
     except UNREADABLE:
         log.exception("a v2 answer lacked what the flow reads")
-        raise V11Error(131) from None
+        raise UpstreamBroken from None

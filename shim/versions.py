@@ -14,6 +14,7 @@ from mappings.params import number
 from mappings.routing import Backend
 from mappings.types import Known, V11Reply, V11Request
 from shim import passthrough
+from shim.errors import ShellError, answer, rendered
 from shim.identity import Caught, Identity
 from shim.responses import decoded, render
 from shim.shared import Cache
@@ -57,10 +58,9 @@ class Versions:
             return render(reply.status, reply.body, reply.headers), Outcome(
                 reply.status, reply.body
             )
-        except V11Error as error:
-            return render(error.status, error.body(), error.headers), Outcome(
-                error.status, error.body()
-            )
+        except (V11Error, ShellError) as error:  # the flow's refusal, or the shell's failure
+            failed = answer(error)
+            return rendered(failed), Outcome(failed.status, failed.body())
 
     async def known(self, call: Call) -> Known:
         """What the shell knows that the flow may use: the caller, the cursor's page token."""
