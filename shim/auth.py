@@ -17,10 +17,16 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, ResourceEndpoint
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
-from mappings.errors import V11Error
 from mappings.params import number
 from shim import direct
 from shim.direct import Signed
+from shim.errors import (
+    BadAuthData,
+    NotAuthenticated,
+    StaleTimestamp,
+    Unauthenticated,
+    UnknownToken,
+)
 from shim.nonces import Nonces
 from shim.oauth_params import oauth_pairs
 from shim.signing import Credentials
@@ -40,16 +46,16 @@ SecretOf = Callable[[str], Awaitable[str | None]]
 """Where a token's secret is looked up: the token store, or the request tokens sign-in issued."""
 
 
-def refusal_code(request: OAuthRequest | None, *, needs_token: bool = True) -> int:
-    """The v1.1 code for a request oauthlib refused, from what it got to check."""
+def refusal(request: OAuthRequest | None, *, needs_token: bool = True) -> Unauthenticated:
+    """Why oauthlib refused a request, from what it got to check."""
     if request is None:
-        return 215
+        return BadAuthData()
     mandatory = (request.signature, request.client_key, request.nonce, request.timestamp)
     if not all(mandatory) or (needs_token and not request.resource_owner_key):
-        return 215
+        return BadAuthData()
     if not request.validator_log.get("resource_owner", True):
-        return 89
-    return 32
+        return UnknownToken()
+    return NotAuthenticated()
 
 
 def _check_scheme(headers: Mapping[str, str]) -> None:
@@ -58,7 +64,7 @@ def _check_scheme(headers: Mapping[str, str]) -> None:
     a request that has them in more than one place."""
     header = headers.get("authorization")
     if header is not None and not header.lower().startswith("oauth "):
-        raise V11Error(215)
+        raise BadAuthData
 
 
 def _body_hash_matches(request: OAuthRequest, body: bytes) -> bool:
@@ -93,7 +99,8 @@ class Verifier:
     Every check starts from the request's OAuth parameters alone (`oauth_params`): a request
     whose consumer key or token is unknown is refused on them, with the code oauthlib gives, and
     nothing that grows with its body is read. A known one is checked once, directly when it is
-    ordinary (`shim.direct`), else by oauthlib."""
+    ordinary (`shim.direct`), else by oauthlib. With `speedups` off (SHIM_SPEEDUPS), oauthlib
+    checks every request and signs the caller's upstream calls."""
 
     def __init__(
         self,
@@ -101,25 +108,27 @@ class Verifier:
         consumer_secret: str,
         nonces: Nonces,
         clock: Callable[[], float] = time.time,
+        speedups: bool = True,
     ) -> None:
         self._consumer_key = consumer_key
         self._consumer_secret = consumer_secret
         self._nonces = nonces
         self._clock = clock
+        self._speedups = speedups
 
     async def verify(
         self, uri: str, method: str, body: bytes, headers: Mapping[str, str], secret_of: SecretOf
     ) -> Credentials:
-        """The caller's credentials, or a V11Error saying why the request is refused."""
+        """The caller's credentials, or `Unauthenticated` saying why the request is refused."""
         text = _text(body)
         _check_scheme(headers)
         elsewhere = oauth_pairs(uri, text, headers)
-        oauth = None if any(elsewhere) else self._ordinary(headers)
+        oauth = None if any(elsewhere) or not self._speedups else self._ordinary(headers)
         if oauth is not None:
             # Every check oauthlib makes before the credentials passes: its codes are these.
             secret = await secret_of(oauth["oauth_token"])
             if secret is None or not self._known(oauth["oauth_consumer_key"]):
-                raise V11Error(89 if secret is None else 32)
+                raise UnknownToken if secret is None else NotAuthenticated
             fast = await _off_the_loop(
                 body,
                 direct.check,
@@ -133,7 +142,7 @@ class Verifier:
             if isinstance(fast, Signed):
                 return await self._accept(fast, body)
             if fast is False:
-                raise V11Error(32)  # what oauthlib says of an ordinary request signed wrong
+                raise NotAuthenticated  # what oauthlib says of an ordinary request signed wrong
         screened = await self._screen(uri, method, elsewhere, headers, secret_of)
         validator = self._validator(screened)
         if not self._known(screened.client_key) or screened.token_secret is None:
@@ -141,7 +150,7 @@ class Verifier:
             _, checked = ResourceEndpoint(validator).validate_protected_resource_request(
                 screened.uri, method, screened.body or None, dict(headers)
             )
-            raise V11Error(refusal_code(checked))
+            raise refusal(checked)
         try:
             valid, checked = await _off_the_loop(
                 body,
@@ -152,9 +161,9 @@ class Verifier:
                 dict(headers),
             )
         except ValueError:  # a query oauthlib cannot read
-            raise V11Error(215) from None
+            raise BadAuthData from None
         if not valid:
-            raise V11Error(refusal_code(checked))
+            raise refusal(checked)
         return await self._accepted(checked, body)
 
     def _ordinary(self, headers: Mapping[str, str]) -> dict[str, str] | None:
@@ -191,7 +200,7 @@ class Verifier:
         if step == "request_token":
             # The app alone signs it: a token on it is no sign-in (and has no secret to check).
             if "oauth_token" in screened.oauth_params or not screened.redirect_uri:
-                raise V11Error(215)  # Twitter's apps sign in with a callback, or "oob"
+                raise BadAuthData  # Twitter's apps sign in with a callback, or "oob"
             validate = RequestTokenEndpoint(validator).validate_request_token_request
         else:
             validate = AccessTokenEndpoint(validator).validate_access_token_request
@@ -204,7 +213,7 @@ class Verifier:
         except OAuth1Error:
             valid = False
         if not valid or request is screened:
-            raise V11Error(refusal_code(request, needs_token=step != "request_token"))
+            raise refusal(request, needs_token=step != "request_token")
         return await self._accepted(request, body)
 
     async def _screen(
@@ -224,9 +233,9 @@ class Verifier:
             # ASCII digits only: `int` would also read "١٢٣٤٥٦٧٨٩٠".
             seconds = number(request.timestamp)
             if seconds is None:
-                raise V11Error(215)
+                raise BadAuthData
             if abs(self._clock() - seconds) > TIMESTAMP_WINDOW:
-                raise V11Error(135)
+                raise StaleTimestamp
         token = request.resource_owner_key
         request.token_secret = await secret_of(token) if token else None
         return request
@@ -247,7 +256,7 @@ class Verifier:
     async def _accepted(self, request: OAuthRequest, body: bytes) -> Credentials:
         """Record the nonce of a request whose signature oauthlib found valid."""
         if not _body_hash_matches(request, body):
-            raise V11Error(32)
+            raise NotAuthenticated
         signed = Signed(
             request.client_key,
             request.resource_owner_key or "",
@@ -266,7 +275,7 @@ class Verifier:
         expires_at = int(signed.timestamp) + TIMESTAMP_WINDOW + 1
         # Two copies of one request can race here; only the first `add` wins.
         if not await self._nonces.add(key, expires_at):
-            raise V11Error(32)
+            raise NotAuthenticated
         return Credentials(
             signed.consumer_key,
             self._consumer_secret,
@@ -274,6 +283,7 @@ class Verifier:
             signed.token_secret,
             callback=signed.callback,
             verifier=signed.verifier,
+            by_hand=self._speedups,
         )
 
 
@@ -282,11 +292,11 @@ def _parsed(uri: str, method: str, text: str, headers: Mapping[str, str]) -> OAu
     try:
         return ResourceEndpoint(None)._create_request(uri, method, text or None, dict(headers))
     except (OAuth1Error, ValueError):  # oauthlib's parsers raise ValueError too
-        raise V11Error(215) from None
+        raise BadAuthData from None
 
 
 def _text(body: bytes) -> str:
     try:
         return body.decode()
     except UnicodeDecodeError:
-        raise V11Error(215) from None
+        raise BadAuthData from None

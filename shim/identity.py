@@ -11,6 +11,7 @@ from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
 from shim.caches import TTLCache
+from shim.errors import NotAuthenticated, UnknownToken
 from shim.fairness import Slots, address
 from shim.limits import count_parameters, target
 from shim.origins import Origins
@@ -75,7 +76,7 @@ class Identity:
             (str(server[0]), int(server[1])) if server else None,
         )
         if base is None:
-            raise V11Error(32)
+            raise NotAuthenticated
         # The path and query forwarded, as they came (never request.url: it is rebuilt from Host).
         path, query = target(request.scope)
         return base + path + (f"?{query}" if query else "")
@@ -91,10 +92,10 @@ class Identity:
         return known if known is not None else await self.ask(credentials, client)
 
     async def known(self, credentials: Caught) -> Caller | None:
-        """The caller if known here; V11Error(89) if v2 refused the token lately."""
+        """The caller if known here; `UnknownToken` if v2 refused the token lately."""
         cached = await self.cached(credentials)
         if cached is None and await self.refused.get(credentials.key):
-            raise V11Error(89)
+            raise UnknownToken
         return cached
 
     async def ask(self, credentials: Caught, client: str) -> Caller:

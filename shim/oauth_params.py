@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from mappings.errors import V11Error
+from shim.errors import BadAuthData
 from shim.signing import FORM
 
 # A pair whose name, percent-decoded, starts `oauth_`: each of its six characters as it is or
@@ -27,7 +27,7 @@ def _oauth_pairs(encoded: str) -> str:
     pairs: list[str] = []
     for found in OAUTH_PAIR.finditer(encoded):
         if len(pairs) == MOST:
-            raise V11Error(215)
+            raise BadAuthData
         pairs.append(found[0])
     return "&".join(pairs)
 

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 import httpx2
 from oauthlib.oauth1 import Client
 
-from mappings.errors import V11Error
 from shim.credentials import digest
+from shim.errors import BadAuthData
 from shim.hmac_signer import authorization, signing_key
 
 FORM = "application/x-www-form-urlencoded"
@@ -75,7 +75,7 @@ def bearer_token(authorization: str) -> Bearer | None:
     if scheme.lower() != "bearer":
         return None
     if not token.strip():
-        raise V11Error(215)
+        raise BadAuthData
     return Bearer(token.strip())
 
 

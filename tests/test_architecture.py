@@ -54,6 +54,42 @@ def test_mappings_do_no_io(path: Path):
     assert set() == imported(path) & FORBIDDEN
 
 
+SHIM = Path(__file__).parent.parent / "shim"
+V11_ERRORS = {
+    "app.py": "the boundary: renders a flow's V11Error as it is",
+    "errors.py": "the table answering the shell's own failures",
+    "versions.py": "passes a flow's refusal on as its answer",
+    "identity.py": "reads whoami's answer: v2 refused the token",
+    "check.py": "reads v2's answers as the core does, for shim check",
+    "metrics.py": "counts the core's access refusals",
+}
+"""The shell modules that may import mappings.errors, and why: the others raise the shell's own
+failures by cause (shim.errors)."""
+
+
+def modules(path: Path) -> set[str]:
+    """The dotted names of the modules a file imports, `from a import b` as `a.b` too."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_the_shell_raises_its_own_failures_by_cause():
+    """Only the listed shell modules use the core's V11Error; a new one would raise a shell
+    condition as a v1.1 code instead of naming its cause in shim.errors."""
+    importing = {
+        path.relative_to(SHIM).as_posix()
+        for path in SHIM.rglob("*.py")
+        if "mappings.errors" in modules(path)
+    }
+
+    assert set(V11_ERRORS) == importing
+
+
 def plain(value: Any) -> Iterator[str]:
     """Anything in `value` that is not plain data: a value of a type from outside `mappings`
     other than JSON's, tuples, frozensets and mappings' own frozen dataclasses."""
