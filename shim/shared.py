@@ -173,7 +173,7 @@ def require_durable(url: str) -> None:
 
 
 async def bounded(call: Awaitable[R]) -> R:
-    """One Redis call on the request path: REDIS_TIMEOUT at most, 503 (code 130) on failure."""
+    """One Redis call on the request path: REDIS_TIMEOUT at most, `StoreUnavailable` on failure."""
     try:
         async with asyncio.timeout(REDIS_TIMEOUT):
             return await call
