@@ -48,6 +48,10 @@ class Settings:
     breaker_cooldown: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
     log_format: str = "text"
+    # The hand-written signer and signature check, and aiohttp under httpx2
+    # (docs/performance.md); off, oauthlib and httpx2's own transport do that work, as a way
+    # back should a speed-up ever part from the library it stands in for.
+    speedups: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -90,6 +94,7 @@ class Settings:
             ),
             redis_url=env.get("SHIM_REDIS_URL") or None,
             log_format=_choice(env.get("SHIM_LOG_FORMAT", "text"), "SHIM_LOG_FORMAT", LOG_FORMATS),
+            speedups=_switch(env.get("SHIM_SPEEDUPS", "on"), "SHIM_SPEEDUPS"),
         )
 
     def require_app(self) -> None:

@@ -60,7 +60,11 @@ class Shell:
         self.request_tokens = self.kept.request_tokens
         self.comparisons = self.kept.comparisons
         self.verifier = Verifier(
-            settings.consumer_key, settings.consumer_secret, self.kept.nonces, self.kept.clock
+            settings.consumer_key,
+            settings.consumer_secret,
+            self.kept.nonces,
+            self.kept.clock,
+            settings.speedups,
         )
         self.origins = Origins(settings.public_urls)
         self.upstream = Upstream(
@@ -68,6 +72,7 @@ class Shell:
             settings.upstream_timeout,
             transport,
             CircuitBreaker(cooldown=settings.breaker_cooldown),
+            settings.speedups,
         )
         self.slots = Slots(settings.caller_concurrency)
         # Work no user credential vouches for: one share, a part of it per client address.
@@ -122,7 +127,7 @@ class Shell:
         return await self.kept.tokens.secret(token)
 
     def slot(self, credentials: Caught, request: Request) -> Callable[[], None]:
-        """A slot at the upstream for a call passed through, or V11Error(88): the caller's own,
+        """A slot at the upstream for a call passed through, or `Busy`: the caller's own,
         but an app-only token's in the unverified share (nothing here can check one, and new
         ones cost nothing to make). Returns what gives the slot back."""
         if isinstance(credentials, Bearer) and is_app_only(credentials.token):

@@ -1,0 +1,84 @@
+"""SHIM_SPEEDUPS, on unless turned off: off, oauthlib checks every signature and signs every
+upstream call, and httpx2's own transport sends them. Each speed-up's own test compares it with
+the library it stands in for (test_fast_verify, test_signing, test_aiotransport)."""
+
+import asyncio
+
+import httpx2
+import pytest
+
+from shim import direct, upstream
+from shim.auth import Verifier
+from shim.config import ConfigError, Settings
+from shim.credentials import connect
+from shim.nonces import SQLiteNonces
+from tests.conftest import MakeClient
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
+from tests.servers import serving
+from tests.shim.test_aiotransport import echo
+from tests.shim.test_fast_verify import secret_of, signed
+
+
+def test_the_switch_is_on_unless_turned_off():
+    assert Settings.from_env({}).speedups is True
+    assert Settings.from_env({"SHIM_SPEEDUPS": "off"}).speedups is False
+    with pytest.raises(ConfigError, match="SHIM_SPEEDUPS must be on or off, not 'fast'"):
+        Settings.from_env({"SHIM_SPEEDUPS": "fast"})
+
+
+@pytest.mark.parametrize("speedups", [True, False])
+def test_off_oauthlib_checks_the_signature_and_signs_for_the_caller(monkeypatch, speedups):
+    """The same ordinary request is accepted either way; only with the switch on does the
+    direct check see it, and only then do the caller's calls go signed by hand."""
+    checked = []
+    check = direct.check
+
+    def spy(*args):
+        checked.append(args)
+        return check(*args)
+
+    monkeypatch.setattr(direct, "check", spy)
+    nonces = SQLiteNonces(connect(":memory:"))
+    verifier = Verifier(CONSUMER_KEY, CONSUMER_SECRET, nonces, speedups=speedups)
+    uri, body, headers = signed("GET", [("screen_name", "Twitter")], False)
+
+    found = asyncio.run(verifier.verify(uri, "GET", body, headers, secret_of))
+
+    assert (found.token, len(checked), found.by_hand) == (ALICE.token, int(speedups), speedups)
+
+
+def test_off_a_mute_goes_signed_by_oauthlib(make_client: MakeClient, fake_v2: FakeV2):
+    """The fake v2 checks each call's signature with oauthlib; oauthlib's `Client` writes its
+    header nonce first, the hand-written signer consumer key first."""
+    url = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
+
+    response = make_client(speedups=False).post(url, headers=sign("POST", url, ALICE))
+
+    assert response.status_code == 200
+    assert {(ALICE.user_id, "783214")} == fake_v2.muted
+    headers = [call.headers["authorization"] for call in fake_v2.calls]
+    assert headers
+    assert all(header.startswith('OAuth oauth_nonce="') for header in headers)
+
+
+@pytest.mark.parametrize("speedups", [True, False])
+def test_off_httpx2s_own_transport_sends(monkeypatch, speedups):
+    made = []
+
+    def aiohttp_transport(limit: int) -> httpx2.AsyncBaseTransport:
+        made.append(limit)
+        return httpx2.AsyncHTTPTransport()
+
+    monkeypatch.setattr(upstream, "AiohttpTransport", aiohttp_transport)
+
+    async def status(base: str) -> int:
+        client = upstream.Upstream(base, 1.0, speedups=speedups)
+        try:
+            return (await client.client.get("/2/users/me")).status_code
+        finally:
+            await client.aclose()
+
+    with serving(echo) as port:
+        answered = asyncio.run(status(f"http://127.0.0.1:{port}"))
+
+    assert (answered, made) == (200, [upstream.MAX_CONNECTIONS] if speedups else [])
