@@ -5,11 +5,13 @@ import html
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx2
 import pytest
 
+import shim.app
 from mappings.routing import bucket
 from shim.cli import main
 from shim.config import ConfigError
@@ -105,6 +107,22 @@ def test_an_unmute_compared_finds_the_user_unmuted_the_second_time(make_client, 
     fields = report["mutes/users/destroy"]["fields"]
     assert fields["(status)"]["examples"] == [{"v1": 403, "v2": 200}]
     assert fields["(code)"]["known"] == "unmute-compared-twice"
+
+
+def test_a_row_not_comparable_is_served_but_never_compared(
+    make_client, config, fake_v2: FakeV2, monkeypatch
+):
+    """Compare mode never calls the other version of an endpoint its row marks not comparable
+    (a write that is not idempotent would be made twice)."""
+    rows = tuple(replace(e, comparable=e.name != "mutes/users/create") for e in shim.app.ENDPOINTS)
+    monkeypatch.setattr(shim.app, "ENDPOINTS", rows)
+    client = routed(make_client, config, COMPARE_ALL)
+    muted = client.post(CREATE, headers=sign("POST", CREATE))
+    report = client.portal.call(client.app.state.shell.comparisons.report)
+
+    assert muted.json()["geo_enabled"] is True  # v1.1 served, as the routing says
+    assert ("POST", f"/2/users/{ALICE.user_id}/muting") not in fake_v2.paths()
+    assert "mutes/users/create" not in report
 
 
 def test_compare_report_command(make_client, config, settings, monkeypatch, capsys):
