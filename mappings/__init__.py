@@ -8,7 +8,7 @@ endpoint is a flow and a row here.
 from functools import partial
 from typing import Any
 
-from mappings import account, lists, lookups, mutes
+from mappings import account, blocks, lists, lookups, mutes
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
@@ -74,6 +74,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         errors=(195,),
         access=(mutes.MUTES.access,),
     ),
+    id_list("/1.1/blocks/ids.json", blocks.BLOCKS),
     Endpoint(
         GET,
         "/1.1/account/verify_credentials.json",

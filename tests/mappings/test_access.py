@@ -24,6 +24,7 @@ FIRST_CALL = {
     "mutes/users/destroy": ({"user_id": "783214"}, "user lookup by id"),
     "mutes/users/ids": ({}, "the mute list"),
     "mutes/users/list": ({}, "the mute list"),
+    "blocks/ids": ({}, "the block list"),
     "account/verify_credentials": ({}, "the caller's own user"),
     "users/show": ({"screen_name": "twitter"}, "user lookup by username"),
     "users/lookup": ({"user_id": "783214"}, "user lookup by id"),

@@ -74,6 +74,20 @@ def test_a_tier_without_lookup_by_username(settings, fake_v2):
     assert found["endpoint mutes/users/ids"].status == "ok"
 
 
+def test_a_tier_without_the_block_list(settings, fake_v2):
+    """The block list's own probe, as its row names it; the mute list is another kind."""
+    path = f"/2/users/{ALICE.user_id}/blocking"
+    fake_v2.canned[("GET", path)] = v2_response(403, ERRORS["tier_without_access"])
+    found = checked(settings, fake_v2)
+
+    blocks = found["endpoint blocks/ids"]
+    assert blocks.status == "error"
+    assert "the block list" in blocks.detail
+    assert "route blocks/ids to v1" in blocks.fix
+    assert found["endpoint mutes/users/ids"].status == "ok"
+    assert ("GET", path) in fake_v2.paths()
+
+
 def test_an_app_outside_a_project(settings, fake_v2):
     fake_v2.canned[("GET", "/2/users/me")] = v2_response(403, ERRORS["client_not_enrolled"])
     found = checked(settings, fake_v2)

@@ -294,6 +294,7 @@ READS = {
     "users/show": "/1.1/users/show.json?screen_name=Twitter",
     "users/lookup": "/1.1/users/lookup.json?user_id=783214,999&screen_name=nobody,TWITTER",
     "friendships/lookup": "/1.1/friendships/lookup.json?screen_name=Twitter",
+    "blocks/ids": "/1.1/blocks/ids.json",
 }
 
 
@@ -312,6 +313,7 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
     store.add(OWNER.token, OWNER.secret)
     store.close()
     fake_v2.muted.add((OWNER.user_id, "783214"))
+    fake_v2.related["blocking"].add((OWNER.user_id, "783214"))
     client = routed(make_client, config, comparing(READS, primary))
     answers = {}
     for name, path in READS.items():
@@ -328,7 +330,8 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
         assert all(field["known"] for field in fields.values()), (name, fields)
     assert "followers_count" in report["users/show"]["noise"]  # v1.1 twice: counts moved
     assert report["account/verify_credentials"]["fields"]["geo_enabled"]["known"] == "no-v2-source"
-    assert report["friendships/lookup"]["matches"] == 1  # connections: following, muting
+    assert report["friendships/lookup"]["matches"] == 1  # connections: following, muting, blocking
+    assert set(report["blocks/ids"]["fields"]) == {"total_count"}  # v1.1's null, known
 
 
 def test_a_read_translated_wrong_shows_as_unexplained(make_client, config, fake_v2: FakeV2):
