@@ -153,15 +153,12 @@ async def online(
         except httpx2.HTTPError as error:
             fix = "check SHIM_UPSTREAM_URL and that this machine can reach it"
             reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            found.append(
-                Verdict(
-                    "upstream", "error", f"cannot reach {settings.upstream_url} ({reason})", fix
-                )
-            )
-            return found
+            detail = f"cannot reach {settings.upstream_url} ({reason})"
+            return [Verdict("upstream", "error", detail, fix)]
         found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
         found.append(_app_keys(keys.status_code))
-        working: tuple[Credentials, dict[str, object], V2Reply] | None = None
+        working: tuple[Credentials, dict[str, object]] | None = None
+        asked: dict[str, V2Reply] = {}  # the working token's check: its user is not asked again
         tokens, unchecked = _credentials(settings)
         for token, secret in tokens:
             credentials = Credentials(
@@ -171,7 +168,7 @@ async def online(
             verdict, user = _token(mask(token), me)
             found.append(verdict)
             if user is not None and working is None:
-                working = credentials, user, me
+                working, asked["/2/users/me"] = (credentials, user), me
         if unchecked > 0:
             found.append(
                 Verdict(
@@ -182,9 +179,7 @@ async def online(
                 )
             )
         if working is not None:
-            credentials, user, me = working
-            asked = {"/2/users/me": me}  # the token's check: no second call to probe it
-            found += [v async for v in _access(client, credentials, user, asked)]
+            found += [v async for v in _access(client, *working, asked)]
     return found
 
 
@@ -275,11 +270,9 @@ async def _access(
 ) -> AsyncIterator[Verdict]:
     """Probe each kind of read the endpoints need, once: what v2 refuses of them, the tier or
     the token's permissions lack. Writes are not tried: a probe must change nothing."""
-    kinds = dict.fromkeys(access for endpoint in ENDPOINTS for access in endpoint.access)
+    reads = dict.fromkeys(a for endpoint in ENDPOINTS for a in endpoint.access if not a.write)
     refused: dict[Access, str] = {}
-    for kind in kinds:
-        if kind.write:
-            continue
+    for kind in reads:
         path = kind.probe.format(**user)
         reply = asked.get(path) or await _reply(client, path, credentials)
         try:

@@ -38,6 +38,9 @@ def test_a_sound_set_up_is_all_ok(settings, fake_v2):
     assert found[f"token {mask(ALICE.token)}"].detail == f"@me ({ALICE.user_id})"
     assert "endpoint mutes/users/create" in found
     assert "muting not tried (a write)" in found["endpoint mutes/users/create"].detail
+    # The caller's own user is probed by each token's check, not asked for again.
+    tokens = [item for item in found if item.startswith("token ")]
+    assert fake_v2.paths().count(("GET", "/2/users/me")) == len(tokens) > 0
 
 
 def test_a_bad_consumer_secret(settings, fake_v2):
