@@ -295,6 +295,7 @@ READS = {
     "users/lookup": "/1.1/users/lookup.json?user_id=783214,999&screen_name=nobody,TWITTER",
     "friendships/lookup": "/1.1/friendships/lookup.json?screen_name=Twitter",
     "blocks/ids": "/1.1/blocks/ids.json",
+    "mutes/users/ids": "/1.1/mutes/users/ids.json",
 }
 
 
@@ -332,6 +333,7 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
     assert report["account/verify_credentials"]["fields"]["geo_enabled"]["known"] == "no-v2-source"
     assert report["friendships/lookup"]["matches"] == 1  # connections: following, muting, blocking
     assert set(report["blocks/ids"]["fields"]) == {"total_count"}  # v1.1's null, known
+    assert report["mutes/users/ids"]["matches"] == 1
 
 
 def test_a_read_translated_wrong_shows_as_unexplained(make_client, config, fake_v2: FakeV2):
