@@ -1,8 +1,9 @@
 """v1.1 errors: the code table, and which v1.1 error a v2 answer stands for.
 
-Every failure the shim reports is a `V11Error`, raised by a flow or by the shell and rendered by one
-handler as `{"errors":[{"code":N,"message":"…"}]}`. Codes and messages are Twitter's published
-response-code list (reference README, "v1.1 error codes"):
+A flow's refusals are `V11Error`s; the shell raises its own failures by cause (`shim/errors.py`),
+whose one table gives their v1.1 codes; both are rendered as
+`{"errors":[{"code":N,"message":"…"}]}`. Codes and messages are Twitter's published response-code
+list (reference README, "v1.1 error codes"):
 
     17  404 No user matches for specified terms.   a users/friendships lookup found nobody
     18  403 Too many terms specified in query.     more than 100 ids and names to look up

@@ -1,7 +1,7 @@
 """httpx2's transport seam over aiohttp's client: the shim keeps httpx2's API (requests, auth,
 time-outs, streaming, the tests' MockTransport) while the bytes go through aiohttp, whose
 client costs about half a millisecond less a call than httpcore2 over anyio (issue 13's
-profile; README, Performance).
+profile; docs/performance.md).
 
 The URL goes as httpx2 encoded it (`encoded=True`: aiohttp would otherwise re-quote it and
 break the OAuth signature over it), bodies are passed through undecoded (httpx2 decodes), no

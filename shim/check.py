@@ -11,7 +11,7 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import httpx2
@@ -77,7 +77,9 @@ def _offline(settings: Settings, clock: Callable[[], float]) -> Iterator[Verdict
         try:
             RoutingFile(settings.config_path, tuple(e.name for e in ENDPOINTS), _NoSwitch())
         except ConfigError as error:
-            yield Verdict("routing file", "error", str(error), "correct the file (README, Routing)")
+            yield Verdict(
+                "routing file", "error", str(error), "correct the file (docs/migration.md)"
+            )
         else:
             yield Verdict("routing file", "ok", f"{settings.config_path} is valid")
 
@@ -147,7 +149,10 @@ async def online(
         transport=transport,
         timeout=min(settings.upstream_timeout, 10.0),
     ) as client:
-        app = Credentials(settings.consumer_key, settings.consumer_secret, "", "", callback="oob")
+        # Signed as `shim serve` signs: by hand, or with oauthlib (SHIM_SPEEDUPS=off).
+        app_keys = (settings.consumer_key, settings.consumer_secret)
+        signed_as = Credentials(*app_keys, "", "", by_hand=settings.speedups)
+        app = replace(signed_as, callback="oob")
         try:
             keys = await client.post("/oauth/request_token", auth=app.auth())
         except httpx2.HTTPError as error:
@@ -161,9 +166,7 @@ async def online(
         asked: dict[str, V2Reply] = {}  # the working token's check: its user is not asked again
         tokens, unchecked = _credentials(settings)
         for token, secret in tokens:
-            credentials = Credentials(
-                settings.consumer_key, settings.consumer_secret, token, secret
-            )
+            credentials = replace(signed_as, token=token, token_secret=secret)
             me = await _reply(client, "/2/users/me", credentials)
             verdict, user = _token(mask(token), me)
             found.append(verdict)

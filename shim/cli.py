@@ -252,7 +252,8 @@ def make_certs(settings: Settings, args: argparse.Namespace) -> int:
     print("  Twitter Tools, aiohttp, peony), NODE_EXTRA_CA_CERTS (Node clients)")
     print(f"{issued.cert}, {issued.key}: the certificate for {', '.join(names)}; serve it with")
     print(f"  shim serve --ssl-certfile {issued.cert} --ssl-keyfile {issued.key}")
-    print(f"  valid until {issued.until:%Y-%m-%d}: run shim certs again before then (README)")
+    until = f"{issued.until:%Y-%m-%d}"
+    print(f"  valid until {until}: run shim certs again before then (docs/security.md)")
     return 0
 
 
@@ -262,7 +263,7 @@ def compare_report(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, default=str))
         return 0
     if not report:
-        print("no compared requests yet: set a route's mode to compare (README, Routing)")
+        print("no compared requests yet: set a route's mode to compare (docs/migration.md)")
     for endpoint, entry in report.items():
         print(
             f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched, "

@@ -37,7 +37,7 @@ class Comparisons(Protocol):
 
 
 def outcome(found: Sequence[Difference]) -> str:
-    """match, known (every difference is one the README explains) or unexplained."""
+    """match, known (every difference is one docs/differences.md explains) or unexplained."""
     real = [d for d in found if not d.noise]
     if not real:
         return "match"

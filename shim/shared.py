@@ -163,7 +163,7 @@ def require_durable(url: str) -> None:
     if config.get("maxmemory-policy") != "noeviction":
         raise ConfigError(
             f"Redis's maxmemory-policy is {config.get('maxmemory-policy')}: set it to noeviction, "
-            "or it may evict live nonces and tokens (README, Running it for real)"
+            "or it may evict live nonces and tokens (docs/operations.md)"
         )
     if config.get("appendonly") != "yes" and not config.get("save"):
         raise ConfigError(
@@ -337,7 +337,7 @@ class RedisSecrets:
 class RedisNonces:
     """Nonces in Redis: SET NX makes "first one wins" hold across instances, and PXAT has
     Redis drop one at `expires_at` on its own clock, the one every instance judges by. Redis
-    must never evict them while they live (README, "Running it for real")."""
+    must never evict them while they live (docs/operations.md)."""
 
     def __init__(self, client: redis.asyncio.Redis, clock: StoreClock) -> None:
         self._redis = client
