@@ -27,9 +27,9 @@ from shim.errors import (
     Unauthenticated,
     UnknownToken,
 )
-from shim.nonces import Nonces
 from shim.oauth_params import oauth_pairs
 from shim.signing import Credentials
+from shim.stores.nonces import Nonces
 from shim.validator import Validator
 
 TIMESTAMP_WINDOW = 300

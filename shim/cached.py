@@ -5,8 +5,8 @@ import httpx2
 
 from mappings.endpoints import reusable
 from mappings.types import V2Call, V2Reply
-from shim.credentials import digest
-from shim.shared import Cache
+from shim.stores.state import Cache
+from shim.stores.tokens import digest
 from shim.upstream import Send, Upstream
 
 

@@ -21,8 +21,8 @@ from shim import certs, logs, routing_cli, server, serving
 from shim.app import create_app
 from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
-from shim.credentials import mask
-from shim.shared import state, token_store
+from shim.stores.state import open_state, token_store
+from shim.stores.tokens import mask
 
 
 class Parser(argparse.ArgumentParser):
@@ -284,7 +284,7 @@ def compare_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _comparisons(settings: Settings) -> dict[str, Any]:
-    kept = state(settings)  # SQLite, or Redis with SHIM_REDIS_URL
+    kept = open_state(settings)  # SQLite, or Redis with SHIM_REDIS_URL
     try:
         return await kept.comparisons.report()
     finally:

@@ -10,13 +10,13 @@ from mappings.errors import V11Error
 from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
 from shim.cached import Lookups
-from shim.caches import TTLCache
 from shim.errors import NotAuthenticated, UnknownToken
 from shim.fairness import Slots, address
 from shim.limits import count_parameters, target
 from shim.origins import Origins
-from shim.shared import Cache
 from shim.signing import Bearer, Credentials, bearer_token
+from shim.stores.memory import TTLCache
+from shim.stores.state import Cache
 from shim.upstream import Send, within
 
 Caught = Credentials | Bearer

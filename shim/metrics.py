@@ -49,7 +49,7 @@ class BreakerCollector(Collector):
 
 class SkewCollector(Collector):
     """Seconds this machine's clock is ahead of the shared store's (Redis `TIME`), read when
-    scraped; no sample without a store (`shim.storeclock`)."""
+    scraped; no sample without a store (`shim.stores.clock`)."""
 
     def __init__(self, skew: Callable[[], float | None]) -> None:
         self._skew = skew

@@ -15,8 +15,8 @@ from typing import Any
 from mappings import ENDPOINTS
 from mappings.routing import Route
 from shim.config import ConfigError, Settings
-from shim.routing import RoutingFile
-from shim.shared import state
+from shim.stores.routes import RoutingFile
+from shim.stores.state import open_state
 
 NAMES = tuple(endpoint.name for endpoint in ENDPOINTS)
 SHOWN_AUDIT = 10
@@ -59,7 +59,7 @@ def _run(settings: Settings, args: argparse.Namespace, action: Action) -> int:
 
 
 async def _apply(settings: Settings, args: argparse.Namespace, action: Action) -> int:
-    kept = state(settings)
+    kept = open_state(settings)
     try:
         table = RoutingFile(settings.config_path, NAMES, kept.all_v1, store=kept.routes)
         stored = await kept.routes.get()

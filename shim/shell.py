@@ -23,10 +23,10 @@ from shim.identity import Caught, Identity
 from shim.limits import count_parameters
 from shim.metrics import Metrics
 from shim.origins import Origins
-from shim.routing import RoutingFile
-from shim.shared import state, token_store
 from shim.signin import sign_in
 from shim.signing import Bearer
+from shim.stores.routes import RoutingFile
+from shim.stores.state import open_state, token_store
 from shim.translated import Comparer, Translated
 from shim.upstream import Upstream
 from shim.versions import Versions
@@ -53,7 +53,7 @@ class Shell:
                 store.plaintext(),
             )
         store.close()
-        self.kept = state(settings, clock)
+        self.kept = open_state(settings, clock)
         self.callers, self.users = self.kept.callers, self.kept.users
         self.cursors = self.kept.cursors
         # Between oauth/request_token and oauth/access_token: the request token's secret.

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from shim import passthrough
 from shim.auth import Verifier
-from shim.credentials import mask
-from shim.shared import Cache, Secrets
+from shim.stores.state import Cache, Secrets
+from shim.stores.tokens import mask
 from shim.upstream import Upstream
 
 log = logging.getLogger("shim")

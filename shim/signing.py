@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 import httpx2
 from oauthlib.oauth1 import Client
 
-from shim.credentials import digest
 from shim.errors import BadAuthData
 from shim.hmac_signer import authorization, signing_key
+from shim.stores.tokens import digest
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -25,7 +25,6 @@ from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim import requests_log
 from shim.breaker import CircuitBreaker
-from shim.comparisons import Comparisons, outcome
 from shim.config import GRACE
 from shim.dryrun import DryRuns
 from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
@@ -33,8 +32,9 @@ from shim.fairness import Slots, address
 from shim.identity import Identity
 from shim.limits import target
 from shim.metrics import Metrics
-from shim.routing import RoutingFile
 from shim.signing import FORM, bearer_token, without_oauth
+from shim.stores.comparisons import Comparisons, outcome
+from shim.stores.routes import RoutingFile
 from shim.versions import Call, Versions
 
 log = logging.getLogger("shim")

@@ -17,7 +17,7 @@ from shim import passthrough
 from shim.errors import ShellError, answer, rendered
 from shim.identity import Caught, Identity
 from shim.responses import decoded, render
-from shim.shared import Cache
+from shim.stores.state import Cache
 from shim.upstream import Upstream, within
 
 

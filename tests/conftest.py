@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from shim.app import create_app
 from shim.config import Settings
-from shim.credentials import TokenStore
+from shim.stores.tokens import TokenStore
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
 
 MakeClient = Callable[..., TestClient]

@@ -11,7 +11,7 @@ import trustme
 
 from shim.app import create_app
 from shim.config import Settings
-from shim.credentials import TokenStore
+from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,
     BOB,

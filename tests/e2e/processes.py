@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.credentials import TokenStore
+from shim.stores.tokens import TokenStore
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import free_port
 

@@ -15,7 +15,7 @@ import tweepy
 from shim.app import create_app
 from shim.cli import main
 from shim.config import Settings
-from shim.credentials import TokenStore
+from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,
     COMPARE_ROUTING,

@@ -12,7 +12,7 @@ import pytest
 from shim.check import Verdict, offline, online
 from shim.cli import main
 from shim.config import Settings
-from shim.credentials import TokenStore, mask
+from shim.stores.tokens import TokenStore, mask
 from tests.fakes import (
     ALICE,
     BOB,

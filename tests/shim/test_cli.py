@@ -9,7 +9,7 @@ import pytest
 
 from shim.cli import main
 from shim.config import ConfigError, Settings
-from shim.credentials import TokenStore, mask
+from shim.stores.tokens import TokenStore, mask
 from tests.fakes import ALICE, BOB
 
 

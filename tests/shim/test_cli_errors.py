@@ -9,7 +9,7 @@ import pytest
 
 from shim.certs import issue
 from shim.cli import main
-from shim.credentials import TokenStore, mask
+from shim.stores.tokens import TokenStore, mask
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import serving
 

@@ -15,11 +15,11 @@ from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.params import number
 from shim.auth import TIMESTAMP_WINDOW, Verifier, refusal
-from shim.credentials import connect
 from shim.direct import base_uri_of
 from shim.errors import NotAuthenticated, Unauthenticated, answer
-from shim.nonces import SQLiteNonces
 from shim.signing import FORM
+from shim.stores.nonces import SQLiteNonces
+from shim.stores.tokens import connect
 from shim.validator import Validator
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 

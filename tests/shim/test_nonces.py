@@ -5,10 +5,10 @@ import asyncio
 
 import pytest
 
-from shim import nonces
-from shim.credentials import connect
 from shim.errors import StoreUnavailable
-from shim.nonces import SQLiteNonces
+from shim.stores import nonces
+from shim.stores.nonces import SQLiteNonces
+from shim.stores.tokens import connect
 
 
 class Clock:

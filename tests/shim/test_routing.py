@@ -16,8 +16,8 @@ from mappings import ENDPOINTS
 from mappings.routing import bucket
 from shim.cli import main
 from shim.config import ConfigError
-from shim.credentials import TokenStore, connect
-from shim.routing import RoutingFile, SQLiteSwitch
+from shim.stores.routes import RoutingFile, SQLiteSwitch
+from shim.stores.tokens import TokenStore, connect
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
 

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from shim.app import create_app
 from shim.config import ConfigError
-from shim.shared import RedisTokenStore
+from shim.stores.redis import RedisTokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
 from tests.servers import DURABLE, redis_server

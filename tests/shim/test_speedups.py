@@ -10,8 +10,8 @@ import pytest
 from shim import direct, upstream
 from shim.auth import Verifier
 from shim.config import ConfigError, Settings
-from shim.credentials import connect
-from shim.nonces import SQLiteNonces
+from shim.stores.nonces import SQLiteNonces
+from shim.stores.tokens import connect
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
 from tests.servers import serving

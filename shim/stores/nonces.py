@@ -6,8 +6,8 @@ plus the window, on the same clock that judges timestamps. A clock stepped back 
 longer; one stepped forward drops only those whose requests it would refuse anyway.
 
 The embedded store is the SQLite file (SHIM_DB), so a restart forgets nothing, on the machine's
-wall clock; several instances share nonces through Redis (`shim.shared.RedisNonces`), and then
-every instance keeps time by Redis's clock (`shim.storeclock`), so that one instance's stepped
+wall clock; several instances share nonces through Redis (`shim.stores.state.RedisNonces`), and then
+every instance keeps time by Redis's clock (`shim.stores.clock`), so that one instance's stepped
 clock cannot shorten a nonce the others would still accept. A nonce that cannot be stored is a
 request refused: the store never forgets a live nonce to make room.
 """

@@ -30,7 +30,7 @@ class TTLCache(Generic[K, V]):
         self._entries.move_to_end(key)
         return value
 
-    # Asynchronous only to share the interface of the Redis caches (`shim.shared.Cache`).
+    # Asynchronous only to share the interface of the Redis caches (`shim.stores.state.Cache`).
     async def get(self, key: K) -> V | None:
         """The live value for `key`, counted as a hit, or None, counted as a miss."""
         try:

@@ -67,7 +67,7 @@ def connect(path: str) -> sqlite3.Connection:
 
 class Sealer:
     """Encrypts secrets with SHIM_SECRET_KEY, or keeps them in clear without one; shared by the
-    SQLite store and the Redis one (`shim.shared.RedisTokenStore`)."""
+    SQLite store and the Redis one (`shim.stores.state.RedisTokenStore`)."""
 
     def __init__(self, key: str | None) -> None:
         self._fernet = _fernet(key)

@@ -1,12 +1,9 @@
-"""The state the shim keeps between calls: embedded (memory and the SQLite file) or, with
-SHIM_REDIS_URL, in Redis.
+"""The state in Redis (SHIM_REDIS_URL), for several instances behind one load balancer.
 
-Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
-another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
-for all, and comparisons from every instance make one report. On the request path Redis is
-reached through the asyncio client, each call bounded by `REDIS_TIMEOUT` with no retries: a
-Redis that is down or paused costs a request at most that long and answers 503, code 130
-(fail closed: no nonce, no request), and the pool reconnects by itself when Redis is back.
+On the request path Redis is reached through the asyncio client, each call bounded by
+`REDIS_TIMEOUT` with no retries: a Redis that is down or paused costs a request at most that long
+and answers 503, code 130 (fail closed: no nonce, no request), and the pool reconnects by itself
+when Redis is back. `shim tokens` uses the blocking client (`RedisTokenStore`).
 """
 
 import asyncio
@@ -15,33 +12,21 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import redis
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from mappings import ENDPOINTS as TRANSLATED
 from mappings.compare import Difference
-from mappings.types import Caller, V2Reply
-from shim.caches import SQLiteCache, TTLCache
-from shim.comparisons import (
-    EXAMPLES,
-    SKIPPED,
-    Comparisons,
-    ComparisonStore,
-    example,
-    report,
-    tally,
-)
-from shim.config import ConfigError, Settings
-from shim.credentials import Sealer, StoredToken, TokenStore, connect, mask, now
+from mappings.types import V2Reply
 from shim.errors import StoreUnavailable
-from shim.nonces import Nonces, SQLiteNonces
-from shim.routing import AUDIT_KEPT, RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
-from shim.storeclock import StoreClock, store_clock
+from shim.stores.clock import StoreClock
+from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
+from shim.stores.memory import TTLCache
+from shim.stores.routes import AUDIT_KEPT
+from shim.stores.tokens import Sealer, StoredToken, mask, now
 
 log = logging.getLogger("shim.shared")
 
@@ -53,125 +38,6 @@ REDIS_CONNECTIONS = 64  # per instance; a request waits for one at most REDIS_TI
 COMPARISON_TTL = 7 * 86_400  # comparison counters are dropped a week after their last change
 
 
-class Cache(Protocol[V]):
-    async def get(self, key: str) -> V | None: ...
-    async def put(self, key: str, value: V) -> None: ...
-    def stats(self) -> dict[str, int]: ...
-
-
-class Secrets(Protocol):
-    """Token secrets as the request path needs them: looked up, and stored on sign-in."""
-
-    async def secret(self, token: str) -> str | None: ...
-    async def add(self, token: str, secret: str) -> None: ...
-
-
-@dataclass
-class State:
-    tokens: Secrets
-    nonces: Nonces
-    callers: Cache[Caller]
-    users: Cache[V2Reply]
-    cursors: Cache[str]
-    request_tokens: Cache[str]
-    all_v1: Switch
-    comparisons: Comparisons
-    routes: RouteStore
-    closers: Sequence[Callable[[], Awaitable[None]]] = ()
-    clock: Callable[[], float] = time.time
-    """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
-
-    def skew(self) -> float | None:
-        """Seconds this machine's clock is ahead of the store's; None with no store clock."""
-        return self.clock.skew() if isinstance(self.clock, StoreClock) else None
-
-    async def aclose(self) -> None:
-        for close in self.closers:
-            await close()
-
-
-ENDPOINTS = tuple(sorted(endpoint.name for endpoint in TRANSLATED))
-CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
-REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
-
-
-def state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
-    """Embedded state, or Redis's when SHIM_REDIS_URL is set. `clock` is this machine's wall
-    clock: the embedded state keeps time by it, Redis's by Redis's own (`shim.storeclock`)."""
-    ttl, size = settings.cache_ttl, settings.cache_size
-    if not settings.redis_url:
-        store = TokenStore(settings.db_path, settings.secret_key)
-        db = connect(settings.db_path)
-        comparisons = ComparisonStore(connect(settings.db_path))
-
-        async def close() -> None:
-            store.close()
-            comparisons.close()
-            db.close()
-
-        return State(
-            LocalSecrets(store),
-            SQLiteNonces(db, clock),
-            TTLCache(size, ttl),
-            TTLCache(size, ttl),
-            SQLiteCache(db, "cursors", 100_000, CURSOR_TTL, clock),
-            # In the file, not in memory: with --workers the access_token step may reach
-            # another process than the request_token step did.
-            SQLiteCache(db, "request_tokens", 10_000, REQUEST_TOKEN_TTL, clock),
-            SQLiteSwitch(db),
-            comparisons,
-            SQLiteRoutes(db),
-            (close,),
-            clock,
-        )
-    require_durable(settings.redis_url)
-    client = async_client(settings.redis_url)
-    kept_by = store_clock(settings.redis_url, clock)
-    return State(
-        RedisSecrets(client, settings.secret_key),
-        RedisNonces(client, kept_by),
-        Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
-        Layered(RedisCache(client, "users", ttl, _dump_reply, _load_reply), size, ttl),
-        RedisCache(client, "cursors", CURSOR_TTL, str, str),
-        RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
-        RedisSwitch(client),
-        RedisComparisons(client, ENDPOINTS),
-        RedisRoutes(client),
-        (client.aclose,),
-        kept_by,
-    )
-
-
-def require_durable(url: str) -> None:
-    """Refuse a Redis that could drop what the shim keeps there: an eviction policy other than
-    noeviction can evict live nonces (a replay is then accepted) and, as allkeys-*, the token
-    store; without persistence a Redis restart forgets both."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        config = client.config_get("maxmemory-policy") | client.config_get("appendonly")
-        config |= client.config_get("save")
-    except redis.ResponseError:  # a managed Redis may not allow CONFIG: say what to check
-        log.warning(
-            "cannot read Redis's configuration: make sure it has maxmemory-policy noeviction "
-            "and persistence (appendonly yes, or save)"
-        )
-        return
-    except redis.RedisError as error:
-        raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
-    finally:
-        client.close()
-    if config.get("maxmemory-policy") != "noeviction":
-        raise ConfigError(
-            f"Redis's maxmemory-policy is {config.get('maxmemory-policy')}: set it to noeviction, "
-            "or it may evict live nonces and tokens (docs/operations.md)"
-        )
-    if config.get("appendonly") != "yes" and not config.get("save"):
-        raise ConfigError(
-            "Redis has no persistence: set appendonly yes (or save), or a Redis restart "
-            "forgets every token and nonce"
-        )
-
-
 async def bounded(call: Awaitable[R]) -> R:
     """One Redis call on the request path: REDIS_TIMEOUT at most, `StoreUnavailable` on failure."""
     try:
@@ -180,39 +46,6 @@ async def bounded(call: Awaitable[R]) -> R:
     except (redis.RedisError, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
         raise StoreUnavailable from None
-
-
-class LocalSecrets:
-    """The SQLite token store as the request path uses it (a local file: no network wait)."""
-
-    def __init__(self, store: TokenStore) -> None:
-        self._store = store
-
-    async def secret(self, token: str) -> str | None:
-        return self._store.secret(token)
-
-    async def add(self, token: str, secret: str) -> None:
-        self._store.add(token, secret)
-
-
-class Tokens(Protocol):
-    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
-
-    def add(self, token: str, secret: str) -> None: ...
-    def secret(self, token: str) -> str | None: ...
-    def remove(self, token: str) -> bool: ...
-    def list(self) -> list[StoredToken]: ...
-    def tokens(self) -> tuple[str, ...]: ...
-    def encrypt_all(self) -> int: ...
-    def plaintext(self) -> int: ...
-    def close(self) -> None: ...
-
-
-def token_store(settings: Settings) -> Tokens:
-    """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
-    if settings.redis_url:
-        return RedisTokenStore(redis.Redis.from_url(settings.redis_url), settings.secret_key)
-    return TokenStore(settings.db_path, settings.secret_key)
 
 
 TOKENS = PREFIX + "tokens"
@@ -285,7 +118,7 @@ class Layered(Generic[V]):
     """A Redis cache with this process's own copy in front, so a repeated lookup costs no
     round trip; an entry is kept here no longer than there."""
 
-    def __init__(self, shared: Cache[V], size: int, ttl: float) -> None:
+    def __init__(self, shared: "RedisCache[V]", size: int, ttl: float) -> None:
         self._shared = shared
         self._local: TTLCache[str, V] = TTLCache(size, ttl)
 
@@ -502,10 +335,10 @@ def _text(raw: bytes | str) -> str:
     return raw if isinstance(raw, str) else raw.decode()
 
 
-def _dump_reply(reply: V2Reply) -> str:
+def dump_reply(reply: V2Reply) -> str:
     return json.dumps({"status": reply.status, "headers": dict(reply.headers), "body": reply.body})
 
 
-def _load_reply(raw: str) -> V2Reply:
+def load_reply(raw: str) -> V2Reply:
     data = json.loads(raw)
     return V2Reply(data["status"], data["headers"], data["body"])

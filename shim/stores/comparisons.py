@@ -3,7 +3,7 @@ depends on the endpoints and fields there are, never on how many calls were comp
 dashboard load reads a few hundred rows at most and the records can crowd out nothing else.
 
 `tally` turns one comparison into the counters it adds to; the SQLite store (SHIM_DB) and the
-Redis one (`shim.shared.RedisComparisons`) keep those counters, and `report` reads them back.
+Redis one (`shim.stores.state.RedisComparisons`) keep those counters, and `report` reads them back.
 """
 
 import json

@@ -1,0 +1,194 @@
+"""The state the shim keeps between calls, as the lifespan opens it (`open_state`): embedded
+(memory and the SQLite file) or, with SHIM_REDIS_URL, in Redis (`shim.stores.redis`).
+
+Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
+another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
+for all, and comparisons from every instance make one report.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import redis
+
+from mappings import ENDPOINTS as TRANSLATED
+from mappings.types import Caller, V2Reply
+from shim.config import ConfigError, Settings
+from shim.stores.clock import StoreClock, store_clock
+from shim.stores.comparisons import Comparisons, ComparisonStore
+from shim.stores.memory import SQLiteCache, TTLCache
+from shim.stores.nonces import Nonces, SQLiteNonces
+from shim.stores.redis import (
+    Layered,
+    RedisCache,
+    RedisComparisons,
+    RedisNonces,
+    RedisRoutes,
+    RedisSecrets,
+    RedisSwitch,
+    RedisTokenStore,
+    async_client,
+    dump_reply,
+    load_reply,
+)
+from shim.stores.routes import RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
+from shim.stores.tokens import StoredToken, TokenStore, connect
+
+log = logging.getLogger("shim.shared")
+
+V = TypeVar("V")
+
+
+class Cache(Protocol[V]):
+    async def get(self, key: str) -> V | None: ...
+    async def put(self, key: str, value: V) -> None: ...
+    def stats(self) -> dict[str, int]: ...
+
+
+class Secrets(Protocol):
+    """Token secrets as the request path needs them: looked up, and stored on sign-in."""
+
+    async def secret(self, token: str) -> str | None: ...
+    async def add(self, token: str, secret: str) -> None: ...
+
+
+@dataclass
+class State:
+    tokens: Secrets
+    nonces: Nonces
+    callers: Cache[Caller]
+    users: Cache[V2Reply]
+    cursors: Cache[str]
+    request_tokens: Cache[str]
+    all_v1: Switch
+    comparisons: Comparisons
+    routes: RouteStore
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    clock: Callable[[], float] = time.time
+    """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
+
+    def skew(self) -> float | None:
+        """Seconds this machine's clock is ahead of the store's; None with no store clock."""
+        return self.clock.skew() if isinstance(self.clock, StoreClock) else None
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+ENDPOINTS = tuple(sorted(endpoint.name for endpoint in TRANSLATED))
+CURSOR_TTL = 86_400.0  # a v1.1 cursor stays valid for a day
+REQUEST_TOKEN_TTL = 900.0  # Twitter's request tokens expired within minutes
+
+
+def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> State:
+    """Embedded state, or Redis's when SHIM_REDIS_URL is set. `clock` is this machine's wall
+    clock: the embedded state keeps time by it, Redis's by Redis's own (`shim.stores.clock`)."""
+    ttl, size = settings.cache_ttl, settings.cache_size
+    if not settings.redis_url:
+        store = TokenStore(settings.db_path, settings.secret_key)
+        db = connect(settings.db_path)
+        comparisons = ComparisonStore(connect(settings.db_path))
+
+        async def close() -> None:
+            store.close()
+            comparisons.close()
+            db.close()
+
+        return State(
+            LocalSecrets(store),
+            SQLiteNonces(db, clock),
+            TTLCache(size, ttl),
+            TTLCache(size, ttl),
+            SQLiteCache(db, "cursors", 100_000, CURSOR_TTL, clock),
+            # In the file, not in memory: with --workers the access_token step may reach
+            # another process than the request_token step did.
+            SQLiteCache(db, "request_tokens", 10_000, REQUEST_TOKEN_TTL, clock),
+            SQLiteSwitch(db),
+            comparisons,
+            SQLiteRoutes(db),
+            (close,),
+            clock,
+        )
+    require_durable(settings.redis_url)
+    client = async_client(settings.redis_url)
+    kept_by = store_clock(settings.redis_url, clock)
+    return State(
+        RedisSecrets(client, settings.secret_key),
+        RedisNonces(client, kept_by),
+        Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
+        Layered(RedisCache(client, "users", ttl, dump_reply, load_reply), size, ttl),
+        RedisCache(client, "cursors", CURSOR_TTL, str, str),
+        RedisCache(client, "request_tokens", REQUEST_TOKEN_TTL, str, str),
+        RedisSwitch(client),
+        RedisComparisons(client, ENDPOINTS),
+        RedisRoutes(client),
+        (client.aclose,),
+        kept_by,
+    )
+
+
+def require_durable(url: str) -> None:
+    """Refuse a Redis that could drop what the shim keeps there: an eviction policy other than
+    noeviction can evict live nonces (a replay is then accepted) and, as allkeys-*, the token
+    store; without persistence a Redis restart forgets both."""
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        config = client.config_get("maxmemory-policy") | client.config_get("appendonly")
+        config |= client.config_get("save")
+    except redis.ResponseError:  # a managed Redis may not allow CONFIG: say what to check
+        log.warning(
+            "cannot read Redis's configuration: make sure it has maxmemory-policy noeviction "
+            "and persistence (appendonly yes, or save)"
+        )
+        return
+    except redis.RedisError as error:
+        raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
+    finally:
+        client.close()
+    if config.get("maxmemory-policy") != "noeviction":
+        raise ConfigError(
+            f"Redis's maxmemory-policy is {config.get('maxmemory-policy')}: set it to noeviction, "
+            "or it may evict live nonces and tokens (docs/operations.md)"
+        )
+    if config.get("appendonly") != "yes" and not config.get("save"):
+        raise ConfigError(
+            "Redis has no persistence: set appendonly yes (or save), or a Redis restart "
+            "forgets every token and nonce"
+        )
+
+
+class LocalSecrets:
+    """The SQLite token store as the request path uses it (a local file: no network wait)."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def secret(self, token: str) -> str | None:
+        return self._store.secret(token)
+
+    async def add(self, token: str, secret: str) -> None:
+        self._store.add(token, secret)
+
+
+class Tokens(Protocol):
+    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
+
+    def add(self, token: str, secret: str) -> None: ...
+    def secret(self, token: str) -> str | None: ...
+    def remove(self, token: str) -> bool: ...
+    def list(self) -> list[StoredToken]: ...
+    def tokens(self) -> tuple[str, ...]: ...
+    def encrypt_all(self) -> int: ...
+    def plaintext(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def token_store(settings: Settings) -> Tokens:
+    """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
+    if settings.redis_url:
+        return RedisTokenStore(redis.Redis.from_url(settings.redis_url), settings.secret_key)
+    return TokenStore(settings.db_path, settings.secret_key)
