@@ -107,7 +107,7 @@ class Settings:
 
 def _unverified(env: Mapping[str, str]) -> tuple[int, int]:
     """The share of the upstream for work no user credential vouches for, and each client
-    address's part of it: at most half the pool (shim.upstream.MAX_CONNECTIONS, 100), so
+    address's part of it: at most half the pool (shim.upstream.client.MAX_CONNECTIONS, 100), so
     verified users always keep the rest."""
     name = "SHIM_UNVERIFIED_CONCURRENCY"
     total = int(_number(env.get(name), 20, name, 1, 50))

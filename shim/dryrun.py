@@ -20,7 +20,7 @@ from shim.config import GRACE
 from shim.errors import Busy, ShellError
 from shim.fairness import Slots
 from shim.metrics import Metrics
-from shim.upstream import within
+from shim.upstream.client import within
 from shim.versions import Call, Versions
 
 log = logging.getLogger("shim.dryrun")

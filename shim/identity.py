@@ -9,7 +9,6 @@ from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
 from mappings.types import Caller
 from shim.auth import SecretOf, Verifier
-from shim.cached import Lookups
 from shim.errors import NotAuthenticated, UnknownToken
 from shim.fairness import Slots, address
 from shim.limits import count_parameters, target
@@ -17,7 +16,8 @@ from shim.origins import Origins
 from shim.signing import Bearer, Credentials, bearer_token
 from shim.stores.memory import TTLCache
 from shim.stores.state import Cache
-from shim.upstream import Send, within
+from shim.upstream.client import Send, within
+from shim.upstream.lookups import Lookups
 
 Caught = Credentials | Bearer
 REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again

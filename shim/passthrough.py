@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from shim.errors import UpstreamUnavailable
 from shim.limits import target
 from shim.signing import FORM, without_oauth
-from shim.upstream import Upstream
+from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim.passthrough")
 

@@ -14,8 +14,6 @@ from mappings import ENDPOINTS
 from mappings.callers import is_app_only
 from mappings.endpoints import Endpoint
 from shim.auth import Verifier
-from shim.breaker import CircuitBreaker
-from shim.cached import Lookups
 from shim.config import Settings
 from shim.dryrun import DryRuns
 from shim.fairness import Slots, address
@@ -28,7 +26,9 @@ from shim.signing import Bearer
 from shim.stores.routes import RoutingFile
 from shim.stores.state import open_state, token_store
 from shim.translated import Comparer, Translated
-from shim.upstream import Upstream
+from shim.upstream.breaker import CircuitBreaker
+from shim.upstream.client import Upstream
+from shim.upstream.lookups import Lookups
 from shim.versions import Versions
 
 log = logging.getLogger("shim")

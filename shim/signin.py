@@ -12,7 +12,7 @@ from shim import passthrough
 from shim.auth import Verifier
 from shim.stores.state import Cache, Secrets
 from shim.stores.tokens import mask
-from shim.upstream import Upstream
+from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim")
 

@@ -24,7 +24,6 @@ from mappings.endpoints import Endpoint
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim import requests_log
-from shim.breaker import CircuitBreaker
 from shim.config import GRACE
 from shim.dryrun import DryRuns
 from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
@@ -35,6 +34,7 @@ from shim.metrics import Metrics
 from shim.signing import FORM, bearer_token, without_oauth
 from shim.stores.comparisons import Comparisons, outcome
 from shim.stores.routes import RoutingFile
+from shim.upstream.breaker import CircuitBreaker
 from shim.versions import Call, Versions
 
 log = logging.getLogger("shim")

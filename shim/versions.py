@@ -18,7 +18,7 @@ from shim.errors import ShellError, answer, rendered
 from shim.identity import Caught, Identity
 from shim.responses import decoded, render
 from shim.stores.state import Cache
-from shim.upstream import Upstream, within
+from shim.upstream.client import Upstream, within
 
 
 @dataclass(frozen=True, slots=True)

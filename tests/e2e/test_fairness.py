@@ -16,7 +16,7 @@ import pytest
 
 from shim.app import create_app
 from shim.config import Settings
-from shim.upstream import MAX_CONNECTIONS
+from shim.upstream.client import MAX_CONNECTIONS
 from tests.fakes import (
     ALICE,
     APP_ONLY,

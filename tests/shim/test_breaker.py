@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import httpx2
 
-from shim.breaker import CircuitBreaker
+from shim.upstream.breaker import CircuitBreaker
 from tests.conftest import MakeClient
 from tests.fakes import FakeV2, sign
 

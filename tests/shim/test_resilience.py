@@ -5,7 +5,7 @@ import time
 import httpx2
 import pytest
 
-from shim.breaker import CircuitBreaker
+from shim.upstream.breaker import CircuitBreaker
 from tests.conftest import MakeClient
 from tests.fakes import FakeV2, sign, v2_response
 

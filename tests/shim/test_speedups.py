@@ -1,21 +1,22 @@
 """SHIM_SPEEDUPS, on unless turned off: off, oauthlib checks every signature and signs every
 upstream call, and httpx2's own transport sends them. Each speed-up's own test compares it with
-the library it stands in for (test_fast_verify, test_signing, test_aiotransport)."""
+the library it stands in for (test_fast_verify, test_signing, test_aiohttp_transport)."""
 
 import asyncio
 
 import httpx2
 import pytest
 
-from shim import direct, upstream
+from shim import direct
 from shim.auth import Verifier
 from shim.config import ConfigError, Settings
 from shim.stores.nonces import SQLiteNonces
 from shim.stores.tokens import connect
+from shim.upstream import client as upstream
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
 from tests.servers import serving
-from tests.shim.test_aiotransport import echo
+from tests.shim.test_aiohttp_transport import echo
 from tests.shim.test_fast_verify import secret_of, signed
 
 

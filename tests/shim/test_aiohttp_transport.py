@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx2
 import pytest
 
-from shim.aiotransport import AiohttpTransport
+from shim.upstream.aiohttp_transport import AiohttpTransport
 from tests.servers import free_port, read_body, serving
 
 

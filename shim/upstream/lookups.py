@@ -7,7 +7,7 @@ from mappings.endpoints import reusable
 from mappings.types import V2Call, V2Reply
 from shim.stores.state import Cache
 from shim.stores.tokens import digest
-from shim.upstream import Send, Upstream
+from shim.upstream.client import Send, Upstream
 
 
 class Lookups:

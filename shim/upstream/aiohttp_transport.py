@@ -6,8 +6,9 @@ profile; docs/performance.md).
 The URL goes as httpx2 encoded it (`encoded=True`: aiohttp would otherwise re-quote it and
 break the OAuth signature over it), bodies are passed through undecoded (httpx2 decodes), no
 cookies are kept, and every aiohttp failure becomes the error httpx2's own transport raises for
-the same cause. SHIM_SPEEDUPS=off sends through httpx2's own transport instead (`shim.upstream`);
-tests/shim/test_aiotransport.py sends the same requests through both.
+the same cause. SHIM_SPEEDUPS=off sends through httpx2's own transport instead
+(`shim.upstream.client`); tests/shim/test_aiohttp_transport.py sends the same requests through
+both.
 """
 
 import urllib.request
