@@ -36,7 +36,7 @@ from benchmarks.processes import (  # noqa: E402
     tree_cpu_seconds,
 )
 from benchmarks.processes import shim as shim_serve  # noqa: E402
-from shim.signing import Credentials, OAuth1  # noqa: E402
+from shim.credentials.upstream_auth import Credentials, OAuth1  # noqa: E402
 
 PATH = "/1.1/mutes/users/create.json?user_id=783214"
 # Each wrk thread takes every n-th signed header, so no two send the same nonce.

@@ -37,7 +37,7 @@ from benchmarks.processes import (  # noqa: E402
     stop,
 )
 from benchmarks.processes import shim as shim_serve  # noqa: E402
-from shim.signing import Credentials, OAuth1  # noqa: E402
+from shim.credentials.upstream_auth import Credentials, OAuth1  # noqa: E402
 
 
 async def load(call: Callable[[], Awaitable[int]], count: int, concurrency: int) -> list[float]:

@@ -41,7 +41,7 @@ from benchmarks.processes import (  # noqa: E402
 )
 from benchmarks.processes import shim as shim_serve  # noqa: E402
 from benchmarks.run import load, p  # noqa: E402
-from shim.signing import Credentials, OAuth1  # noqa: E402
+from shim.credentials.upstream_auth import Credentials, OAuth1  # noqa: E402
 
 
 async def figures(base: str, upstream: str, pids: list[int], args: argparse.Namespace) -> str:

@@ -21,7 +21,7 @@ from mappings import ENDPOINTS
 from mappings.errors import ACCESS_CODES, ACCESS_FIX, NOT_ENROLLED_CODE, V11Error, raise_for_v2
 from mappings.types import NO_ANSWER, Access, V2Reply
 from shim.config import ConfigError, Settings
-from shim.signing import Credentials
+from shim.credentials.upstream_auth import Credentials
 from shim.stores.clock import NTP_FIX, SKEW_LIMIT, disagreement, store_clock
 from shim.stores.routes import RoutingFile
 from shim.stores.state import require_durable, token_store

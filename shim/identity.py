@@ -8,12 +8,12 @@ from starlette.requests import Request
 from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
 from mappings.types import Caller
-from shim.auth import SecretOf, Verifier
+from shim.credentials.upstream_auth import Bearer, Credentials, bearer_token
+from shim.credentials.verifier import SecretOf, Verifier
 from shim.errors import NotAuthenticated, UnknownToken
 from shim.fairness import Slots, address
 from shim.limits import count_parameters, target
 from shim.origins import Origins
-from shim.signing import Bearer, Credentials, bearer_token
 from shim.stores.memory import TTLCache
 from shim.stores.state import Cache
 from shim.upstream.client import Send, within

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings import ENDPOINTS
 from mappings.params import number
+from shim.credentials.upstream_auth import FORM
 from shim.errors import (
     BadQuery,
     BodyTooLarge,
@@ -23,7 +24,6 @@ from shim.errors import (
     TooManyParameters,
     rendered,
 )
-from shim.signing import FORM
 
 MOST_PARAMETERS = 256
 """Pairs a request's query and form body may hold together. A v1.1 call takes a few dozen at

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from shim.credentials.upstream_auth import FORM, without_oauth
 from shim.errors import UpstreamUnavailable
 from shim.limits import target
-from shim.signing import FORM, without_oauth
 from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim.passthrough")

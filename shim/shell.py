@@ -13,8 +13,9 @@ from starlette.responses import Response
 from mappings import ENDPOINTS
 from mappings.callers import is_app_only
 from mappings.endpoints import Endpoint
-from shim.auth import Verifier
 from shim.config import Settings
+from shim.credentials.upstream_auth import Bearer
+from shim.credentials.verifier import Verifier
 from shim.dryrun import DryRuns
 from shim.fairness import Slots, address
 from shim.identity import Caught, Identity
@@ -22,7 +23,6 @@ from shim.limits import count_parameters
 from shim.metrics import Metrics
 from shim.origins import Origins
 from shim.signin import sign_in
-from shim.signing import Bearer
 from shim.stores.routes import RoutingFile
 from shim.stores.state import open_state, token_store
 from shim.translated import Comparer, Translated

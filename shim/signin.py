@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shim import passthrough
-from shim.auth import Verifier
+from shim.credentials.verifier import Verifier
 from shim.stores.state import Cache, Secrets
 from shim.stores.tokens import mask
 from shim.upstream.client import Upstream

@@ -25,13 +25,13 @@ from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim import requests_log
 from shim.config import GRACE
+from shim.credentials.upstream_auth import FORM, bearer_token, without_oauth
 from shim.dryrun import DryRuns
 from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
 from shim.fairness import Slots, address
 from shim.identity import Identity
 from shim.limits import target
 from shim.metrics import Metrics
-from shim.signing import FORM, bearer_token, without_oauth
 from shim.stores.comparisons import Comparisons, outcome
 from shim.stores.routes import RoutingFile
 from shim.upstream.breaker import CircuitBreaker
@@ -187,7 +187,8 @@ class Translated:
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
     """The request's query and form parameters, without the OAuth ones. A form body that is not
-    UTF-8 is refused as a signed one is (shim.auth): nothing it names can be read."""
+    UTF-8 is refused as a signed one is (shim.credentials.verifier): nothing it names can be
+    read."""
     pairs = parse_qsl(without_oauth(query), keep_blank_values=True)
     if content_type.startswith(FORM):
         try:

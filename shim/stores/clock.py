@@ -10,9 +10,9 @@ say, the nonce outlives the window in which any of them accepts it.
 Redis's time is read once at start, then again at most once a second with a nonce's SET (same
 round trip), and applied to this machine's monotonic clock, so a step of the wall clock here
 changes nothing. A reading is off by half a round trip at most (a Redis call may take 0.5 s),
-inside the second a nonce is kept past the window (`shim.auth`). An instance whose wall clock
-disagrees with Redis's by more than `SKEW_LIMIT` says so: a warning in the log (at most every
-`WARN_EVERY`), the `shim_clock_skew_seconds` gauge, and `shim check`.
+inside the second a nonce is kept past the window (`shim.credentials.verifier`). An instance
+whose wall clock disagrees with Redis's by more than `SKEW_LIMIT` says so: a warning in the log
+(at most every `WARN_EVERY`), the `shim_clock_skew_seconds` gauge, and `shim check`.
 """
 
 import logging

@@ -14,13 +14,13 @@ from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.params import number
-from shim.auth import TIMESTAMP_WINDOW, Verifier, refusal
-from shim.direct import base_uri_of
+from shim.credentials.direct import base_uri_of
+from shim.credentials.upstream_auth import FORM
+from shim.credentials.validator import Validator
+from shim.credentials.verifier import TIMESTAMP_WINDOW, Verifier, refusal
 from shim.errors import NotAuthenticated, Unauthenticated, answer
-from shim.signing import FORM
 from shim.stores.nonces import SQLiteNonces
 from shim.stores.tokens import connect
-from shim.validator import Validator
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 
 BASE = "https://shim.example.com/1.1/users/show.json"

@@ -453,7 +453,7 @@ def hand_signed(url: str, **extra: str) -> str:
     sent (percent-encoded), signed over their decoded values as oauthlib reads them."""
     from urllib.parse import unquote, urlsplit
 
-    from shim.hmac_signer import base_string, hmac_sha1, signing_key
+    from shim.credentials.hmac_signer import base_string, hmac_sha1, signing_key
     from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 
     oauth = {

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from oauthlib.oauth1.rfc5849 import signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-from shim.hmac_signer import base_string
-from shim.signing import FORM, Credentials, OAuth1, oauthlib_client
+from shim.credentials.hmac_signer import base_string
+from shim.credentials.upstream_auth import FORM, Credentials, OAuth1, oauthlib_client
 
 CONSUMER = ("fakeconsumerkey0000000000", "fake consumer/secret+&=")
 

@@ -7,9 +7,9 @@ import asyncio
 import httpx2
 import pytest
 
-from shim import direct
-from shim.auth import Verifier
 from shim.config import ConfigError, Settings
+from shim.credentials import direct
+from shim.credentials.verifier import Verifier
 from shim.stores.nonces import SQLiteNonces
 from shim.stores.tokens import connect
 from shim.upstream import client as upstream

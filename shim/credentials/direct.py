@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.params import number
-from shim.hmac_signer import base_string, hmac_sha1, signing_key
-from shim.signing import FORM
+from shim.credentials.hmac_signer import base_string, hmac_sha1, signing_key
+from shim.credentials.upstream_auth import FORM
 
 
 @dataclass(frozen=True, slots=True)

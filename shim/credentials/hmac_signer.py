@@ -1,10 +1,10 @@
 """The hand-written HMAC-SHA1 signer (RFC 5849 §3.4), a speed-up standing in for oauthlib's
 `Client`: oauthlib's generic client took half a millisecond a call in the benchmark, most of it
-percent-encoding, and the shim signs two calls for most requests. `shim.direct` checks incoming
-signatures with the same base string.
+percent-encoding, and the shim signs two calls for most requests. `shim.credentials.direct`
+checks incoming signatures with the same base string.
 
-SHIM_SPEEDUPS=off signs with oauthlib instead (`shim.signing`); tests/shim/test_signing.py
-checks that both sign every request alike.
+SHIM_SPEEDUPS=off signs with oauthlib instead (`shim.credentials.upstream_auth`);
+tests/shim/test_signing.py checks that both sign every request alike.
 """
 
 import base64

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 import httpx2
 from oauthlib.oauth1 import Client
 
+from shim.credentials.hmac_signer import authorization, signing_key
 from shim.errors import BadAuthData
-from shim.hmac_signer import authorization, signing_key
 from shim.stores.tokens import digest
 
 FORM = "application/x-www-form-urlencoded"
@@ -32,7 +32,7 @@ class Credentials:
     # Sign-in steps carry these too: oauth/request_token's callback, oauth/access_token's verifier.
     callback: str | None = None
     verifier: str | None = field(default=None, repr=False)
-    # Sign upstream calls with `shim.hmac_signer`, else oauthlib (SHIM_SPEEDUPS).
+    # Sign upstream calls with `shim.credentials.hmac_signer`, else oauthlib (SHIM_SPEEDUPS).
     by_hand: bool = field(default=True, repr=False, compare=False)
 
     @property
@@ -94,7 +94,7 @@ class BearerAuth(httpx2.Auth):
 
 class OAuth1(httpx2.Auth):
     """Signs an upstream request with a user's OAuth 1.0a credentials (HMAC-SHA1, header): by
-    hand (`shim.hmac_signer`), or with oauthlib's `Client` when SHIM_SPEEDUPS is off."""
+    hand (`shim.credentials.hmac_signer`), or with oauthlib's `Client` when SHIM_SPEEDUPS is off."""
 
     def __init__(self, credentials: Credentials) -> None:
         self._credentials = credentials

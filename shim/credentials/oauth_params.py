@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from shim.credentials.upstream_auth import FORM
 from shim.errors import BadAuthData
-from shim.signing import FORM
 
 # A pair whose name, percent-decoded, starts `oauth_`: each of its six characters as it is or
 # percent-encoded (`+` decodes to a space, so it cannot be one of them).

@@ -18,8 +18,11 @@ from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, ResourceE
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
 from mappings.params import number
-from shim import direct
-from shim.direct import Signed
+from shim.credentials import direct
+from shim.credentials.direct import Signed
+from shim.credentials.oauth_params import oauth_pairs
+from shim.credentials.upstream_auth import Credentials
+from shim.credentials.validator import Validator
 from shim.errors import (
     BadAuthData,
     NotAuthenticated,
@@ -27,10 +30,7 @@ from shim.errors import (
     Unauthenticated,
     UnknownToken,
 )
-from shim.oauth_params import oauth_pairs
-from shim.signing import Credentials
 from shim.stores.nonces import Nonces
-from shim.validator import Validator
 
 TIMESTAMP_WINDOW = 300
 """Seconds a request's oauth_timestamp may be from the shim's clock either way."""
@@ -99,8 +99,8 @@ class Verifier:
     Every check starts from the request's OAuth parameters alone (`oauth_params`): a request
     whose consumer key or token is unknown is refused on them, with the code oauthlib gives, and
     nothing that grows with its body is read. A known one is checked once, directly when it is
-    ordinary (`shim.direct`), else by oauthlib. With `speedups` off (SHIM_SPEEDUPS), oauthlib
-    checks every request and signs the caller's upstream calls."""
+    ordinary (`shim.credentials.direct`), else by oauthlib. With `speedups` off (SHIM_SPEEDUPS),
+    oauthlib checks every request and signs the caller's upstream calls."""
 
     def __init__(
         self,
@@ -172,7 +172,8 @@ class Verifier:
     def direct(
         self, uri: str, method: str, body: bytes, headers: Mapping[str, str], token_secret: str
     ) -> Signed | bool | None:
-        """The direct check alone (`shim.direct`) of a request whose token has this secret."""
+        """The direct check alone (`shim.credentials.direct`) of a request whose token has this
+        secret."""
         oauth = self._ordinary(headers)
         if oauth is None or not self._known(oauth["oauth_consumer_key"]):
             return None
