@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.inprocess import ORIGIN, quiet_app, started, v2  # noqa: E402
 from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET  # noqa: E402
-from shim.limits import MOST_PARAMETERS  # noqa: E402
+from shim.edge.limits import MOST_PARAMETERS  # noqa: E402
 
 MUTE = "/1.1/mutes/users/create.json"
 FORM = b"application/x-www-form-urlencoded"

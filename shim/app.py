@@ -21,15 +21,16 @@ from starlette.routing import Route
 
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
-from shim import dashboard, passthrough, requests_log
+from shim import dashboard, passthrough
 from shim.config import Settings
+from shim.edge import requests_log
+from shim.edge.limits import BodyLimit, PathFence, target
+from shim.edge.requests_log import RequestId
+from shim.edge.throttle import Throttle
 from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
-from shim.limits import BodyLimit, PathFence, target
 from shim.recording import recording
-from shim.requests_log import RequestId
 from shim.responses import render
 from shim.shell import Shell
-from shim.throttle import Throttle
 
 log = logging.getLogger("shim")
 
@@ -76,7 +77,7 @@ def admin(
 ) -> Endpoint:
     """An operator's page: only with SHIM_ADMIN_TOKEN set, given as a bearer token or as the
     password of HTTP basic authentication (what a browser can send). Wrong tokens are
-    throttled per client address (`shim.throttle`), all the pages together."""
+    throttled per client address (`shim.edge.throttle`), all the pages together."""
 
     async def serve(request: Request) -> Response:
         token = shell.settings.admin_token

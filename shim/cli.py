@@ -17,10 +17,11 @@ from typing import Any, NoReturn
 import httpx2
 from cryptography.fernet import Fernet
 
-from shim import certs, logs, routing_cli, server, serving
+from shim import certs, routing_cli
 from shim.app import create_app
 from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
+from shim.edge import logs, processes, server
 from shim.stores.state import open_state, token_store
 from shim.stores.tokens import mask
 
@@ -192,8 +193,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError("--record writes one cassette from one process: use --workers 1")
         if args.config:
             os.environ["SHIM_CONFIG"] = args.config  # the workers read the environment
-        serving.run(
-            serving.Config(
+        processes.run(
+            processes.Config(
                 "shim.worker:app",
                 factory=True,
                 workers=args.workers,
@@ -205,7 +206,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     if cert_file:
         server.lean_tls()
     app = create_app(settings, record=args.record)
-    serving.run(serving.Config(app, http=server.protocol(settings), **common))
+    processes.run(processes.Config(app, http=server.protocol(settings), **common))
     return 0
 
 

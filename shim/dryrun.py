@@ -17,8 +17,8 @@ from starlette.responses import Response
 from mappings.endpoints import Endpoint, run
 from mappings.types import V2Call, V2Reply
 from shim.config import GRACE
+from shim.edge.fairness import Slots
 from shim.errors import Busy, ShellError
-from shim.fairness import Slots
 from shim.metrics import Metrics
 from shim.upstream.client import within
 from shim.versions import Call, Versions

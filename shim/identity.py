@@ -10,10 +10,10 @@ from mappings.errors import V11Error
 from mappings.types import Caller
 from shim.credentials.upstream_auth import Bearer, Credentials, bearer_token
 from shim.credentials.verifier import SecretOf, Verifier
+from shim.edge.fairness import Slots, address
+from shim.edge.limits import count_parameters, target
+from shim.edge.origins import Origins
 from shim.errors import NotAuthenticated, UnknownToken
-from shim.fairness import Slots, address
-from shim.limits import count_parameters, target
-from shim.origins import Origins
 from shim.stores.memory import TTLCache
 from shim.stores.state import Cache
 from shim.upstream.client import Send, within

@@ -15,8 +15,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from shim.credentials.upstream_auth import FORM, without_oauth
+from shim.edge.limits import target
 from shim.errors import UpstreamUnavailable
-from shim.limits import target
 from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim.passthrough")

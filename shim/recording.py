@@ -17,7 +17,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request as VCRRequest
 from vcr.serialize import serialize
 
-from shim.logs import SECRET_VALUE as SECRET_TEXT
+from shim.edge.logs import SECRET_VALUE as SECRET_TEXT
 
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")

@@ -17,11 +17,11 @@ from shim.config import Settings
 from shim.credentials.upstream_auth import Bearer
 from shim.credentials.verifier import Verifier
 from shim.dryrun import DryRuns
-from shim.fairness import Slots, address
+from shim.edge.fairness import Slots, address
+from shim.edge.limits import count_parameters
+from shim.edge.origins import Origins
 from shim.identity import Caught, Identity
-from shim.limits import count_parameters
 from shim.metrics import Metrics
-from shim.origins import Origins
 from shim.signin import sign_in
 from shim.stores.routes import RoutingFile
 from shim.stores.state import open_state, token_store

@@ -23,14 +23,14 @@ from mappings.compare import Outcome, differences
 from mappings.endpoints import Endpoint
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
-from shim import requests_log
 from shim.config import GRACE
 from shim.credentials.upstream_auth import FORM, bearer_token, without_oauth
 from shim.dryrun import DryRuns
+from shim.edge import requests_log
+from shim.edge.fairness import Slots, address
+from shim.edge.limits import target
 from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
-from shim.fairness import Slots, address
 from shim.identity import Identity
-from shim.limits import target
 from shim.metrics import Metrics
 from shim.stores.comparisons import Comparisons, outcome
 from shim.stores.routes import RoutingFile

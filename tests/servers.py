@@ -30,7 +30,7 @@ def serving(
     app: Any, config_class: type[uvicorn.Config] = uvicorn.Config, **options: Any
 ) -> Iterator[int]:
     """Serve the ASGI app (options go to `config_class`, uvicorn.Config or `shim serve`'s
-    shim.serving.Config, e.g. TLS files); yields the port."""
+    shim.edge.processes.Config, e.g. TLS files); yields the port."""
     config = config_class(app, host="127.0.0.1", port=0, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

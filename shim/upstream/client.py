@@ -14,8 +14,8 @@ import httpx2
 
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
+from shim.edge.requests_log import REQUEST_ID
 from shim.errors import UpstreamBroken, UpstreamUnavailable
-from shim.requests_log import REQUEST_ID
 from shim.upstream.aiohttp_transport import AiohttpTransport
 from shim.upstream.breaker import CircuitBreaker
 

@@ -8,9 +8,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from shim import dashboard
-from shim import throttle as throttle_module
 from shim.dashboard import admitted
-from shim.throttle import Throttle
+from shim.edge import throttle as throttle_module
+from shim.edge.throttle import Throttle
 from tests.conftest import MakeClient
 
 SWITCH = "http://testserver/_shim/all-v1"

@@ -17,7 +17,7 @@ from shim import certs
 from shim.app import create_app
 from shim.cli import main
 from shim.config import ConfigError, Settings
-from shim.server import refuse_loop
+from shim.edge.server import refuse_loop
 from tests.servers import free_port, serving
 
 

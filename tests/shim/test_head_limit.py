@@ -10,7 +10,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from shim.config import Settings
-from shim.server import HEAD_LIMIT, HEAD_TOO_LARGE, _counted, protocol
+from shim.edge.server import HEAD_LIMIT, HEAD_TOO_LARGE, _counted, protocol
 
 
 class Transport(asyncio.Transport):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shim.logs import CREDENTIAL, Redact, mask, substitute
+from shim.edge.logs import CREDENTIAL, Redact, mask, substitute
 from tests.deadlines import cpu_deadline
 
 
@@ -81,8 +81,8 @@ def test_json_lines_carry_the_request_id_and_mask_credentials():
     import json
     import logging
 
-    from shim.logs import JSONLines, Redact
-    from shim.requests_log import REQUEST_ID
+    from shim.edge.logs import JSONLines, Redact
+    from shim.edge.requests_log import REQUEST_ID
 
     record = logging.makeLogRecord(
         {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shim.limits import MOST_PARAMETERS
+from shim.edge.limits import MOST_PARAMETERS
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, FakeV2, Token, sign
 

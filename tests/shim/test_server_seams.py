@@ -1,4 +1,4 @@
-"""shim/server.py's bounded protocol subclasses uvicorn's HttpToolsProtocol: it overrides the
+"""shim/edge/server.py's bounded protocol subclasses uvicorn's HttpToolsProtocol: it overrides the
 callbacks uvicorn and httptools call by name and reads attributes uvicorn keeps private. uvicorn
 is pinned to the minor it was written against (pyproject.toml); this names whatever a new one
 no longer has, before a connection finds out, and checks that ordinary requests are answered
@@ -15,8 +15,8 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from shim import server
 from shim.config import Settings
+from shim.edge import server
 from tests.servers import read_body, serving
 
 # What Bounded reads through an attribute of its own, and whose it is.
@@ -90,7 +90,7 @@ def test_uvicorn_has_all_the_bounded_protocol_relies_on():
 
     assert gone == [], (
         f"uvicorn {uvicorn.__version__} (or httptools) no longer has {', '.join(gone)}, which "
-        "shim/server.py's Bounded protocol relies on: adapt it before raising the pin in "
+        "shim/edge/server.py's Bounded protocol relies on: adapt it before raising the pin in "
         "pyproject.toml"
     )
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from shim.edge.throttle import network
 from shim.errors import Busy
-from shim.throttle import network
 
 
 class Slots:

@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn.config
 
-from shim.requests_log import REQUEST_ID
+from shim.edge.requests_log import REQUEST_ID
 
 # A name is a whole run of letters and underscores holding `oauth_` and more, or ending in
 # `access_token` or `refresh_token`. The match may start only where a run starts, and the run
@@ -66,7 +66,7 @@ def _masked(arg: Any) -> Any:
     return arg if masked == text else masked
 
 
-# What `shim.requests_log.served` adds to its record, kept as fields in JSON.
+# What `shim.edge.requests_log.served` adds to its record, kept as fields in JSON.
 FIELDS = ("endpoint", "backend", "status", "v11_code", "upstream_ms")
 
 

@@ -1,5 +1,5 @@
 """How `shim serve` runs uvicorn: in one process or in `--workers` processes sharing one
-socket, as `uvicorn.run` does, but with the TLS handshake left to `shim.server`'s protocol."""
+socket, as `uvicorn.run` does, but with the TLS handshake left to `shim.edge.server`'s protocol."""
 
 import ssl
 import sys
@@ -13,7 +13,7 @@ class Config(uvicorn.Config):
     """uvicorn's configuration, except that the listening socket does no TLS. asyncio and
     uvloop give the protocol a TLS connection only once its handshake is through, up to 60 s
     later, so connections that never finished one escaped the head deadline and the cap. The
-    protocol (`shim.server.protocol`) is given each connection when it is accepted, and does
+    protocol (`shim.edge.server.protocol`) is given each connection when it is accepted, and does
     the handshake itself with `tls`."""
 
     tls: ssl.SSLContext | None = None

@@ -3,7 +3,7 @@ uvicorn lacks: a deadline for each request's head, from the connection's accept 
 that sends its headers a byte at a time, or nothing at all, or never finishes its TLS handshake,
 is disconnected), a limit on its size, and a cap on open connections with a share of it for each
 client address (past either, a new one is answered v1.1's 503, code 130, and closed). The
-deadline for a body is `shim.limits.BodyLimit`'s.
+deadline for a body is `shim.edge.limits.BodyLimit`'s.
 """
 
 import asyncio
@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from shim import handshake
 from shim.config import ConfigError, Settings
+from shim.edge import handshake
+from shim.edge.processes import Config
+from shim.edge.throttle import network
 from shim.errors import AtCapacity, HeadTooLarge, ShellError, answer
-from shim.serving import Config
-from shim.throttle import network
 
 IPNetwork = IPv4Network | IPv6Network
 
@@ -78,8 +78,8 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         _parsed = 0  # bytes of its line and headers the parser has handed over
         _too_large = False
 
-        # With `shim.serving.Config`, a connection is made when it is accepted, before any TLS
-        # handshake: it counts from then on, and its head's deadline covers the handshake.
+        # With `shim.edge.processes.Config`, a connection is made when it is accepted, before any
+        # TLS handshake: it counts from then on, and its head's deadline covers the handshake.
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             client = _counted(transport, proxies)
             tls = self.config.tls if isinstance(self.config, Config) else None

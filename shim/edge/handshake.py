@@ -1,5 +1,5 @@
-"""The TLS handshake of a connection `shim serve` has accepted (`shim.serving.Config` leaves it
-to the protocol), begun while the protocol is being given the connection."""
+"""The TLS handshake of a connection `shim serve` has accepted (`shim.edge.processes.Config`
+leaves it to the protocol), begun while the protocol is being given the connection."""
 
 import asyncio
 import ssl
