@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_v2 import HEADERS, MUTED, USER  # noqa: E402
 from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET, shim_env  # noqa: E402
-from shim.app import create_app  # noqa: E402
 from shim.config import Settings  # noqa: E402
 from shim.edge import logs  # noqa: E402
+from shim.serving.app import create_app  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8080"
 QUERIES = ("user_id=783214", "screen_name=Twitter")  # the second is cached after its first

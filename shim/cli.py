@@ -18,10 +18,10 @@ import httpx2
 from cryptography.fernet import Fernet
 
 from shim import certs, routing_cli
-from shim.app import create_app
 from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
+from shim.serving.app import create_app
 from shim.stores.state import open_state, token_store
 from shim.stores.tokens import mask
 

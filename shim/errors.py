@@ -3,8 +3,8 @@
 A flow's refusals are the core's `V11Error`s, passed on as they are. What goes wrong in the shell
 itself is raised by what happened, as httpx raises `ReadTimeout` rather than a status, and
 `answer` turns it into v1.1's status, code, message and headers where the answer is written: the
-app's exception handlers (`shim.app`), and before the app runs, `shim.edge.limits`'s middlewares and
-`shim.edge.server`'s answers written before a request is read:
+app's exception handlers (`shim.serving.app`), and before the app runs, `shim.edge.limits`'s
+middlewares and `shim.edge.server`'s answers written before a request is read:
 
     ShellError
     ├── Busy

@@ -6,9 +6,9 @@ the all-v1 switch, stored routes, comparison records)."""
 
 from starlette.applications import Starlette
 
-from shim.app import create_app
 from shim.config import Settings
 from shim.edge import server
+from shim.serving.app import create_app
 
 settings = Settings.from_env()
 Protocol = server.protocol(settings)

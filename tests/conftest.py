@@ -8,8 +8,8 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from shim.stores.tokens import TokenStore
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
 

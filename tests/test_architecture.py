@@ -56,12 +56,12 @@ def test_mappings_do_no_io(path: Path):
 
 SHIM = Path(__file__).parent.parent / "shim"
 V11_ERRORS = {
-    "app.py": "the boundary: renders a flow's V11Error as it is",
+    "serving/app.py": "the boundary: renders a flow's V11Error as it is",
     "errors.py": "the table answering the shell's own failures",
-    "versions.py": "passes a flow's refusal on as its answer",
-    "identity.py": "reads whoami's answer: v2 refused the token",
+    "serving/backends.py": "passes a flow's refusal on as its answer",
+    "serving/identity.py": "reads whoami's answer: v2 refused the token",
     "check.py": "reads v2's answers as the core does, for shim check",
-    "metrics.py": "counts the core's access refusals",
+    "serving/metrics.py": "counts the core's access refusals",
 }
 """The shell modules that may import mappings.errors, and why: the others raise the shell's own
 failures by cause (shim.errors)."""
@@ -114,7 +114,7 @@ def test_only_plain_data_crosses_into_mappings(
 ):
     """Every request, known value and v2 reply that reaches a flow on real traffic (a token
     identified, cached lookups, a cursor issued then used) is plain data."""
-    from shim import dryrun, versions
+    from shim.serving import backends, dryrun
 
     crossed: list[object] = []
     real_run = mappings.endpoints.run
@@ -133,7 +133,7 @@ def test_only_plain_data_crosses_into_mappings(
             crossed.append(stop.value)
             return stop.value
 
-    monkeypatch.setattr(versions, "run", watched)
+    monkeypatch.setattr(backends, "run", watched)
     monkeypatch.setattr(dryrun, "run", watched)
     fake_v2.muted |= {(ALICE.user_id, str(n)) for n in range(30)}
     client = make_client()

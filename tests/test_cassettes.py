@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from shim.recording import cassettes
+from shim.serving.recording import cassettes
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, CAROL, CONSUMER_SECRET, Token, load, sign
 from tests.real import knowable_differences

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from vcr.request import Request
 
-from shim.recording import cassettes, recording, scrub_request, scrub_response
+from shim.serving.recording import cassettes, recording, scrub_request, scrub_response
 from tests.conftest import MakeClient
 from tests.deadlines import cpu_deadline
 from tests.fakes import ALICE, CAROL, CONSUMER_SECRET, FakeV2, serving_fake, sign, twitter_user

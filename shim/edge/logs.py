@@ -23,7 +23,7 @@ from shim.edge.requests_log import REQUEST_ID
 _NAME = r"(?<![a-z_])(?=[a-z_]*?(?:oauth_[a-z_]|(?:access|refresh)_token(?![a-z_])))[a-z_]++"
 SECRET_VALUE = rf"({_NAME}[\"']?+\s*+[=:]\s*+[\"']?+)[^&\"'\s,}}]+"
 """An OAuth value in a query, a form, a JSON body or a repr: the name is kept, the value goes.
-The same text compiles over bytes (`shim.recording`) and in linear time over any input."""
+The same text compiles over bytes (`shim.serving.recording`) and in linear time over any input."""
 CREDENTIAL = r"((?:OAuth|Bearer|Basic)\s+)[^\"'\r\n]+"
 """The credentials of an Authorization header."""
 _MASKS = [(re.compile(p, re.IGNORECASE), r"\1…") for p in (SECRET_VALUE, CREDENTIAL)]

@@ -9,8 +9,8 @@ import pytest
 import requests
 import trustme
 
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,

@@ -12,9 +12,9 @@ import httpx2
 import pytest
 import tweepy
 
-from shim.app import create_app
 from shim.cli import main
 from shim.config import Settings
+from shim.serving.app import create_app
 from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,

@@ -14,8 +14,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from shim.upstream.client import MAX_CONNECTIONS
 from tests.fakes import (
     ALICE,

@@ -14,11 +14,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from shim.app import create_app
 from shim.config import Settings
 from shim.edge import handshake
 from shim.edge.processes import Config
 from shim.edge.server import protocol
+from shim.serving.app import create_app
 from tests.fakes import FakeV2, twitter_user
 from tests.servers import serving
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from shim import dashboard
-from shim.dashboard import admitted
 from shim.edge import throttle as throttle_module
 from shim.edge.throttle import Throttle
+from shim.serving import dashboard
+from shim.serving.dashboard import admitted
 from tests.conftest import MakeClient
 
 SWITCH = "http://testserver/_shim/all-v1"

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from mappings import ENDPOINTS
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from tests.asgi import raw_request
 from tests.conftest import MakeClient
 from tests.fakes import CAROL, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign, twitter_user

@@ -10,8 +10,8 @@ import pytest
 from oauthlib.oauth1 import Client
 from starlette.testclient import TestClient
 
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
 from tests.shim.test_app import refusal

@@ -6,8 +6,8 @@ from dataclasses import replace
 import httpx2
 from starlette.testclient import TestClient
 
-from shim.app import create_app
 from shim.config import Settings
+from shim.serving.app import create_app
 from tests.fakes import ALICE, FakeV2, sign
 
 BASE = "http://testserver"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-import shim.app
+import shim.serving.app
 from mappings import ENDPOINTS
 from mappings.routing import bucket
 from shim.cli import main
@@ -116,7 +116,7 @@ def test_a_row_not_comparable_is_served_but_never_compared(
     """Compare mode never calls the other version of an endpoint its row marks not comparable
     (a write that is not idempotent would be made twice)."""
     rows = tuple(replace(e, comparable=e.name != "mutes/users/create") for e in ENDPOINTS)
-    monkeypatch.setattr(shim.app, "ENDPOINTS", rows)
+    monkeypatch.setattr(shim.serving.app, "ENDPOINTS", rows)
     client = routed(make_client, config, COMPARE_ALL)
     muted = client.post(CREATE, headers=sign("POST", CREATE))
     report = client.portal.call(client.app.state.shell.comparisons.report)

@@ -11,8 +11,8 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from shim.app import create_app
 from shim.config import ConfigError
+from shim.serving.app import create_app
 from shim.stores.redis import RedisTokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign

@@ -12,8 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from shim.app import create_app
 from shim.config import ConfigError, Settings
+from shim.serving.app import create_app
 from tests.fakes import ALICE, APP_ONLY, CAROL, FakeV2, sign, twitter_user
 
 BASE = "http://testserver:8000"  # a port of its own: ASGITransport names no default one

@@ -21,16 +21,16 @@ from starlette.routing import Route
 
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
-from shim import dashboard, passthrough
 from shim.config import Settings
 from shim.edge import requests_log
 from shim.edge.limits import BodyLimit, PathFence, target
 from shim.edge.requests_log import RequestId
 from shim.edge.throttle import Throttle
 from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
-from shim.recording import recording
 from shim.responses import render
-from shim.shell import Shell
+from shim.serving import dashboard, passthrough
+from shim.serving.lifespan import Shell
+from shim.serving.recording import recording
 
 log = logging.getLogger("shim")
 

@@ -16,20 +16,20 @@ from mappings.endpoints import Endpoint
 from shim.config import Settings
 from shim.credentials.upstream_auth import Bearer
 from shim.credentials.verifier import Verifier
-from shim.dryrun import DryRuns
 from shim.edge.fairness import Slots, address
 from shim.edge.limits import count_parameters
 from shim.edge.origins import Origins
-from shim.identity import Caught, Identity
-from shim.metrics import Metrics
-from shim.signin import sign_in
+from shim.serving.backends import Versions
+from shim.serving.dryrun import DryRuns
+from shim.serving.identity import Caught, Identity
+from shim.serving.metrics import Metrics
+from shim.serving.sign_in import sign_in
+from shim.serving.translated import Comparer, Translated
 from shim.stores.routes import RoutingFile
 from shim.stores.state import open_state, token_store
-from shim.translated import Comparer, Translated
 from shim.upstream.breaker import CircuitBreaker
 from shim.upstream.client import Upstream
 from shim.upstream.lookups import Lookups
-from shim.versions import Versions
 
 log = logging.getLogger("shim")
 

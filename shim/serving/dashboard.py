@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mappings.routing import Routing
-from shim.dryrun import Planned
+from shim.serving.dryrun import Planned
 
 STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;background:#f6f8fa}

@@ -19,9 +19,9 @@ from mappings.types import V2Call, V2Reply
 from shim.config import GRACE
 from shim.edge.fairness import Slots
 from shim.errors import Busy, ShellError
-from shim.metrics import Metrics
+from shim.serving.backends import Call, Versions
+from shim.serving.metrics import Metrics
 from shim.upstream.client import within
-from shim.versions import Call, Versions
 
 log = logging.getLogger("shim.dryrun")
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shim import passthrough
 from shim.credentials.verifier import Verifier
+from shim.serving import passthrough
 from shim.stores.state import Cache, Secrets
 from shim.stores.tokens import mask
 from shim.upstream.client import Upstream

@@ -13,10 +13,10 @@ from mappings.errors import V11Error
 from mappings.params import number
 from mappings.routing import Backend
 from mappings.types import Known, V11Reply, V11Request
-from shim import passthrough
 from shim.errors import ShellError, answer, rendered
-from shim.identity import Caught, Identity
 from shim.responses import decoded, render
+from shim.serving import passthrough
+from shim.serving.identity import Caught, Identity
 from shim.stores.state import Cache
 from shim.upstream.client import Upstream, within
 

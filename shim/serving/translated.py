@@ -25,17 +25,17 @@ from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim.config import GRACE
 from shim.credentials.upstream_auth import FORM, bearer_token, without_oauth
-from shim.dryrun import DryRuns
 from shim.edge import requests_log
 from shim.edge.fairness import Slots, address
 from shim.edge.limits import target
 from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
-from shim.identity import Identity
-from shim.metrics import Metrics
+from shim.serving.backends import Call, Versions
+from shim.serving.dryrun import DryRuns
+from shim.serving.identity import Identity
+from shim.serving.metrics import Metrics
 from shim.stores.comparisons import Comparisons, outcome
 from shim.stores.routes import RoutingFile
 from shim.upstream.breaker import CircuitBreaker
-from shim.versions import Call, Versions
 
 log = logging.getLogger("shim")
 
