@@ -1,5 +1,5 @@
 """`python -m shim` is the `shim` command."""
 
-from shim.cli import main
+from shim.operator.cli import main
 
 raise SystemExit(main())

@@ -1,5 +1,6 @@
 """mappings/ stays pure: it imports no I/O, framework or shell module, and what the shell hands
-it on real requests is plain data: no cache, store, client or Redis object ever crosses."""
+it on real requests is plain data: no cache, store, client or Redis object ever crosses. The
+shell's own layers (LAYERS) import only downwards."""
 
 import ast
 import dataclasses
@@ -60,7 +61,7 @@ V11_ERRORS = {
     "errors.py": "the table answering the shell's own failures",
     "serving/backends.py": "passes a flow's refusal on as its answer",
     "serving/identity.py": "reads whoami's answer: v2 refused the token",
-    "check.py": "reads v2's answers as the core does, for shim check",
+    "operator/check.py": "reads v2's answers as the core does, for shim check",
     "serving/metrics.py": "counts the core's access refusals",
 }
 """The shell modules that may import mappings.errors, and why: the others raise the shell's own
@@ -88,6 +89,50 @@ def test_the_shell_raises_its_own_failures_by_cause():
     }
 
     assert set(V11_ERRORS) == importing
+
+
+LAYERS = (
+    ("shim.__main__", "shim.worker"),  # the entry points: python -m shim, shim serve --workers
+    ("shim.operator",),  # the commands and what they start
+    ("shim.serving",),  # the routes: identify, answer, after-steps
+    ("shim.upstream",),  # the client to Twitter, its transport and breaker
+    ("shim.edge",),  # the server, its limits, request ids and logs
+    ("shim.credentials",),  # verifying and signing
+    ("shim.stores",),  # what is kept between requests
+    ("shim",),  # config, errors, responses, the version: used by every layer
+)
+"""The shell's layers, top first: a module may import its own layer's modules and lower ones,
+never a higher one, so a reader can follow `shim/` from the commands down to the stores."""
+
+
+def layer(module: str) -> int:
+    """The index in LAYERS of the layer a dotted `shim` module name belongs to."""
+    for index, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    raise AssertionError(f"{module} is in no layer")
+
+
+def dotted(path: Path) -> str:
+    return ".".join(path.relative_to(SHIM.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+@pytest.mark.parametrize("path", sorted(SHIM.rglob("*.py")), ids=lambda p: dotted(p))
+def test_shell_imports_point_down(path: Path):
+    here = layer(dotted(path))
+    upward = {m for m in modules(path) if m.split(".")[0] == "shim" and layer(m) < here}
+    relative = [n for n in ast.walk(ast.parse(path.read_text())) if getattr(n, "level", 0)]
+
+    assert (upward, relative) == (set(), [])
+
+
+def test_every_layer_says_its_place_in_the_walk():
+    packages = {path.parent for path in SHIM.rglob("*/__init__.py")}
+
+    assert {dotted(p / "__init__.py") for p in packages} == {
+        prefix for prefixes in LAYERS[1:-1] for prefix in prefixes
+    }
+    assert all(ast.get_docstring(ast.parse((p / "__init__.py").read_text())) for p in packages)
 
 
 def plain(value: Any) -> Iterator[str]:

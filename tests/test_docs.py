@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mappings import ENDPOINTS
-from shim.cli import parser
+from shim.operator.cli import parser
 
 ROOT = Path(__file__).parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -73,7 +73,7 @@ def disagreement(skew: float) -> str:
 
 def store_clock(url: str, machine: Callable[[], float]) -> StoreClock:
     """Redis's clock as read now, at start: nothing is judged before it is known. (`shim
-    serve` has said already if the clocks disagree: `shim.check.offline`.)"""
+    serve` has said already if the clocks disagree: `shim.operator.check.offline`.)"""
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     clock = StoreClock(machine)
     try:

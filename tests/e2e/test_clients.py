@@ -11,7 +11,7 @@ import tweepy
 from requests_oauthlib import OAuth1, OAuth1Session
 from twython import Twython, TwythonAuthError, TwythonError
 
-from shim.cli import main
+from shim.operator.cli import main
 from tests.e2e.conftest import ADMIN_TOKEN, Server
 from tests.fakes import (
     ALICE,

@@ -12,8 +12,8 @@ import httpx2
 import pytest
 import tweepy
 
-from shim.cli import main
 from shim.config import Settings
+from shim.operator.cli import main
 from shim.serving.app import create_app
 from shim.stores.tokens import TokenStore
 from tests.fakes import (

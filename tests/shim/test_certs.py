@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from shim import certs
-from shim.cli import main
 from shim.config import ConfigError, Settings
 from shim.edge.server import refuse_loop
+from shim.operator import certs
+from shim.operator.cli import main
 from shim.serving.app import create_app
 from tests.servers import free_port, serving
 

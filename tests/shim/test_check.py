@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from shim.check import Verdict, offline, online
-from shim.cli import main
 from shim.config import Settings
+from shim.operator.check import Verdict, offline, online
+from shim.operator.cli import main
 from shim.stores.tokens import TokenStore, mask
 from tests.fakes import (
     ALICE,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shim.cli import main
 from shim.config import ConfigError, Settings
+from shim.operator.cli import main
 from shim.stores.tokens import TokenStore, mask
 from tests.fakes import ALICE, BOB
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shim.certs import issue
-from shim.cli import main
+from shim.operator.certs import issue
+from shim.operator.cli import main
 from shim.stores.tokens import TokenStore, mask
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import serving

@@ -14,8 +14,8 @@ import pytest
 import shim.serving.app
 from mappings import ENDPOINTS
 from mappings.routing import bucket
-from shim.cli import main
 from shim.config import ConfigError
+from shim.operator.cli import main
 from shim.stores.routes import RoutingFile, SQLiteSwitch
 from shim.stores.tokens import TokenStore, connect
 from tests.conftest import MakeClient

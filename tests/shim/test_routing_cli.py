@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from shim.cli import main
+from shim.operator.cli import main
 from tests.fakes import ALICE, FakeV2, sign
 from tests.shim.test_shared import fresh, redis_url  # noqa: F401 (a fixture)
 

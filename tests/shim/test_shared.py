@@ -129,7 +129,7 @@ def test_comparisons_from_both_instances_make_one_report(make_client, redis_url,
 
 
 def test_the_report_command_reads_redis(make_client, redis_url, monkeypatch, capsys, tmp_path):
-    from shim.cli import main
+    from shim.operator.cli import main
 
     fresh(redis_url)
     routing = tmp_path / "routing.toml"
@@ -303,7 +303,7 @@ def test_an_instance_whose_clock_disagrees_with_redis_says_so(
 
 
 def test_shim_check_says_when_the_clock_disagrees_with_redis(settings, redis_url: str):
-    from shim.check import offline
+    from shim.operator.check import offline
 
     fresh(redis_url)
     changed = replace(settings, redis_url=redis_url)

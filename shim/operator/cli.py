@@ -17,10 +17,10 @@ from typing import Any, NoReturn
 import httpx2
 from cryptography.fernet import Fernet
 
-from shim import certs, routing_cli
-from shim.check import Verdict, offline, online
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
+from shim.operator import certs, routing_commands
+from shim.operator.check import Verdict, offline, online
 from shim.serving.app import create_app
 from shim.stores.state import open_state, token_store
 from shim.stores.tokens import mask
@@ -107,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
     check_cmd.set_defaults(run=check)
 
-    routing_cli.add_commands(commands)
+    routing_commands.add_commands(commands)
 
     compare_cmd = commands.add_parser("compare", help="what comparing v1.1 with v2 found")
     report_cmd = compare_cmd.add_subparsers(required=True, metavar="ACTION").add_parser(
