@@ -30,7 +30,7 @@ from shim.errors import (
     Unauthenticated,
     UnknownToken,
 )
-from shim.stores.nonces import Nonces
+from shim.stores.protocols import Nonces
 
 TIMESTAMP_WINDOW = 300
 """Seconds a request's oauth_timestamp may be from the shim's clock either way."""

@@ -24,8 +24,8 @@ from shim.config import ConfigError, Settings
 from shim.credentials.upstream_auth import Credentials
 from shim.stores.clock import NTP_FIX, SKEW_LIMIT, disagreement, store_clock
 from shim.stores.routes import RoutingFile
-from shim.stores.state import require_durable, token_store
-from shim.stores.tokens import mask
+from shim.stores.state import require_durable
+from shim.stores.tokens import mask, token_store
 
 Status = Literal["ok", "warn", "error"]
 

@@ -22,8 +22,8 @@ from shim.edge import logs, processes, server
 from shim.operator import certs, routing_commands
 from shim.operator.check import Verdict, offline, online
 from shim.serving.app import create_app
-from shim.stores.state import open_state, token_store
-from shim.stores.tokens import mask
+from shim.stores.state import open_state
+from shim.stores.tokens import mask, token_store
 
 
 class Parser(argparse.ArgumentParser):

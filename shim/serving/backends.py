@@ -17,7 +17,7 @@ from shim.errors import ShellError, answer, rendered
 from shim.responses import decoded, render
 from shim.serving import passthrough
 from shim.serving.identity import Caught, Identity
-from shim.stores.state import Cache
+from shim.stores.protocols import Cache
 from shim.upstream.client import Upstream, within
 
 

@@ -15,7 +15,7 @@ from shim.edge.limits import count_parameters, target
 from shim.edge.origins import Origins
 from shim.errors import NotAuthenticated, UnknownToken
 from shim.stores.memory import TTLCache
-from shim.stores.state import Cache
+from shim.stores.protocols import Cache
 from shim.upstream.client import Send, within
 from shim.upstream.lookups import Lookups
 

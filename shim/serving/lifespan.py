@@ -26,7 +26,8 @@ from shim.serving.metrics import Metrics
 from shim.serving.sign_in import sign_in
 from shim.serving.translated import Comparer, Translated
 from shim.stores.routes import RoutingFile
-from shim.stores.state import open_state, token_store
+from shim.stores.state import open_state
+from shim.stores.tokens import token_store
 from shim.upstream.breaker import CircuitBreaker
 from shim.upstream.client import Upstream
 from shim.upstream.lookups import Lookups

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from shim.credentials.verifier import Verifier
 from shim.serving import passthrough
-from shim.stores.state import Cache, Secrets
+from shim.stores.protocols import Cache, Secrets
 from shim.stores.tokens import mask
 from shim.upstream.client import Upstream
 

@@ -33,7 +33,8 @@ from shim.serving.backends import Call, Versions
 from shim.serving.dryrun import DryRuns
 from shim.serving.identity import Identity
 from shim.serving.metrics import Metrics
-from shim.stores.comparisons import Comparisons, outcome
+from shim.stores.comparisons import outcome
+from shim.stores.protocols import Comparisons
 from shim.stores.routes import RoutingFile
 from shim.upstream.breaker import CircuitBreaker
 

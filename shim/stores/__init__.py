@@ -1,9 +1,10 @@
 """Stores: what the shim keeps between requests, the bottom of the walk.
 
-`state.open_state(settings)` opens it once for the lifespan: the token secrets, the replay window
-(nonces), the caches, the all-v1 switch, the routes and the comparison records, each behind a
-Protocol, kept in memory and the SQLite file (`memory`, `tokens`, `nonces`, `routes`,
-`comparisons`) or, with SHIM_REDIS_URL, in Redis (`redis`, its clock in `clock`). Modules here
-import only `shim.config`, `shim.errors` and one another: every layer above may use a store, no
-store calls back up.
+`protocols` says what the layers above may ask of a store; `state.open_state(settings)` opens
+all of it once for the lifespan: in memory and the SQLite file (`memory`, `sqlite`) or, with
+SHIM_REDIS_URL, in Redis (`redis`, which keeps time by Redis's clock, `clock`). The token
+secrets (`tokens`) have one interface and both backends; `routes` reads the routing file under
+the routes the store keeps, and `comparisons` turns comparisons into counters and reports.
+Modules here import only `shim.config`, `shim.errors` and one another: every layer above may
+use a store, no store calls back up.
 """

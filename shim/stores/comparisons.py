@@ -3,37 +3,21 @@ depends on the endpoints and fields there are, never on how many calls were comp
 dashboard load reads a few hundred rows at most and the records can crowd out nothing else.
 
 `tally` turns one comparison into the counters it adds to; the SQLite store (SHIM_DB) and the
-Redis one (`shim.stores.state.RedisComparisons`) keep those counters, and `report` reads them back.
+Redis one (`shim.stores.redis.RedisComparisons`) keep those counters, and `report` reads them back.
 """
 
 import json
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from mappings.compare import KNOWN, Difference
 
 EXAMPLES = 3  # kept per field
 EXAMPLE_CHARS = 200  # of each value's JSON text
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS comparison_counts (
-        endpoint TEXT NOT NULL, counter TEXT NOT NULL, count INTEGER NOT NULL,
-        PRIMARY KEY (endpoint, counter))""",
-    """CREATE TABLE IF NOT EXISTS comparison_examples (
-        endpoint TEXT NOT NULL, field TEXT NOT NULL, examples TEXT NOT NULL,
-        PRIMARY KEY (endpoint, field))""",
-)
 
 
 SKIPPED = '["skipped"]'
-
-
-class Comparisons(Protocol):
-    async def record(self, endpoint: str, found: Sequence[Difference]) -> None: ...
-    async def skipped(self, endpoint: str) -> None: ...
-    async def report(self) -> dict[str, Any]: ...
-    def close(self) -> None: ...
 
 
 def outcome(found: Sequence[Difference]) -> str:
@@ -122,55 +106,3 @@ def _finish(
         "kinds": dict(entry["kinds"]),
         "noise": dict(entry["noise"]),
     }
-
-
-class ComparisonStore:
-    """The counters in two tables of the SQLite file."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        for statement in SCHEMA:
-            self._db.execute(statement)
-
-    def close(self) -> None:
-        self._db.close()
-
-    async def skipped(self, endpoint: str) -> None:
-        self._add(endpoint, {SKIPPED: 1})
-
-    def _add(self, endpoint: str, counters: Mapping[str, int]) -> None:
-        self._db.executemany(
-            "INSERT INTO comparison_counts (endpoint, counter, count) VALUES (?, ?, ?) "
-            "ON CONFLICT (endpoint, counter) DO UPDATE SET count = count + excluded.count",
-            [(endpoint, counter, n) for counter, n in counters.items()],
-        )
-
-    async def record(self, endpoint: str, found: Sequence[Difference]) -> None:
-        self._db.execute("BEGIN")
-        try:
-            self._add(endpoint, tally(found))
-            for d in found:
-                if not d.noise:
-                    self._add_example(endpoint, d)
-        finally:
-            self._db.execute("COMMIT")
-
-    def _add_example(self, endpoint: str, d: Difference) -> None:
-        row = self._db.execute(
-            "SELECT examples FROM comparison_examples WHERE endpoint = ? AND field = ?",
-            (endpoint, d.field),
-        ).fetchone()
-        kept = json.loads(row[0]) if row else []
-        if len(kept) < EXAMPLES:
-            self._db.execute(
-                "INSERT OR REPLACE INTO comparison_examples VALUES (?, ?, ?)",
-                (endpoint, d.field, json.dumps([*kept, example(d)])),
-            )
-
-    async def report(self) -> dict[str, Any]:
-        counts = self._db.execute("SELECT endpoint, counter, count FROM comparison_counts")
-        examples = {
-            (endpoint, field): json.loads(kept)
-            for endpoint, field, kept in self._db.execute("SELECT * FROM comparison_examples")
-        }
-        return report(counts.fetchall(), examples)

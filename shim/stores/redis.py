@@ -26,7 +26,6 @@ from shim.stores.clock import StoreClock
 from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
 from shim.stores.memory import TTLCache
 from shim.stores.routes import AUDIT_KEPT
-from shim.stores.tokens import Sealer, StoredToken, mask, now
 
 log = logging.getLogger("shim.shared")
 
@@ -46,72 +45,6 @@ async def bounded(call: Awaitable[R]) -> R:
     except (redis.RedisError, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
         raise StoreUnavailable from None
-
-
-TOKENS = PREFIX + "tokens"
-
-
-def _pack(sealer: Sealer, secret: str, added: str) -> str:
-    return json.dumps([*sealer.seal(secret), added])
-
-
-def _unpack(sealer: Sealer, raw: bytes | str) -> str:
-    sealed, encrypted, _ = json.loads(raw)
-    return sealer.open(sealed, encrypted)
-
-
-class RedisTokenStore:
-    """Token secrets in a Redis hash, sealed as in the SQLite store, so every instance knows
-    every user, including those who signed in through another instance. This is the CLI's
-    view (`shim tokens`); the request path reads the same hash through `RedisSecrets`."""
-
-    def __init__(self, client: redis.Redis, key: str | None) -> None:
-        self._redis = client
-        self._sealer = Sealer(key)
-        stored = self._redis.get(TOKENS + ":check")
-        check = self._sealer.check(_text(stored) if stored is not None else None)
-        if check is not None:
-            self._redis.set(TOKENS + ":check", check, nx=True)
-
-    def add(self, token: str, secret: str) -> None:
-        self._redis.hset(TOKENS, token, _pack(self._sealer, secret, now()))
-
-    def secret(self, token: str) -> str | None:
-        raw = self._redis.hget(TOKENS, token)
-        return None if raw is None else _unpack(self._sealer, raw)
-
-    def remove(self, token: str) -> bool:
-        return bool(self._redis.hdel(TOKENS, token))
-
-    def list(self) -> list[StoredToken]:
-        entries = [(_text(t), json.loads(raw)) for t, raw in self._redis.hgetall(TOKENS).items()]
-        entries.sort(key=lambda entry: (entry[1][2], entry[0]))
-        return [
-            StoredToken(mask(token), added, encrypted) for token, (_, encrypted, added) in entries
-        ]
-
-    def tokens(self) -> tuple[str, ...]:
-        return tuple(_text(token) for token in self._redis.hkeys(TOKENS))
-
-    def encrypt_all(self) -> int:
-        self._sealer.require_key()
-        plain = {_text(t): json.loads(raw) for t, raw in self._redis.hgetall(TOKENS).items()}
-        plain = {t: entry for t, entry in plain.items() if not entry[1]}
-        if plain:
-            self._redis.hset(
-                TOKENS,
-                mapping={
-                    t: json.dumps([self._sealer.seal(secret)[0], True, added])
-                    for t, (secret, _, added) in plain.items()
-                },
-            )  # one command: the hash is never left half migrated
-        return len(plain)
-
-    def plaintext(self) -> int:
-        return sum(not json.loads(raw)[1] for raw in self._redis.hvals(TOKENS))
-
-    def close(self) -> None:
-        self._redis.close()
 
 
 class Layered(Generic[V]):
@@ -137,34 +70,6 @@ class Layered(Generic[V]):
     def stats(self) -> dict[str, int]:
         shared = self._shared.stats()
         return {"hits": self._local.hits + shared["hits"], "misses": shared["misses"]}
-
-
-SECRET_MEMO = 5.0  # seconds a token secret read from Redis is reused here (`tokens remove` lag)
-
-
-class RedisSecrets:
-    """The Redis token store as the request path reads and writes it; a secret found is
-    remembered a few seconds, so a caller's requests cost one Redis call (the nonce), not two.
-    A token not found is asked for again each time: it may have just signed in elsewhere."""
-
-    def __init__(self, client: redis.asyncio.Redis, key: str | None) -> None:
-        self._redis = client
-        self._sealer = Sealer(key)
-        self._memo: TTLCache[str, str] = TTLCache(10_000, SECRET_MEMO)
-
-    async def secret(self, token: str) -> str | None:
-        known = await self._memo.get(token)
-        if known is not None:
-            return known
-        raw = await bounded(self._redis.hget(TOKENS, token))
-        if raw is None:
-            return None
-        secret = _unpack(self._sealer, raw)
-        await self._memo.put(token, secret)
-        return secret
-
-    async def add(self, token: str, secret: str) -> None:
-        await bounded(self._redis.hset(TOKENS, token, _pack(self._sealer, secret, now())))
 
 
 class RedisNonces:
@@ -212,7 +117,7 @@ class RedisCache(Generic[V]):
             self.misses += 1
             return None
         self.hits += 1
-        return self._load(_text(raw))
+        return self._load(as_text(raw))
 
     async def put(self, key: str, value: V) -> None:
         if self._ttl > 0:
@@ -265,7 +170,7 @@ class RedisRoutes:
             await bounded(pipe.execute())
 
     async def audit(self, count: int) -> list[str]:
-        return [_text(line) for line in await bounded(self._redis.lrange(self.AUDIT, -count, -1))]
+        return [as_text(line) for line in await bounded(self._redis.lrange(self.AUDIT, -count, -1))]
 
 
 class RedisComparisons:
@@ -310,9 +215,9 @@ class RedisComparisons:
         examples: dict[tuple[str, str], list[Any]] = {}
         for endpoint in self._endpoints:
             found = await bounded(self._redis.hgetall(f"{PREFIX}cmp:{endpoint}"))
-            counts += [(endpoint, _text(counter), int(n)) for counter, n in found.items()]
+            counts += [(endpoint, as_text(counter), int(n)) for counter, n in found.items()]
             kept = await bounded(self._redis.hgetall(f"{PREFIX}cmp-examples:{endpoint}"))
-            examples |= {(endpoint, _text(f)): json.loads(raw) for f, raw in kept.items()}
+            examples |= {(endpoint, as_text(f)): json.loads(raw) for f, raw in kept.items()}
         return report(counts, examples)
 
     def close(self) -> None:
@@ -331,10 +236,6 @@ def async_client(url: str) -> redis.asyncio.Redis:
     return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
 
 
-def _text(raw: bytes | str) -> str:
-    return raw if isinstance(raw, str) else raw.decode()
-
-
 def dump_reply(reply: V2Reply) -> str:
     return json.dumps({"status": reply.status, "headers": dict(reply.headers), "body": reply.body})
 
@@ -342,3 +243,7 @@ def dump_reply(reply: V2Reply) -> str:
 def load_reply(raw: str) -> V2Reply:
     data = json.loads(raw)
     return V2Reply(data["status"], data["headers"], data["body"])
+
+
+def as_text(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else raw.decode()

@@ -5,95 +5,21 @@ instance agrees), plus the admin switch that sends everything back to v1.1 at on
 import json
 import logging
 import os
-import sqlite3
 import time
 import tomllib
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from mappings.routing import Routing, parse_routing
 from shim.config import ConfigError
+from shim.stores.protocols import RouteStore, Switch
 
 log = logging.getLogger("shim.routing")
 
 RECHECK = 1.0  # seconds between looks at the file's modification time
 
 
-class Switch(Protocol):
-    """The all-v1 switch: in the SQLite file, or in Redis for every instance; either way it
-    outlives a restart, so an emergency switch-back never quietly undoes itself."""
-
-    async def get(self) -> bool: ...
-    async def set(self, on: bool) -> None: ...
-
-
-class SQLiteSwitch:
-    """The switch in the SQLite file, read at most once a second (RECHECK)."""
-
-    def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.monotonic) -> None:
-        self._db, self._clock = db, clock
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS switches (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"
-        )
-        self._on, self._read_at = False, float("-inf")
-
-    async def get(self) -> bool:
-        if self._clock() - self._read_at >= RECHECK:
-            row = self._db.execute("SELECT value FROM switches WHERE name = 'all_v1'").fetchone()
-            self._on, self._read_at = bool(row and row[0]), self._clock()
-        return self._on
-
-    async def set(self, on: bool) -> None:
-        self._db.execute("INSERT OR REPLACE INTO switches VALUES ('all_v1', ?)", (int(on),))
-        self._on, self._read_at = on, self._clock()
-
-
 AUDIT_KEPT = 1000  # lines of the routing audit the store keeps
-
-
-class RouteStore(Protocol):
-    """Routes set with `shim routing`, each replacing the file's route for its endpoint, and
-    the audit of every change."""
-
-    async def get(self) -> dict[str, Any]: ...
-    async def put(self, routes: Mapping[str, Any], line: str) -> None: ...
-    async def audit(self, count: int) -> list[str]: ...
-
-
-class SQLiteRoutes:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS routes (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS routing_audit "
-            "(id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL)"
-        )
-
-    async def get(self) -> dict[str, Any]:
-        row = self._db.execute("SELECT value FROM routes WHERE name = 'routes'").fetchone()
-        return json.loads(row[0]) if row else {}
-
-    async def put(self, routes: Mapping[str, Any], line: str) -> None:
-        self._db.execute("BEGIN")
-        try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO routes VALUES ('routes', ?)", (json.dumps(routes),)
-            )
-            self._db.execute("INSERT INTO routing_audit (line) VALUES (?)", (line,))
-            self._db.execute(
-                "DELETE FROM routing_audit WHERE id <= (SELECT max(id) FROM routing_audit) - ?",
-                (AUDIT_KEPT,),
-            )
-        finally:
-            self._db.execute("COMMIT")
-
-    async def audit(self, count: int) -> list[str]:
-        rows = self._db.execute(
-            "SELECT line FROM routing_audit ORDER BY id DESC LIMIT ?", (count,)
-        ).fetchall()
-        return [line for (line,) in reversed(rows)]
 
 
 class RoutingFile:

@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
 import redis
 
@@ -18,41 +17,30 @@ from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
 from shim.stores.clock import StoreClock, store_clock
-from shim.stores.comparisons import Comparisons, ComparisonStore
-from shim.stores.memory import SQLiteCache, TTLCache
-from shim.stores.nonces import Nonces, SQLiteNonces
+from shim.stores.memory import TTLCache
+from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Secrets, Switch
 from shim.stores.redis import (
     Layered,
     RedisCache,
     RedisComparisons,
     RedisNonces,
     RedisRoutes,
-    RedisSecrets,
     RedisSwitch,
-    RedisTokenStore,
     async_client,
     dump_reply,
     load_reply,
 )
-from shim.stores.routes import RouteStore, SQLiteRoutes, SQLiteSwitch, Switch
-from shim.stores.tokens import StoredToken, TokenStore, connect
+from shim.stores.sqlite import (
+    ComparisonStore,
+    SQLiteCache,
+    SQLiteNonces,
+    SQLiteRoutes,
+    SQLiteSwitch,
+    connect,
+)
+from shim.stores.tokens import LocalSecrets, RedisSecrets, TokenStore
 
 log = logging.getLogger("shim.shared")
-
-V = TypeVar("V")
-
-
-class Cache(Protocol[V]):
-    async def get(self, key: str) -> V | None: ...
-    async def put(self, key: str, value: V) -> None: ...
-    def stats(self) -> dict[str, int]: ...
-
-
-class Secrets(Protocol):
-    """Token secrets as the request path needs them: looked up, and stored on sign-in."""
-
-    async def secret(self, token: str) -> str | None: ...
-    async def add(self, token: str, secret: str) -> None: ...
 
 
 @dataclass
@@ -159,36 +147,3 @@ def require_durable(url: str) -> None:
             "Redis has no persistence: set appendonly yes (or save), or a Redis restart "
             "forgets every token and nonce"
         )
-
-
-class LocalSecrets:
-    """The SQLite token store as the request path uses it (a local file: no network wait)."""
-
-    def __init__(self, store: TokenStore) -> None:
-        self._store = store
-
-    async def secret(self, token: str) -> str | None:
-        return self._store.secret(token)
-
-    async def add(self, token: str, secret: str) -> None:
-        self._store.add(token, secret)
-
-
-class Tokens(Protocol):
-    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
-
-    def add(self, token: str, secret: str) -> None: ...
-    def secret(self, token: str) -> str | None: ...
-    def remove(self, token: str) -> bool: ...
-    def list(self) -> list[StoredToken]: ...
-    def tokens(self) -> tuple[str, ...]: ...
-    def encrypt_all(self) -> int: ...
-    def plaintext(self) -> int: ...
-    def close(self) -> None: ...
-
-
-def token_store(settings: Settings) -> Tokens:
-    """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
-    if settings.redis_url:
-        return RedisTokenStore(redis.Redis.from_url(settings.redis_url), settings.secret_key)
-    return TokenStore(settings.db_path, settings.secret_key)

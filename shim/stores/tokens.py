@@ -1,22 +1,30 @@
-"""The users' access tokens and secrets, in an embedded SQLite file (SHIM_DB).
+"""The users' access tokens and secrets: one interface (`Tokens`, as `shim tokens` manages
+them), kept in the embedded SQLite file (SHIM_DB, `TokenStore`) or, with SHIM_REDIS_URL, in a
+Redis hash (`RedisTokenStore`); the request path reads them through `LocalSecrets` or
+`RedisSecrets`. They stay in one module because both backends seal secrets alike.
 
 The file holds secrets, so it is created readable by its owner only, and nothing here ever
 prints or logs a secret. With SHIM_SECRET_KEY set, secrets are stored encrypted with it
-(Fernet: AES-128-CBC and HMAC-SHA256); the file then also holds a check value, so a wrong key
+(Fernet: AES-128-CBC and HMAC-SHA256); the store then also holds a check value, so a wrong key
 is refused at start instead of failing one user at a time. `shim tokens encrypt` encrypts the
 secrets of a store written before the key was set.
 """
 
 import hashlib
+import json
 import logging
-import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
+import redis
+import redis.asyncio
 from cryptography.fernet import Fernet, InvalidToken
 
-from shim.config import ConfigError
+from shim.config import ConfigError, Settings
+from shim.stores.memory import TTLCache
+from shim.stores.redis import PREFIX, as_text, bounded
+from shim.stores.sqlite import connect
 
 log = logging.getLogger("shim.credentials")
 
@@ -40,6 +48,19 @@ class StoredToken:
     encrypted: bool
 
 
+class Tokens(Protocol):
+    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
+
+    def add(self, token: str, secret: str) -> None: ...
+    def secret(self, token: str) -> str | None: ...
+    def remove(self, token: str) -> bool: ...
+    def list(self) -> list[StoredToken]: ...
+    def tokens(self) -> tuple[str, ...]: ...
+    def encrypt_all(self) -> int: ...
+    def plaintext(self) -> int: ...
+    def close(self) -> None: ...
+
+
 def digest(token: str) -> str:
     """A cache key for a token, so no cache ever holds a token in clear."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -53,21 +74,9 @@ def mask(token: str) -> str:
     return f"{token[:3]}…{token[-3:]}" if len(token) > 8 else "…"
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """The shim's SQLite file, created readable by its owner only, in autocommit mode."""
-    if path != ":memory:" and not os.path.exists(path):
-        # Create the file owner-only before SQLite writes any secret into it.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    # Used from the event loop's thread or a CLI command only.
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    # Zero what is deleted or overwritten, so a removed or re-encrypted secret leaves no copy.
-    db.execute("PRAGMA secure_delete = ON")
-    return db
-
-
 class Sealer:
     """Encrypts secrets with SHIM_SECRET_KEY, or keeps them in clear without one; shared by the
-    SQLite store and the Redis one (`shim.stores.state.RedisTokenStore`)."""
+    SQLite store and the Redis one (`RedisTokenStore`)."""
 
     def __init__(self, key: str | None) -> None:
         self._fernet = _fernet(key)
@@ -193,3 +202,117 @@ def _fernet(key: str | None) -> Fernet | None:
             "SHIM_SECRET_KEY must be a Fernet key (32 bytes, url-safe base64): "
             "make one with `shim tokens new-key`"
         ) from None
+
+
+class LocalSecrets:
+    """The SQLite token store as the request path uses it (a local file: no network wait)."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def secret(self, token: str) -> str | None:
+        return self._store.secret(token)
+
+    async def add(self, token: str, secret: str) -> None:
+        self._store.add(token, secret)
+
+
+TOKENS = PREFIX + "tokens"
+
+
+def pack(sealer: Sealer, secret: str, added: str) -> str:
+    return json.dumps([*sealer.seal(secret), added])
+
+
+def unpack(sealer: Sealer, raw: bytes | str) -> str:
+    sealed, encrypted, _ = json.loads(raw)
+    return sealer.open(sealed, encrypted)
+
+
+class RedisTokenStore:
+    """Token secrets in a Redis hash, sealed as in the SQLite store, so every instance knows
+    every user, including those who signed in through another instance. This is the CLI's
+    view (`shim tokens`); the request path reads the same hash through `RedisSecrets`."""
+
+    def __init__(self, client: redis.Redis, key: str | None) -> None:
+        self._redis = client
+        self._sealer = Sealer(key)
+        stored = self._redis.get(TOKENS + ":check")
+        check = self._sealer.check(as_text(stored) if stored is not None else None)
+        if check is not None:
+            self._redis.set(TOKENS + ":check", check, nx=True)
+
+    def add(self, token: str, secret: str) -> None:
+        self._redis.hset(TOKENS, token, pack(self._sealer, secret, now()))
+
+    def secret(self, token: str) -> str | None:
+        raw = self._redis.hget(TOKENS, token)
+        return None if raw is None else unpack(self._sealer, raw)
+
+    def remove(self, token: str) -> bool:
+        return bool(self._redis.hdel(TOKENS, token))
+
+    def list(self) -> list[StoredToken]:
+        entries = [(as_text(t), json.loads(raw)) for t, raw in self._redis.hgetall(TOKENS).items()]
+        entries.sort(key=lambda entry: (entry[1][2], entry[0]))
+        return [
+            StoredToken(mask(token), added, encrypted) for token, (_, encrypted, added) in entries
+        ]
+
+    def tokens(self) -> tuple[str, ...]:
+        return tuple(as_text(token) for token in self._redis.hkeys(TOKENS))
+
+    def encrypt_all(self) -> int:
+        self._sealer.require_key()
+        plain = {as_text(t): json.loads(raw) for t, raw in self._redis.hgetall(TOKENS).items()}
+        plain = {t: entry for t, entry in plain.items() if not entry[1]}
+        if plain:
+            self._redis.hset(
+                TOKENS,
+                mapping={
+                    t: json.dumps([self._sealer.seal(secret)[0], True, added])
+                    for t, (secret, _, added) in plain.items()
+                },
+            )  # one command: the hash is never left half migrated
+        return len(plain)
+
+    def plaintext(self) -> int:
+        return sum(not json.loads(raw)[1] for raw in self._redis.hvals(TOKENS))
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+SECRET_MEMO = 5.0  # seconds a token secret read from Redis is reused here (`tokens remove` lag)
+
+
+class RedisSecrets:
+    """The Redis token store as the request path reads and writes it; a secret found is
+    remembered a few seconds, so a caller's requests cost one Redis call (the nonce), not two.
+    A token not found is asked for again each time: it may have just signed in elsewhere."""
+
+    def __init__(self, client: redis.asyncio.Redis, key: str | None) -> None:
+        self._redis = client
+        self._sealer = Sealer(key)
+        self._memo: TTLCache[str, str] = TTLCache(10_000, SECRET_MEMO)
+
+    async def secret(self, token: str) -> str | None:
+        known = await self._memo.get(token)
+        if known is not None:
+            return known
+        raw = await bounded(self._redis.hget(TOKENS, token))
+        if raw is None:
+            return None
+        secret = unpack(self._sealer, raw)
+        await self._memo.put(token, secret)
+        return secret
+
+    async def add(self, token: str, secret: str) -> None:
+        await bounded(self._redis.hset(TOKENS, token, pack(self._sealer, secret, now())))
+
+
+def token_store(settings: Settings) -> Tokens:
+    """Where token secrets live: SHIM_DB, or Redis for several instances with SHIM_REDIS_URL."""
+    if settings.redis_url:
+        return RedisTokenStore(redis.Redis.from_url(settings.redis_url), settings.secret_key)
+    return TokenStore(settings.db_path, settings.secret_key)

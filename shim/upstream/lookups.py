@@ -5,7 +5,7 @@ import httpx2
 
 from mappings.endpoints import reusable
 from mappings.types import V2Call, V2Reply
-from shim.stores.state import Cache
+from shim.stores.protocols import Cache
 from shim.stores.tokens import digest
 from shim.upstream.client import Send, Upstream
 

@@ -22,7 +22,7 @@ import pytest
 import redis
 import requests
 
-from shim.stores.redis import RedisTokenStore
+from shim.stores.tokens import RedisTokenStore
 from tests.e2e.processes import start, stop
 from tests.fakes import (
     ALICE,

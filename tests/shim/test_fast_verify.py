@@ -19,8 +19,7 @@ from shim.credentials.upstream_auth import FORM
 from shim.credentials.validator import Validator
 from shim.credentials.verifier import TIMESTAMP_WINDOW, Verifier, refusal
 from shim.errors import NotAuthenticated, Unauthenticated, answer
-from shim.stores.nonces import SQLiteNonces
-from shim.stores.tokens import connect
+from shim.stores.sqlite import SQLiteNonces, connect
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 
 BASE = "https://shim.example.com/1.1/users/show.json"

@@ -6,9 +6,8 @@ import asyncio
 import pytest
 
 from shim.errors import StoreUnavailable
-from shim.stores import nonces
-from shim.stores.nonces import SQLiteNonces
-from shim.stores.tokens import connect
+from shim.stores import sqlite
+from shim.stores.sqlite import SQLiteNonces, connect
 
 
 class Clock:
@@ -45,7 +44,7 @@ def test_nonces_outlive_a_restart(tmp_path):
 
 
 def test_a_full_store_refuses_rather_than_forgets(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(nonces, "LIMIT", 2)
+    monkeypatch.setattr(sqlite, "LIMIT", 2)
     clock = Clock()
     store = SQLiteNonces(connect(":memory:"), clock)
     assert add(store, "1" * 64, clock.now + 600)

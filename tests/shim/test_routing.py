@@ -16,8 +16,9 @@ from mappings import ENDPOINTS
 from mappings.routing import bucket
 from shim.config import ConfigError
 from shim.operator.cli import main
-from shim.stores.routes import RoutingFile, SQLiteSwitch
-from shim.stores.tokens import TokenStore, connect
+from shim.stores.routes import RoutingFile
+from shim.stores.sqlite import SQLiteSwitch, connect
+from shim.stores.tokens import TokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
 

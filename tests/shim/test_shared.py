@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from shim.config import ConfigError
 from shim.serving.app import create_app
-from shim.stores.redis import RedisTokenStore
+from shim.stores.tokens import RedisTokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
 from tests.servers import DURABLE, redis_server

@@ -10,8 +10,7 @@ import pytest
 from shim.config import ConfigError, Settings
 from shim.credentials import direct
 from shim.credentials.verifier import Verifier
-from shim.stores.nonces import SQLiteNonces
-from shim.stores.tokens import connect
+from shim.stores.sqlite import SQLiteNonces, connect
 from shim.upstream import client as upstream
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
