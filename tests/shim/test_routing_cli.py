@@ -8,7 +8,7 @@ import pytest
 
 from shim.operator.cli import main
 from tests.fakes import ALICE, FakeV2, sign
-from tests.shim.test_shared import fresh, redis_url  # noqa: F401 (a fixture)
+from tests.shim.test_redis import fresh, redis_url  # noqa: F401 (a fixture)
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
