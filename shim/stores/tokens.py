@@ -1,7 +1,8 @@
-"""The users' access tokens and secrets: one interface (`Tokens`, as `shim tokens` manages
-them), kept in the embedded SQLite file (SHIM_DB, `TokenStore`) or, with SHIM_REDIS_URL, in a
-Redis hash (`RedisTokenStore`); the request path reads them through `LocalSecrets` or
-`RedisSecrets`. They stay in one module because both backends seal secrets alike.
+"""The users' access tokens and secrets: one interface (`shim.stores.protocols.Tokens`, as
+`shim tokens` manages them), kept in the embedded SQLite file (SHIM_DB, `TokenStore`) or, with
+SHIM_REDIS_URL, in a Redis hash (`RedisTokenStore`); the request path reads them through
+`LocalSecrets` or `RedisSecrets`. They stay in one module because both backends seal secrets
+alike.
 
 The file holds secrets, so it is created readable by its owner only, and nothing here ever
 prints or logs a secret. With SHIM_SECRET_KEY set, secrets are stored encrypted with it
@@ -13,9 +14,7 @@ secrets of a store written before the key was set.
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 import redis
 import redis.asyncio
@@ -23,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from shim.config import ConfigError, Settings
 from shim.stores.memory import TTLCache
+from shim.stores.protocols import StoredToken, Tokens
 from shim.stores.redis import PREFIX, as_text, bounded
 from shim.stores.sqlite import connect
 
@@ -37,28 +37,6 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 CHECK = b"twitter-mute-shim key check"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredToken:
-    """A token as `tokens list` shows it: masked, with no secret."""
-
-    masked: str
-    added_at: str
-    encrypted: bool
-
-
-class Tokens(Protocol):
-    """A token store as `shim tokens` manages it: SQLite's or Redis's."""
-
-    def add(self, token: str, secret: str) -> None: ...
-    def secret(self, token: str) -> str | None: ...
-    def remove(self, token: str) -> bool: ...
-    def list(self) -> list[StoredToken]: ...
-    def tokens(self) -> tuple[str, ...]: ...
-    def encrypt_all(self) -> int: ...
-    def plaintext(self) -> int: ...
-    def close(self) -> None: ...
 
 
 def digest(token: str) -> str:
