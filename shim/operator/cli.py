@@ -2,11 +2,9 @@
 
 import argparse
 import asyncio
-import getpass
 import json
 import logging
 import os
-import re
 import ssl
 import sys
 from collections.abc import Sequence
@@ -15,15 +13,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx2
-from cryptography.fernet import Fernet
 
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
-from shim.operator import certs, routing_commands
+from shim.operator import certs, routing_commands, token_commands
 from shim.operator.check import Verdict, offline, online
 from shim.serving.app import create_app
 from shim.stores.state import open_state
-from shim.stores.tokens import mask, token_store
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,8 +34,6 @@ class Parser(argparse.ArgumentParser):
 
 
 DEV_CERTS = "certs"
-# RFC 3986's unreserved characters: what X's tokens are made of (`12345-abc…`).
-TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,33 +129,7 @@ def parser() -> argparse.ArgumentParser:
     )
     stats_cmd.set_defaults(run=stats)
 
-    tokens = commands.add_parser("tokens", help="manage users' access tokens").add_subparsers(
-        required=True, metavar="ACTION"
-    )
-    add = tokens.add_parser(
-        "add",
-        help="store a token and its secret",
-        description="Store a token and its secret. The secret is never an argument (the process "
-        "list and the shell's history would show it): it is taken from SHIM_TOKEN_SECRET when "
-        "set, else asked for at a prompt on a terminal, else read from standard input "
-        "(one line).",
-    )
-    add.add_argument("--token", required=True, help="the access token, e.g. 12345-abc…")
-    add.add_argument("--secret", help=argparse.SUPPRESS)  # refused in so many words
-    add.add_argument(
-        "--replace", action="store_true", help="replace the secret of a token already stored"
-    )
-    add.set_defaults(run=tokens_add)
-    tokens.add_parser("list", help="list stored tokens, masked").set_defaults(run=tokens_list)
-    tokens.add_parser(
-        "encrypt", help="encrypt secrets stored in clear with SHIM_SECRET_KEY"
-    ).set_defaults(run=tokens_encrypt)
-    tokens.add_parser("new-key", help="print a new key for SHIM_SECRET_KEY").set_defaults(
-        run=tokens_new_key
-    )
-    remove = tokens.add_parser("remove", help="forget a token")
-    remove.add_argument("--token", required=True, help="the access token to forget")
-    remove.set_defaults(run=tokens_remove)
+    token_commands.add_commands(commands)
     return top
 
 
@@ -319,76 +287,3 @@ def stats(settings: Settings, args: argparse.Namespace) -> int:
         entries = f", {counts['entries']} entries" if "entries" in counts else ""
         print(f"{name}: {counts['hits']} hits, {counts['misses']} misses ({rate}){entries}")
     return 0
-
-
-def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
-    if args.secret is not None:
-        raise ConfigError(
-            "--secret puts the secret in the process list and the shell's history: leave it out "
-            "and type the secret at the prompt, pipe it on standard input, or set SHIM_TOKEN_SECRET"
-        )
-    if not TOKEN.fullmatch(args.token):
-        raise ConfigError(
-            f"{described(args.token)} is not an access token: one is letters, digits and "
-            "-._~ only, at most 200 of them (e.g. 12345-abc…)"
-        )
-    store = token_store(settings)
-    try:
-        if store.secret(args.token) is not None and not args.replace:
-            raise ConfigError(
-                f"{mask(args.token)} is stored already: add --replace to give it a new secret"
-            )
-        secret = settings.token_secret or (
-            getpass.getpass("token secret: ")
-            if sys.stdin.isatty()
-            else sys.stdin.readline().strip()
-        )
-        if not secret:
-            raise ConfigError("the token's secret is empty")
-        store.add(args.token, secret)
-    finally:
-        store.close()
-    print(f"stored {mask(args.token)}")
-    return 0
-
-
-def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    stored = store.list()
-    store.close()
-    if not stored:
-        print(f"no tokens stored in {settings.db_path}: add one with `shim tokens add --token …`")
-    for token in stored:
-        kept = "encrypted" if token.encrypted else "in clear"
-        print(f"{token.masked}\tadded {token.added_at}\tsecret {kept}")
-    return 0
-
-
-def tokens_encrypt(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    count = store.encrypt_all()
-    store.close()
-    print(f"encrypted {count} secrets")
-    return 0
-
-
-def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
-    print(Fernet.generate_key().decode())
-    return 0
-
-
-def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    removed = store.remove(args.token)
-    store.close()
-    if not removed:
-        raise ConfigError(
-            f"no such token: {described(args.token)}; `shim tokens list` shows the stored ones"
-        )
-    print(f"removed {mask(args.token)}")
-    return 0
-
-
-def described(token: str) -> str:
-    """A token as an error may name it: masked, and its length, so a typo can be told."""
-    return f"{mask(token)} ({len(token)} characters)"
