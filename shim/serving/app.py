@@ -1,7 +1,8 @@
 """The Starlette app: the routes, the error handlers, and `create_app`.
 
-Every call walks app → `Shell.authenticate` → for a translated endpoint, `translated.serve`
-(routing, the mapping's flow driven against v2, comparison) → a v1.1 answer. Other paths of the
+Every call walks app → `identity.authenticate` (once, into a `Call`) → for a translated
+endpoint, `translated.serve` (routing, the mapping's flow driven against v2), else the
+pass-through → a v1.1 answer, and then the after-steps (`exchange.follow_up`). Other paths of the
 API pass through to the upstream; `/_shim/…` and `/metrics` are the operator's; anything else
 is v1.1's 404, code 34.
 """
@@ -22,13 +23,13 @@ from starlette.routing import Route
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from shim.config import Settings
-from shim.edge import requests_log
 from shim.edge.limits import BodyLimit, PathFence, target
 from shim.edge.requests_log import RequestId
 from shim.edge.throttle import Throttle
 from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
 from shim.responses import render
 from shim.serving import dashboard, passthrough
+from shim.serving.exchange import Exchange, follow_up
 from shim.serving.lifespan import Shell
 from shim.serving.recording import recording
 
@@ -58,15 +59,12 @@ def passing(shell: Shell) -> Endpoint:
         body = await request.body()
         if path in SIGN_IN:
             return await shell.sign_in(SIGN_IN[path], request, body)
-        credentials = await shell.identity.authenticate(request, body)
-        done = shell.slot(credentials, request)
+        call = await shell.identity.authenticate(request, body)
+        done = shell.slot(call.credentials, request)
         started = time.monotonic()
-        response = await passthrough.forward(
-            shell.upstream, request, body, credentials.auth(), done
-        )
-        requests_log.served(
-            "passthrough", "v1", response.status_code, None, time.monotonic() - started
-        )
+        auth = call.credentials.auth()
+        response = await passthrough.forward(shell.upstream, request, body, auth, done)
+        await follow_up(shell.after, Exchange(call, "v1", response, time.monotonic() - started))
         return response
 
     return serve

@@ -1,10 +1,8 @@
 """Either version's answer to a translated call: v1.1 passed through as it came, or the v2
 translation, its flow given what the shell knows as values."""
 
-from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from mappings.compare import Outcome
@@ -16,20 +14,9 @@ from mappings.types import Known, V11Reply, V11Request
 from shim.errors import ShellError, answer, rendered
 from shim.responses import decoded, render
 from shim.serving import passthrough
-from shim.serving.identity import Caught, Identity
+from shim.serving.identity import Call, Identity
 from shim.stores.protocols import Cache
 from shim.upstream.client import Upstream, within
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request to a translated endpoint, as read: the HTTP request and its body, whose
-    credentials signed it, and the v1.1 request the flow gets."""
-
-    request: Request
-    body: bytes
-    credentials: Caught
-    v11: V11Request
 
 
 class Versions:
@@ -64,17 +51,14 @@ class Versions:
 
     async def known(self, call: Call) -> Known:
         """What the shell knows that the flow may use: the caller, the cursor's page token."""
-        return Known(
-            await self.identity.cached(call.credentials),
-            await self.issued(call.v11.param("cursor")),
-        )
+        return Known(call.caller, await self.issued(self.v11(call).param("cursor")))
 
     async def translate(self, endpoint: Endpoint[Any], call: Call) -> V11Reply:
         """The v2 translation; what its flow returns to remember is remembered here."""
         identity, credentials = self.identity, call.credentials
         done = await within(
             self.timeout,
-            run(endpoint, call.v11, await self.known(call)),
+            run(endpoint, self.v11(call), await self.known(call)),
             identity.sender(credentials),
         )
         if done.caller is not None:
@@ -83,6 +67,12 @@ class Versions:
         for cursor, token in reply.cursors.items():
             await self.cursors.put(cursor, token)
         return reply
+
+    @staticmethod
+    def v11(call: Call) -> V11Request:
+        """The v1.1 request of a call to a translated route, which always has one."""
+        assert call.v11 is not None  # `Translated.serve` reads it before answering
+        return call.v11
 
     async def issued(self, cursor: str | None) -> dict[str, str]:
         """The v2 page token the request's cursor stands for, if the shim issued it."""

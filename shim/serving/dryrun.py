@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.responses import Response
 
 from mappings.endpoints import Endpoint, run
 from mappings.types import V2Call, V2Reply
 from shim.config import GRACE
 from shim.edge.fairness import Slots
 from shim.errors import Busy, ShellError
-from shim.serving.backends import Call, Versions
+from shim.serving.backends import Versions
+from shim.serving.exchange import Exchange
+from shim.serving.identity import Call
 from shim.serving.metrics import Metrics
 from shim.upstream.client import within
 
@@ -51,14 +52,17 @@ class DryRuns:
         self.metrics = metrics
         self.recent: deque[Planned] = deque(maxlen=KEPT)
 
-    def after(self, endpoint: Endpoint[Any], call: Call, response: Response) -> None:
-        """Plan once `response` is sent, within the comparisons' budget (skipped past it)."""
+    async def after(self, exchange: Exchange) -> None:
+        """Plan once the answer is sent, within the comparisons' budget (skipped past it)."""
+        endpoint = exchange.endpoint
+        if endpoint is None or exchange.plan is None or not exchange.plan.dry_run:
+            return
         try:
             done = self.budget.take("comparisons")
         except Busy:
             self.metrics.dry_runs.labels(endpoint.name, "skipped").inc()
             return
-        response.background = BackgroundTask(self.plan, endpoint, call, done)
+        exchange.response.background = BackgroundTask(self.plan, endpoint, exchange.call, done)
 
     async def plan(self, endpoint: Endpoint[Any], call: Call, done: Callable[[], None]) -> None:
         """Play the translation, its reads sent, its first write withheld; record it."""
@@ -75,7 +79,9 @@ class DryRuns:
         try:
             async with asyncio.timeout(min(2 * timeout, 0.8 * GRACE)):
                 known = await self.versions.known(call)
-                finished = await within(timeout, run(endpoint, call.v11, known), reads_only)
+                finished = await within(
+                    timeout, run(endpoint, Versions.v11(call), known), reads_only
+                )
             code = finished.error.code if finished.error else 200
             outcome = str(code)
         except Withheld:

@@ -2,18 +2,19 @@
 
 import asyncio
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from mappings.callers import caller_from_token, is_app_only, whoami
 from mappings.errors import V11Error
-from mappings.types import Caller
+from mappings.types import Caller, V11Request
 from shim.credentials.upstream_auth import Bearer, Credentials, bearer_token
 from shim.credentials.verifier import SecretOf, Verifier
 from shim.edge.fairness import Slots, address
 from shim.edge.limits import count_parameters, target
 from shim.edge.origins import Origins
-from shim.errors import NotAuthenticated, UnknownToken
+from shim.errors import AppOnly, NotAuthenticated, UnknownToken
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache
 from shim.upstream.client import Send, within
@@ -21,6 +22,19 @@ from shim.upstream.lookups import Lookups
 
 Caught = Credentials | Bearer
 REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request past the edge, authenticated once: the HTTP request and its body, whose
+    credentials signed it, the caller where known, and on a translated route the v1.1 request
+    its flow reads. Every later step reads these rather than parse or look them up again."""
+
+    request: Request
+    body: bytes
+    credentials: Caught
+    caller: Caller | None = None
+    v11: V11Request | None = None
 
 
 class Identity:
@@ -52,20 +66,24 @@ class Identity:
         # by the unverified share).
         self.asking: dict[str, asyncio.Event] = {}
 
-    async def authenticate(self, request: Request, body: bytes) -> Caught:
-        """The caller's credentials: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
-        has accepted (a user's token checked once with /2/users/me, then cached). An app-only
-        token names no user for v2 to check: it passes on as it came, for v1.1's app-only reads,
-        in the unverified share (`Shell.slot`). Too many parameters are refused first."""
+    async def authenticate(self, request: Request, body: bytes, app_only: bool = True) -> Call:
+        """The request as a `Call`: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
+        has accepted (a user's token checked once with /2/users/me, then cached: its caller
+        comes with it). An app-only token names no user for v2 to check: where `app_only`
+        allows it, it passes on as it came, for v1.1's app-only reads, in the unverified share
+        (`Shell.slot`); elsewhere it is refused. Too many parameters are refused first."""
         count_parameters(request.scope, body)
         bearer = bearer_token(request.headers.get("authorization", ""))
-        if bearer is not None:
-            if not is_app_only(bearer.token):
-                await self.caller(bearer, address(request.scope))
-            return bearer
-        return await self.verifier.verify(
-            self.signed_url(request), request.method, body, request.headers, self.secret_of
-        )
+        if bearer is None:
+            credentials = await self.verifier.verify(
+                self.signed_url(request), request.method, body, request.headers, self.secret_of
+            )
+            return Call(request, body, credentials)
+        if not is_app_only(bearer.token):
+            return Call(request, body, bearer, await self.caller(bearer, address(request.scope)))
+        if not app_only:
+            raise AppOnly
+        return Call(request, body, bearer)
 
     def signed_url(self, request: Request) -> str:
         """The URL the client signed: on one of the shim's own origins, never another host's."""

@@ -21,6 +21,7 @@ from shim.edge.limits import count_parameters
 from shim.edge.origins import Origins
 from shim.serving.backends import Versions
 from shim.serving.dryrun import DryRuns
+from shim.serving.exchange import AfterStep, log_line
 from shim.serving.identity import Caught, Identity
 from shim.serving.metrics import Metrics
 from shim.serving.sign_in import sign_in
@@ -104,6 +105,13 @@ class Shell:
         )
         # Dry runs share the comparisons' budget: both are work done after answering.
         self.dry_runs = DryRuns(self.versions, self.shadows, self.metrics)
+        # What follows every answer, in this order (`shim.serving.exchange`).
+        self.after: tuple[AfterStep, ...] = (
+            self.metrics.after,
+            log_line,
+            self.comparer.after,
+            self.dry_runs.after,
+        )
         self.clock = clock
 
     def translated(self, endpoint: Endpoint[Any]) -> Translated:
@@ -113,10 +121,8 @@ class Shell:
             self.identity,
             self.routing,
             self.slots,
-            self.metrics,
             self.versions,
-            self.comparer,
-            self.dry_runs,
+            self.after,
             self.settings.admin_token,
             self.clock,
         )

@@ -9,6 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from mappings.errors import ACCESS_CODES, NOT_ENROLLED_CODE
+from shim.serving.exchange import Exchange
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -111,6 +112,12 @@ class Metrics:
         # 453 is v1.1's own word for a tier without access, so v1.1's answers count too.
         if code in ACCESS_CODES or code == NOT_ENROLLED_CODE:
             self.refused.labels(endpoint, backend, str(code)).inc()
+
+    async def after(self, exchange: Exchange) -> None:
+        """A translated request counted; passed-through ones are not (their paths are many)."""
+        if exchange.endpoint is not None:
+            status = exchange.response.status_code
+            self.served(exchange.name, exchange.backend, status, exchange.code, exchange.seconds)
 
     def watch_clock(self, skew: Callable[[], float | None]) -> None:
         self.registry.register(SkewCollector(skew))

@@ -9,8 +9,8 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,20 +18,18 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mappings.callers import is_app_only
 from mappings.compare import Outcome, differences
 from mappings.endpoints import Endpoint
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim.config import GRACE
-from shim.credentials.upstream_auth import FORM, bearer_token, without_oauth
-from shim.edge import requests_log
+from shim.credentials.upstream_auth import FORM, without_oauth
 from shim.edge.fairness import Slots, address
 from shim.edge.limits import target
-from shim.errors import AppOnly, BadAuthData, BadOverride, Busy, UpstreamUnavailable
-from shim.serving.backends import Call, Versions
-from shim.serving.dryrun import DryRuns
-from shim.serving.identity import Identity
+from shim.errors import BadAuthData, BadOverride, Busy, UpstreamUnavailable
+from shim.serving.backends import Versions
+from shim.serving.exchange import AfterStep, Exchange, follow_up
+from shim.serving.identity import Call, Identity
 from shim.serving.metrics import Metrics
 from shim.stores.comparisons import outcome
 from shim.stores.protocols import Comparisons
@@ -65,11 +63,13 @@ class Comparer:
         self.breaker = breaker
         self.metrics = metrics
 
-    async def after(
-        self, endpoint: Endpoint[Any], chosen: Plan, call: Call, served: Outcome, response: Response
-    ) -> None:
-        """Compare once `response` is sent, or count the comparison skipped: serving comes
+    async def after(self, exchange: Exchange) -> None:
+        """Compare once the answer is sent, or count the comparison skipped: serving comes
         first, so there is no queue of comparisons and none while the upstream struggles."""
+        endpoint, chosen = exchange.endpoint, exchange.plan
+        if endpoint is None or chosen is None or chosen.shadow is None or not endpoint.comparable:
+            return
+        assert exchange.served is not None  # a translated route's answer is read
         try:
             if self.breaker.state != "closed":
                 raise UpstreamUnavailable
@@ -77,7 +77,9 @@ class Comparer:
         except (UpstreamUnavailable, Busy):
             await self.skip(endpoint.name)
         else:
-            response.background = BackgroundTask(self.compare, endpoint, chosen, call, served, done)
+            exchange.response.background = BackgroundTask(
+                self.compare, endpoint, chosen, exchange.call, exchange.served, done
+            )
 
     async def skip(self, name: str) -> None:
         """A comparison not made: counted as skipped, never as a difference."""
@@ -131,44 +133,44 @@ class Translated:
     identity: Identity
     routing: RoutingFile
     slots: Slots
-    metrics: Metrics
     versions: Versions
-    comparer: Comparer
-    dry_runs: DryRuns
+    after: Sequence[AfterStep]
     admin_token: str | None
     clock: Callable[[], float]
 
     async def serve(self, request: Request) -> Response:
-        """Answer one call as the routing says."""
-        name = self.endpoint.name
-        body = await request.body()
-        bearer = bearer_token(request.headers.get("authorization", ""))
-        if bearer is not None and is_app_only(bearer.token):
-            raise AppOnly
-        credentials = await self.identity.authenticate(request, body)
+        """Answer one call as the routing says, then give the exchange to the after-steps."""
+        call = await self.identity.authenticate(request, await request.body(), app_only=False)
+        call, chosen = await self.planned(call)
+        started = time.monotonic()
+        with self.slots.holding(call.credentials.key):
+            response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
+        seconds = time.monotonic() - started
+        exchange = Exchange(call, chosen.serve, response, seconds, self.endpoint, chosen, served)
+        await follow_up(self.after, exchange)
+        return response
+
+    async def planned(self, call: Call) -> tuple[Call, Plan]:
+        """The call with its v1.1 request and the caller its plan needs, and the plan. The
+        caller is looked up once here: asked of v2 if the routing needs the user's id, else
+        taken where known for a v2 translation to use."""
+        request, name = call.request, self.endpoint.name
         # The query as it came and the route's own path (the fence let no other spelling by),
         # never request.url, which Starlette rebuilds with the Host header.
         query = target(request.scope)[1]
-        params = v11_params(query, body, request.headers.get("content-type", ""))
-        v11 = V11Request(request.method, self.endpoint.path, params)
-        call = Call(request, body, credentials, v11)
+        params = v11_params(query, call.body, request.headers.get("content-type", ""))
+        call = replace(call, v11=V11Request(request.method, self.endpoint.path, params))
         routing, now = await self.routing.current(), self.clock()
         override = self.override(request)
-        user_id = ""
+        caller, user_id = call.caller, ""
         if override is None and needs_user(routing, name, now):
-            user_id = (await self.identity.caller(credentials, address(request.scope))).user_id
+            if caller is None:
+                caller = await self.identity.caller(call.credentials, address(request.scope))
+            user_id = caller.user_id
         chosen = plan(routing, name, user_id, now, override)
-        started = time.monotonic()
-        with self.slots.holding(credentials.key):
-            response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
-        seconds = time.monotonic() - started
-        self.metrics.served(name, chosen.serve, response.status_code, served.code, seconds)
-        requests_log.served(name, chosen.serve, response.status_code, served.code, seconds)
-        if chosen.shadow is not None and self.endpoint.comparable:
-            await self.comparer.after(self.endpoint, chosen, call, served, response)
-        elif chosen.dry_run:
-            self.dry_runs.after(self.endpoint, call, response)
-        return response
+        if caller is None and (chosen.dry_run or "v2" in (chosen.serve, chosen.shadow)):
+            caller = await self.identity.cached(call.credentials)
+        return replace(call, caller=caller), chosen
 
     def override(self, request: Request) -> Backend | None:
         """The backend an operator asks for in `X-Shim-Backend`, honoured only with the admin
