@@ -30,8 +30,9 @@ from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
 from shim.responses import render
 from shim.serving import dashboard, passthrough
 from shim.serving.exchange import Exchange, follow_up
-from shim.serving.lifespan import Shell
+from shim.serving.lifespan import Resources, open_resources
 from shim.serving.recording import recording
+from shim.serving.translated import Translated
 
 log = logging.getLogger("shim")
 
@@ -44,41 +45,45 @@ TRANSLATED = frozenset(endpoint.path for endpoint in ENDPOINTS)
 Endpoint = Callable[[Request], object]
 
 
-def passing(shell: Shell) -> Endpoint:
+def passing(resources: Resources) -> Endpoint:
     """The endpoint for every other path: passed through when it is the API's and allowed."""
 
     async def serve(request: Request) -> Response:
         # Decided on the path forwarded, as it came (`limits.target`), never on request.url.
         path, query = target(request.scope)
         # A translated path asked with another method is no page: v1.1 has none there either.
-        if path in TRANSLATED or not (shell.settings.passthrough and passthrough.forwards(path)):
+        if path in TRANSLATED or not (
+            resources.settings.passthrough and passthrough.forwards(path)
+        ):
             raise NoSuchPage
         if path in BROWSER:
-            upstream = shell.settings.upstream_url + path + (f"?{query}" if query else "")
+            upstream = resources.settings.upstream_url + path + (f"?{query}" if query else "")
             return RedirectResponse(upstream, 302)
         body = await request.body()
         if path in SIGN_IN:
-            return await shell.sign_in(SIGN_IN[path], request, body)
-        call = await shell.identity.authenticate(request, body)
-        done = shell.slot(call.credentials, request)
+            return await resources.sign_in(SIGN_IN[path], request, body)
+        call = await resources.identity.authenticate(request, body)
+        done = resources.slot(call.credentials, request)
         started = time.monotonic()
         auth = call.credentials.auth()
-        response = await passthrough.forward(shell.upstream, request, body, auth, done)
-        await follow_up(shell.after, Exchange(call, "v1", response, time.monotonic() - started))
+        response = await passthrough.forward(resources.upstream, request, body, auth, done)
+        await follow_up(resources.after, Exchange(call, "v1", response, time.monotonic() - started))
         return response
 
     return serve
 
 
 def admin(
-    shell: Shell, throttle: Throttle, page: Callable[[Shell, Request], Awaitable[Response]]
+    resources: Resources,
+    throttle: Throttle,
+    page: Callable[[Resources, Request], Awaitable[Response]],
 ) -> Endpoint:
     """An operator's page: only with SHIM_ADMIN_TOKEN set, given as a bearer token or as the
     password of HTTP basic authentication (what a browser can send). Wrong tokens are
     throttled per client address (`shim.edge.throttle`), all the pages together."""
 
     async def serve(request: Request) -> Response:
-        token = shell.settings.admin_token
+        token = resources.settings.admin_token
         if token is None:
             raise NoSuchPage
         address = request.client.host if request.client else None
@@ -87,41 +92,41 @@ def admin(
         if not dashboard.admitted(request.headers.get("authorization", ""), token):
             throttle.failed(address)
             return Response("admin token needed", 401, {"WWW-Authenticate": 'Basic realm="shim"'})
-        return await page(shell, request)
+        return await page(resources, request)
 
     return serve
 
 
-async def stats_page(shell: Shell, request: Request) -> Response:
-    return render(200, shell.stats())
+async def stats_page(resources: Resources, request: Request) -> Response:
+    return render(200, resources.stats())
 
 
-async def metrics_page(shell: Shell, request: Request) -> Response:
-    return Response(shell.metrics.render(), media_type="text/plain; version=0.0.4")
+async def metrics_page(resources: Resources, request: Request) -> Response:
+    return Response(resources.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-async def dashboard_page(shell: Shell, request: Request) -> Response:
-    assert shell.settings.admin_token is not None  # `admin` serves nothing without it
+async def dashboard_page(resources: Resources, request: Request) -> Response:
+    assert resources.settings.admin_token is not None  # `admin` serves nothing without it
     page = dashboard.html(
-        shell.metrics.by_endpoint(),
-        await shell.comparisons.report(),
-        await shell.routing.current(),
-        dashboard.form_token(shell.settings.admin_token),
-        shell.upstream.breaker.state,
-        list(shell.dry_runs.recent),
+        resources.metrics.by_endpoint(),
+        await resources.comparisons.report(),
+        await resources.routing.current(),
+        dashboard.form_token(resources.settings.admin_token),
+        resources.upstream.breaker.state,
+        list(resources.dry_runs.recent),
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
 
-async def all_v1_page(shell: Shell, request: Request) -> Response:
+async def all_v1_page(resources: Resources, request: Request) -> Response:
     """POST /_shim/all-v1?on=true|false: the one switch that sends everything back to v1.1.
     Scripts send it with the bearer token; the dashboard posts its form, and is sent back."""
-    assert shell.settings.admin_token is not None
+    assert resources.settings.admin_token is not None
     form = dict(parse_qsl((await request.body()).decode("latin-1")))
-    if dashboard.forged(request.headers, form, shell.settings.admin_token):
+    if dashboard.forged(request.headers, form, resources.settings.admin_token):
         raise CrossSite
     on = form.get("on", request.query_params.get("on", "true")).lower() != "false"
-    await shell.routing.switch.set(on)
+    await resources.routing.switch.set(on)
     log.warning("all translated endpoints to v1.1: %s", on)
     if "csrf" in form:
         return RedirectResponse("/_shim/", 303)
@@ -129,7 +134,7 @@ async def all_v1_page(shell: Shell, request: Request) -> Response:
 
 
 async def failed(request: Request, error: Exception) -> Response:
-    """A flow's v1.1 error as it is, or the shell's own failure as `shim.errors` answers it."""
+    """A flow's v1.1 error as it is, or the resources's own failure as `shim.errors` answers it."""
     assert isinstance(error, V11Error | ShellError)
     return rendered(error)
 
@@ -152,27 +157,26 @@ def create_app(
     `clock` to stand in for the wall clock that judges timestamps and expires nonces. With
     `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
     app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving."""
-    shell = Shell(settings, transport, clock)
-    shell.metrics.watch_clock(shell.kept.skew)
+    resources = open_resources(settings, transport, clock)
     guard = Throttle()  # one count of wrong admin tokens for all the operator's pages
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with recording(record) if record else nullcontext():
             yield
-        log.info("caches at shutdown: %s", shell.stats())
-        await shell.aclose()
+        log.info("caches at shutdown: %s", resources.stats())
+        await resources.aclose()
 
     routes = [
-        Route(endpoint.path, shell.translated(endpoint).serve, methods=list(endpoint.methods))
+        Route(endpoint.path, Translated(endpoint, resources).serve, methods=list(endpoint.methods))
         for endpoint in ENDPOINTS
     ]
     routes += [
-        Route("/_shim/stats", admin(shell, guard, stats_page), methods=["GET"]),
-        Route("/_shim/", admin(shell, guard, dashboard_page), methods=["GET"]),
-        Route("/_shim/all-v1", admin(shell, guard, all_v1_page), methods=["POST"]),
-        Route("/metrics", admin(shell, guard, metrics_page), methods=["GET"]),
-        Route("/{path:path}", passing(shell), methods=ALL_METHODS),
+        Route("/_shim/stats", admin(resources, guard, stats_page), methods=["GET"]),
+        Route("/_shim/", admin(resources, guard, dashboard_page), methods=["GET"]),
+        Route("/_shim/all-v1", admin(resources, guard, all_v1_page), methods=["POST"]),
+        Route("/metrics", admin(resources, guard, metrics_page), methods=["GET"]),
+        Route("/{path:path}", passing(resources), methods=ALL_METHODS),
     ]
     handlers = {
         V11Error: failed,
@@ -189,5 +193,5 @@ def create_app(
     app = Starlette(
         routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=fences
     )
-    app.state.shell = shell
+    app.state.resources = resources
     return app

@@ -19,7 +19,7 @@ from shim.stores.protocols import Cache
 from shim.upstream.client import Upstream, within
 
 
-class Versions:
+class Backends:
     """Answering a translated call as either version: v1.1 passed through as it came, or the
     v2 translation, its flow given what the shell knows as values."""
 

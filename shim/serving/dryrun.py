@@ -18,7 +18,7 @@ from mappings.types import V2Call, V2Reply
 from shim.config import GRACE
 from shim.edge.fairness import Slots
 from shim.errors import Busy, ShellError
-from shim.serving.backends import Versions
+from shim.serving.backends import Backends
 from shim.serving.exchange import Exchange
 from shim.serving.identity import Call
 from shim.serving.metrics import Metrics
@@ -46,8 +46,8 @@ def shown(call: V2Call) -> str:
 
 
 class DryRuns:
-    def __init__(self, versions: Versions, budget: Slots, metrics: Metrics) -> None:
-        self.versions = versions
+    def __init__(self, backends: Backends, budget: Slots, metrics: Metrics) -> None:
+        self.backends = backends
         self.budget = budget
         self.metrics = metrics
         self.recent: deque[Planned] = deque(maxlen=KEPT)
@@ -67,7 +67,7 @@ class DryRuns:
     async def plan(self, endpoint: Endpoint[Any], call: Call, done: Callable[[], None]) -> None:
         """Play the translation, its reads sent, its first write withheld; record it."""
         writes: list[V2Call] = []
-        send = self.versions.identity.sender(call.credentials)
+        send = self.backends.identity.sender(call.credentials)
 
         async def reads_only(v2: V2Call) -> V2Reply:
             if v2.method != "GET":
@@ -75,12 +75,12 @@ class DryRuns:
                 raise Withheld
             return await send(v2)
 
-        timeout = self.versions.timeout
+        timeout = self.backends.timeout
         try:
             async with asyncio.timeout(min(2 * timeout, 0.8 * GRACE)):
-                known = await self.versions.known(call)
+                known = await self.backends.known(call)
                 finished = await within(
-                    timeout, run(endpoint, Versions.v11(call), known), reads_only
+                    timeout, run(endpoint, Backends.v11(call), known), reads_only
                 )
             code = finished.error.code if finished.error else 200
             outcome = str(code)

@@ -71,7 +71,7 @@ class Identity:
         has accepted (a user's token checked once with /2/users/me, then cached: its caller
         comes with it). An app-only token names no user for v2 to check: where `app_only`
         allows it, it passes on as it came, for v1.1's app-only reads, in the unverified share
-        (`Shell.slot`); elsewhere it is refused. Too many parameters are refused first."""
+        (`Resources.slot`); elsewhere it is refused. Too many parameters are refused first."""
         count_parameters(request.scope, body)
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is None:

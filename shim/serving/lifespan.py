@@ -1,10 +1,12 @@
-"""What every route shares: settings, credentials, the verifier, the upstream client, the
-caches, the routing, comparison records and metrics."""
+"""What the lifespan opens for the routes, as one frozen value (`Resources`, made by
+`open_resources`): settings, the stores, the verifier, the upstream client, the slots, the
+routing, the metrics, the two backends and the after-steps. Each route reads what it needs
+from it; nothing in it is replaced while the app runs."""
 
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import httpx2
 from starlette.requests import Request
@@ -12,22 +14,22 @@ from starlette.responses import Response
 
 from mappings import ENDPOINTS
 from mappings.callers import is_app_only
-from mappings.endpoints import Endpoint
 from shim.config import Settings
 from shim.credentials.upstream_auth import Bearer
-from shim.credentials.verifier import Verifier
+from shim.credentials.verifier import SecretOf, Verifier
 from shim.edge.fairness import Slots, address
 from shim.edge.limits import count_parameters
 from shim.edge.origins import Origins
-from shim.serving.backends import Versions
+from shim.serving.backends import Backends
+from shim.serving.comparison import Comparer
 from shim.serving.dryrun import DryRuns
 from shim.serving.exchange import AfterStep, log_line
 from shim.serving.identity import Caught, Identity
 from shim.serving.metrics import Metrics
 from shim.serving.sign_in import sign_in
-from shim.serving.translated import Comparer, Translated
+from shim.stores.protocols import Comparisons
 from shim.stores.routes import RoutingFile
-from shim.stores.state import open_state
+from shim.stores.state import State, open_state
 from shim.stores.tokens import token_store
 from shim.upstream.breaker import CircuitBreaker
 from shim.upstream.client import Upstream
@@ -38,100 +40,31 @@ log = logging.getLogger("shim")
 COMPARISONS = 8
 
 
-class Shell:
-    """What the routes share: settings, the token store, the verifier, v2 and the caches."""
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the routes share, opened once by the lifespan."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        transport: httpx2.AsyncBaseTransport | None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.settings = settings
-        store = token_store(settings)
-        if settings.secret_key and store.plaintext():
-            log.warning(
-                "%d token secrets are stored in clear: run `shim tokens encrypt`",
-                store.plaintext(),
-            )
-        store.close()
-        self.kept = open_state(settings, clock)
-        self.callers, self.users = self.kept.callers, self.kept.users
-        self.cursors = self.kept.cursors
-        # Between oauth/request_token and oauth/access_token: the request token's secret.
-        self.request_tokens = self.kept.request_tokens
-        self.comparisons = self.kept.comparisons
-        self.verifier = Verifier(
-            settings.consumer_key,
-            settings.consumer_secret,
-            self.kept.nonces,
-            self.kept.clock,
-            settings.speedups,
-        )
-        self.origins = Origins(settings.public_urls)
-        self.upstream = Upstream(
-            settings.upstream_url,
-            settings.upstream_timeout,
-            transport,
-            CircuitBreaker(cooldown=settings.breaker_cooldown),
-            settings.speedups,
-        )
-        self.slots = Slots(settings.caller_concurrency)
-        # Work no user credential vouches for: one share, a part of it per client address.
-        self.unverified = Slots(settings.unverified_per_address, settings.unverified_concurrency)
-        # Comparisons under way: a budget of their own, at most 3 upstream calls each.
-        self.shadows = Slots(COMPARISONS)
-        self.lookups = Lookups(self.upstream, self.users)
-        self.identity = Identity(
-            self.verifier,
-            self.token_secret,
-            self.origins,
-            self.callers,
-            self.lookups,
-            settings.upstream_timeout,
-            settings.cache_size,
-            self.unverified,
-        )
-        endpoints = tuple(endpoint.name for endpoint in ENDPOINTS)
-        self.routing = RoutingFile(
-            settings.config_path, endpoints, self.kept.all_v1, store=self.kept.routes
-        )
-        self.metrics = Metrics(self.stats, lambda: self.upstream.breaker.state)
-        self.versions = Versions(
-            self.upstream, self.identity, self.cursors, settings.upstream_timeout
-        )
-        self.comparer = Comparer(
-            self.versions, self.comparisons, self.shadows, self.upstream.breaker, self.metrics
-        )
-        # Dry runs share the comparisons' budget: both are work done after answering.
-        self.dry_runs = DryRuns(self.versions, self.shadows, self.metrics)
-        # What follows every answer, in this order (`shim.serving.exchange`).
-        self.after: tuple[AfterStep, ...] = (
-            self.metrics.after,
-            log_line,
-            self.comparer.after,
-            self.dry_runs.after,
-        )
-        self.clock = clock
+    settings: Settings
+    kept: State
+    verifier: Verifier
+    upstream: Upstream
+    slots: Slots
+    # Work no user credential vouches for: one share, a part of it per client address.
+    unverified: Slots
+    # Comparisons and dry runs under way: a budget of their own, at most 3 upstream calls each.
+    shadows: Slots
+    identity: Identity
+    routing: RoutingFile
+    metrics: Metrics
+    backends: Backends
+    dry_runs: DryRuns
+    # What follows every answer, in this order (`shim.serving.exchange`).
+    after: tuple[AfterStep, ...]
+    clock: Callable[[], float]
 
-    def translated(self, endpoint: Endpoint[Any]) -> Translated:
-        """The endpoint as its route serves it, holding only what that uses."""
-        return Translated(
-            endpoint,
-            self.identity,
-            self.routing,
-            self.slots,
-            self.versions,
-            self.after,
-            self.settings.admin_token,
-            self.clock,
-        )
-
-    async def token_secret(self, token: str) -> str | None:
-        """The secret of a known token: SHIM_ACCESS_TOKEN's, else the store's."""
-        if token == self.settings.access_token:
-            return self.settings.access_token_secret
-        return await self.kept.tokens.secret(token)
+    @property
+    def comparisons(self) -> Comparisons:
+        return self.kept.comparisons
 
     def slot(self, credentials: Caught, request: Request) -> Callable[[], None]:
         """A slot at the upstream for a call passed through, or `Busy`: the caller's own,
@@ -153,17 +86,94 @@ class Shell:
                 body,
                 self.verifier,
                 self.upstream,
-                self.request_tokens,
+                self.kept.request_tokens,
                 self.kept.tokens,
             )
 
     def stats(self) -> dict[str, dict[str, int]]:
-        return {
-            "users": self.users.stats(),
-            "callers": self.callers.stats(),
-            "cursors": self.cursors.stats(),
-        }
+        return cache_stats(self.kept)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.kept.aclose()
+
+
+def open_resources(
+    settings: Settings,
+    transport: httpx2.AsyncBaseTransport | None,
+    clock: Callable[[], float] = time.time,
+) -> Resources:
+    """Open the stores and make what the routes share from them."""
+    warn_of_plaintext(settings)
+    kept = open_state(settings, clock)
+    verifier = Verifier(
+        settings.consumer_key, settings.consumer_secret, kept.nonces, kept.clock, settings.speedups
+    )
+    breaker = CircuitBreaker(cooldown=settings.breaker_cooldown)
+    upstream = Upstream(
+        settings.upstream_url, settings.upstream_timeout, transport, breaker, settings.speedups
+    )
+    unverified = Slots(settings.unverified_per_address, settings.unverified_concurrency)
+    shadows = Slots(COMPARISONS)
+    identity = Identity(
+        verifier,
+        secret_of(settings, kept),
+        Origins(settings.public_urls),
+        kept.callers,
+        Lookups(upstream, kept.users),
+        settings.upstream_timeout,
+        settings.cache_size,
+        unverified,
+    )
+    names = tuple(endpoint.name for endpoint in ENDPOINTS)
+    routing = RoutingFile(settings.config_path, names, kept.all_v1, store=kept.routes)
+    metrics = Metrics(lambda: cache_stats(kept), lambda: upstream.breaker.state)
+    metrics.watch_clock(kept.skew)
+    backends = Backends(upstream, identity, kept.cursors, settings.upstream_timeout)
+    comparer = Comparer(backends, kept.comparisons, shadows, breaker, metrics)
+    # Dry runs share the comparisons' budget: both are work done after answering.
+    dry_runs = DryRuns(backends, shadows, metrics)
+    return Resources(
+        settings,
+        kept,
+        verifier,
+        upstream,
+        Slots(settings.caller_concurrency),
+        unverified,
+        shadows,
+        identity,
+        routing,
+        metrics,
+        backends,
+        dry_runs,
+        (metrics.after, log_line, comparer.after, dry_runs.after),
+        clock,
+    )
+
+
+def warn_of_plaintext(settings: Settings) -> None:
+    store = token_store(settings)
+    if settings.secret_key and store.plaintext():
+        log.warning(
+            "%d token secrets are stored in clear: run `shim tokens encrypt`", store.plaintext()
+        )
+    store.close()
+
+
+def secret_of(settings: Settings, kept: State) -> SecretOf:
+    """The secret of a known token: SHIM_ACCESS_TOKEN's, else the store's."""
+
+    async def secret(token: str) -> str | None:
+        if token == settings.access_token:
+            return settings.access_token_secret
+        return await kept.tokens.secret(token)
+
+    return secret
+
+
+def cache_stats(kept: State) -> dict[str, dict[str, int]]:
+    return {
+        "users": kept.users.stats(),
+        "callers": kept.callers.stats(),
+        "cursors": kept.cursors.stats(),
+    }

@@ -1,153 +1,51 @@
-"""Serving a translated endpoint: route the call to v1.1 or to the v2 translation, answer, and,
-in compare mode, call the other version after answering and record how the two differ.
+"""Serving a translated endpoint: authenticate the call, route it to v1.1 or to the v2
+translation, answer, then give the exchange to the after-steps (`shim.serving.exchange`)."""
 
-Only translated endpoints whose row says `comparable` are ever compared (a write only when
-doing it twice leaves what doing it once did). Pass-through calls are never shadowed.
-"""
-
-import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mappings.compare import Outcome, differences
 from mappings.endpoints import Endpoint
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
-from shim.config import GRACE
 from shim.credentials.upstream_auth import FORM, without_oauth
-from shim.edge.fairness import Slots, address
+from shim.edge.fairness import address
 from shim.edge.limits import target
-from shim.errors import BadAuthData, BadOverride, Busy, UpstreamUnavailable
-from shim.serving.backends import Versions
-from shim.serving.exchange import AfterStep, Exchange, follow_up
-from shim.serving.identity import Call, Identity
-from shim.serving.metrics import Metrics
-from shim.stores.comparisons import outcome
-from shim.stores.protocols import Comparisons
-from shim.stores.routes import RoutingFile
-from shim.upstream.breaker import CircuitBreaker
+from shim.errors import BadAuthData, BadOverride
+from shim.serving.exchange import Exchange, follow_up
+from shim.serving.identity import Call
+from shim.serving.lifespan import Resources
 
 log = logging.getLogger("shim")
 
-SHIM_FAILURES = {130, 131}
-OVERRIDE, OVERRIDE_TOKEN = (
-    "x-shim-backend",
-    "x-shim-admin-token",
-)  # what the shim answers when the upstream fails it
-
-
-class Comparer:
-    """Compare mode's other half: after answering, call the other version and record how the
-    two differ, within a budget of its own."""
-
-    def __init__(
-        self,
-        versions: Versions,
-        records: Comparisons,
-        budget: Slots,
-        breaker: CircuitBreaker,
-        metrics: Metrics,
-    ) -> None:
-        self.versions = versions
-        self.records = records
-        self.budget = budget
-        self.breaker = breaker
-        self.metrics = metrics
-
-    async def after(self, exchange: Exchange) -> None:
-        """Compare once the answer is sent, or count the comparison skipped: serving comes
-        first, so there is no queue of comparisons and none while the upstream struggles."""
-        endpoint, chosen = exchange.endpoint, exchange.plan
-        if endpoint is None or chosen is None or chosen.shadow is None or not endpoint.comparable:
-            return
-        assert exchange.served is not None  # a translated route's answer is read
-        try:
-            if self.breaker.state != "closed":
-                raise UpstreamUnavailable
-            done = self.budget.take("comparisons")
-        except (UpstreamUnavailable, Busy):
-            await self.skip(endpoint.name)
-        else:
-            exchange.response.background = BackgroundTask(
-                self.compare, endpoint, chosen, exchange.call, exchange.served, done
-            )
-
-    async def skip(self, name: str) -> None:
-        """A comparison not made: counted as skipped, never as a difference."""
-        await self.records.skipped(name)
-        self.metrics.comparisons.labels(name, "skipped").inc()
-
-    async def compare(
-        self,
-        endpoint: Endpoint[Any],
-        chosen: Plan,
-        call: Call,
-        served: Outcome,
-        done: Callable[[], None],
-    ) -> None:
-        """Call the other version, and v1.1 once more to tell noise from differences (where the
-        endpoint allows); record it.
-
-        It holds one of the budget's slots until `done`, and has twice SHIM_UPSTREAM_TIMEOUT in
-        all, never more than 80% of SIGTERM's grace period, so pending comparisons are always
-        over before a graceful stop would cut them off (with a traceback). An answer that is
-        the shim's own failure (130, 131: the upstream was unavailable) says nothing of v1.1
-        against v2: such a comparison is skipped."""
-        assert chosen.shadow is not None
-        answer = self.versions.answer
-        try:
-            async with asyncio.timeout(min(2 * self.versions.timeout, 0.8 * GRACE)):
-                _, other = await answer(endpoint, chosen.shadow, call)
-                v1, v2 = (served, other) if chosen.serve == "v1" else (other, served)
-                again = None
-                if endpoint.repeat_v1:
-                    _, again = await answer(endpoint, "v1", call)
-            if {v1.code, v2.code, again and again.code} & SHIM_FAILURES:
-                await self.skip(endpoint.name)
-                return
-            found = differences(endpoint.known, v1, v2, again)
-            await self.records.record(endpoint.name, found)
-            self.metrics.comparisons.labels(endpoint.name, outcome(found)).inc()
-        except TimeoutError:
-            await self.skip(endpoint.name)
-        except Exception:  # a failed comparison must never touch the answer already given
-            log.exception("comparing %s failed", endpoint.name)
-        finally:
-            done()
+OVERRIDE, OVERRIDE_TOKEN = "x-shim-backend", "x-shim-admin-token"
 
 
 @dataclass(frozen=True, slots=True)
 class Translated:
-    """A translated endpoint as its route serves it: its record, and only what serving it uses."""
+    """A translated endpoint as its route serves it: its record, and what the lifespan opened."""
 
     endpoint: Endpoint[Any]
-    identity: Identity
-    routing: RoutingFile
-    slots: Slots
-    versions: Versions
-    after: Sequence[AfterStep]
-    admin_token: str | None
-    clock: Callable[[], float]
+    resources: Resources
 
     async def serve(self, request: Request) -> Response:
         """Answer one call as the routing says, then give the exchange to the after-steps."""
-        call = await self.identity.authenticate(request, await request.body(), app_only=False)
+        resources = self.resources
+        body = await request.body()
+        call = await resources.identity.authenticate(request, body, app_only=False)
         call, chosen = await self.planned(call)
         started = time.monotonic()
-        with self.slots.holding(call.credentials.key):
-            response, served = await self.versions.answer(self.endpoint, chosen.serve, call)
+        with resources.slots.holding(call.credentials.key):
+            response, served = await resources.backends.answer(self.endpoint, chosen.serve, call)
         seconds = time.monotonic() - started
         exchange = Exchange(call, chosen.serve, response, seconds, self.endpoint, chosen, served)
-        await follow_up(self.after, exchange)
+        await follow_up(resources.after, exchange)
         return response
 
     async def planned(self, call: Call) -> tuple[Call, Plan]:
@@ -160,16 +58,17 @@ class Translated:
         query = target(request.scope)[1]
         params = v11_params(query, call.body, request.headers.get("content-type", ""))
         call = replace(call, v11=V11Request(request.method, self.endpoint.path, params))
-        routing, now = await self.routing.current(), self.clock()
+        identity = self.resources.identity
+        routing, now = await self.resources.routing.current(), self.resources.clock()
         override = self.override(request)
         caller, user_id = call.caller, ""
         if override is None and needs_user(routing, name, now):
             if caller is None:
-                caller = await self.identity.caller(call.credentials, address(request.scope))
+                caller = await identity.caller(call.credentials, address(request.scope))
             user_id = caller.user_id
         chosen = plan(routing, name, user_id, now, override)
         if caller is None and (chosen.dry_run or "v2" in (chosen.serve, chosen.shadow)):
-            caller = await self.identity.cached(call.credentials)
+            caller = await identity.cached(call.credentials)
         return replace(call, caller=caller), chosen
 
     def override(self, request: Request) -> Backend | None:
@@ -180,7 +79,8 @@ class Translated:
             return None
         # As bytes: compare_digest refuses text with non-ASCII characters (a TypeError).
         given = request.headers.get(OVERRIDE_TOKEN, "").encode()
-        if not self.admin_token or not hmac.compare_digest(given, self.admin_token.encode()):
+        token = self.resources.settings.admin_token
+        if not token or not hmac.compare_digest(given, token.encode()):
             log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
             return None
         if wanted not in ("v1", "v2"):

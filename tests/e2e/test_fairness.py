@@ -73,7 +73,7 @@ def test_a_client_that_stops_reading_cannot_starve_another_user(shim):
         assert heads.count(b"HTTP/1.1 429") == 80  # v1.1's rate limit, code 88
         # Streams whose client stopped reading are cut off: their slots come back.
         deadline = time.monotonic() + 20
-        while len(app.state.shell.slots):
+        while len(app.state.resources.slots):
             assert time.monotonic() < deadline, "stalled streams still hold the upstream"
             time.sleep(0.1)
     finally:

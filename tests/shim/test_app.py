@@ -350,7 +350,7 @@ def test_a_repeated_screen_name_costs_no_lookup(make_client: MakeClient, fake_v2
     # The unmute looks the user up afresh: whether the caller mutes them decides 272.
     assert fake_v2.paths().count(("GET", "/2/users/by/username/Twitter")) == 2
     assert fake_v2.paths().count(("POST", f"/2/users/{ALICE.user_id}/muting")) == 2
-    stats = client.app.state.shell.stats()["users"]  # type: ignore[attr-defined]
+    stats = client.app.state.resources.stats()["users"]  # type: ignore[attr-defined]
     assert (stats["hits"], stats["misses"]) == (1, 1)
 
 

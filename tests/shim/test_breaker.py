@@ -2,7 +2,7 @@
 and, through the app, that every way an upstream call can end reports back to it."""
 
 import asyncio
-from dataclasses import replace
+from typing import Any
 
 import httpx2
 
@@ -68,12 +68,12 @@ class Slow:
         return self.fake(request)
 
 
-def opened(make_client: MakeClient, fake_v2: FakeV2, delay: float):
+def opened(make_client: MakeClient, fake_v2: FakeV2, delay: float, **changes: Any):
     now = [0.0]
     slow = Slow(fake_v2, delay)
-    client = make_client(httpx2.MockTransport(slow), upstream_timeout=0.3)
+    client = make_client(httpx2.MockTransport(slow), upstream_timeout=0.3, **changes)
     breaker = CircuitBreaker(threshold=2, cooldown=10, clock=lambda: now[0])
-    client.app.state.shell.upstream.breaker = breaker  # type: ignore[attr-defined]
+    client.app.state.resources.upstream.breaker = breaker  # type: ignore[attr-defined]
     return client, slow, breaker, now
 
 
@@ -124,10 +124,8 @@ def test_a_pass_through_probe_cut_off_reopens_the_breaker(make_client: MakeClien
 def test_the_breaker_state_is_on_the_metrics_and_the_dashboard(
     make_client: MakeClient, fake_v2: FakeV2
 ):
-    client, _, breaker, _ = opened(make_client, fake_v2, delay=5)
-    client.app.state.shell.settings = replace(
-        client.app.state.shell.settings, admin_token="fake-admin-token-of-32-characters"
-    )
+    admin_token = "fake-admin-token-of-32-characters"
+    client, _, breaker, _ = opened(make_client, fake_v2, delay=5, admin_token=admin_token)
     admin = {"Authorization": "Bearer fake-admin-token-of-32-characters"}
     for _ in range(2):
         client.post(CREATE, headers=sign("POST", CREATE))

@@ -11,11 +11,11 @@ import pytest
 
 from shim.credentials import upstream_auth
 from shim.serving import lifespan
+from shim.serving.comparison import Comparer
 from shim.serving.dryrun import DryRuns
 from shim.serving.exchange import Exchange
 from shim.serving.identity import Identity
 from shim.serving.metrics import Metrics
-from shim.serving.translated import Comparer
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CAROL, COMPARE_ROUTING, sign
 

@@ -124,7 +124,7 @@ def test_comparisons_from_both_instances_make_one_report(make_client, redis_url,
     for instance in instances:
         instance.post(CREATE, headers=sign("POST", CREATE))
 
-    report = instances[0].portal.call(instances[0].app.state.shell.comparisons.report)
+    report = instances[0].portal.call(instances[0].app.state.resources.comparisons.report)
     assert report["mutes/users/create"]["requests"] == 2
 
 

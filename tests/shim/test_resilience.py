@@ -106,7 +106,7 @@ def test_an_open_breaker_answers_at_once_without_calling(make_client, fake_v2):
     breaker = CircuitBreaker(threshold=2, cooldown=30, clock=lambda: now[0])
     script = Script(fake_v2, MUTING, httpx2.ConnectError("refused"))
     client = make_client(httpx2.MockTransport(script))
-    client.app.state.shell.upstream.breaker = breaker
+    client.app.state.resources.upstream.breaker = breaker
 
     first = client.post(CREATE, headers=sign("POST", CREATE))
     tries = script.tries

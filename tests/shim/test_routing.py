@@ -78,7 +78,7 @@ COMPARE_ALL = COMPARE_ROUTING
 def test_compare_serves_the_primary_and_records_both(make_client, config, fake_v2: FakeV2):
     client = routed(make_client, config, COMPARE_ALL)
     muted = client.post(CREATE, headers=sign("POST", CREATE))
-    report = client.portal.call(client.app.state.shell.comparisons.report)
+    report = client.portal.call(client.app.state.resources.comparisons.report)
 
     assert muted.json()["geo_enabled"] is True  # v1.1 served
     create = report["mutes/users/create"]
@@ -92,7 +92,7 @@ def test_compare_serves_the_primary_and_records_both(make_client, config, fake_v
 def test_unmuting_a_user_not_muted_is_272_from_both_versions(make_client, config, fake_v2):
     client = routed(make_client, config, COMPARE_ALL)
     unmuted = client.post(DESTROY, headers=sign("POST", DESTROY))
-    report = client.portal.call(client.app.state.shell.comparisons.report)
+    report = client.portal.call(client.app.state.resources.comparisons.report)
 
     assert (unmuted.status_code, unmuted.json()["errors"][0]["code"]) == (403, 272)
     assert ("DELETE", f"/2/users/{ALICE.user_id}/muting/783214") not in fake_v2.paths()
@@ -103,7 +103,7 @@ def test_an_unmute_compared_finds_the_user_unmuted_the_second_time(make_client, 
     fake_v2.muted.add((ALICE.user_id, "783214"))
     client = routed(make_client, config, COMPARE_ALL)
     unmuted = client.post(DESTROY, headers=sign("POST", DESTROY))
-    report = client.portal.call(client.app.state.shell.comparisons.report)
+    report = client.portal.call(client.app.state.resources.comparisons.report)
 
     assert unmuted.status_code == 200  # v2 served, and unmuted
     fields = report["mutes/users/destroy"]["fields"]
@@ -120,7 +120,7 @@ def test_a_row_not_comparable_is_served_but_never_compared(
     monkeypatch.setattr(shim.serving.app, "ENDPOINTS", rows)
     client = routed(make_client, config, COMPARE_ALL)
     muted = client.post(CREATE, headers=sign("POST", CREATE))
-    report = client.portal.call(client.app.state.shell.comparisons.report)
+    report = client.portal.call(client.app.state.resources.comparisons.report)
 
     assert muted.json()["geo_enabled"] is True  # v1.1 served, as the routing says
     assert ("POST", f"/2/users/{ALICE.user_id}/muting") not in fake_v2.paths()
@@ -229,12 +229,12 @@ def test_a_junk_bearer_token_is_never_compared(make_client, config, fake_v2: Fak
         assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 89)
 
     assert fake_v2.paths() == [("GET", "/2/users/me")]
-    assert client.portal.call(client.app.state.shell.comparisons.report) == {}
+    assert client.portal.call(client.app.state.resources.comparisons.report) == {}
 
 
 def test_comparison_records_do_not_grow_with_traffic(make_client, config, fake_v2: FakeV2):
     client = routed(make_client, config, COMPARE_ROUTING)
-    db = client.app.state.shell.comparisons._db
+    db = client.app.state.resources.comparisons._db
 
     def rows() -> int:
         counts = db.execute("SELECT count(*) FROM comparison_counts").fetchone()[0]
@@ -246,19 +246,19 @@ def test_comparison_records_do_not_grow_with_traffic(make_client, config, fake_v
         client.post(CREATE, headers=sign("POST", CREATE))
 
     assert rows() == after_one
-    report = client.portal.call(client.app.state.shell.comparisons.report)
+    report = client.portal.call(client.app.state.resources.comparisons.report)
     assert report["mutes/users/create"]["requests"] == 31
     assert all(len(f["examples"]) <= 3 for f in report["mutes/users/create"]["fields"].values())
 
 
 def compared(client):
-    return client.portal.call(client.app.state.shell.comparisons.report)["mutes/users/create"]
+    return client.portal.call(client.app.state.resources.comparisons.report)["mutes/users/create"]
 
 
 def test_no_comparison_while_the_upstream_struggles(make_client, config, fake_v2: FakeV2):
     client = routed(make_client, config, COMPARE_ROUTING)
     for _ in range(5):
-        client.app.state.shell.upstream.breaker.failed()  # open
+        client.app.state.resources.upstream.breaker.failed()  # open
     fake_v2.calls.clear()
     client.post(CREATE, headers=sign("POST", CREATE))
 
@@ -280,7 +280,7 @@ def test_the_shims_own_failure_is_no_difference(make_client, config, fake_v2: Fa
 
 def test_comparisons_past_their_budget_are_skipped(make_client, config, fake_v2: FakeV2):
     client = routed(make_client, config, COMPARE_ROUTING)
-    held = [client.app.state.shell.shadows.take("comparisons") for _ in range(8)]
+    held = [client.app.state.resources.shadows.take("comparisons") for _ in range(8)]
     client.post(CREATE, headers=sign("POST", CREATE))
     for give_back in held:
         give_back()
@@ -355,7 +355,7 @@ def wait_for_comparisons(client, count: int, deadline: float = 5.0):
     """The report once `count` comparisons are in it: they run after each answer is sent."""
     end = time.monotonic() + deadline
     while True:
-        report = client.portal.call(client.app.state.shell.comparisons.report)
+        report = client.portal.call(client.app.state.resources.comparisons.report)
         done = sum(entry["requests"] + entry["skipped"] for entry in report.values())
         if done >= count or time.monotonic() > end:
             return report
@@ -419,7 +419,7 @@ def test_a_dry_run_answers_from_v11_and_shows_the_write_it_withheld(
     client = routed(make_client, config, '[routes."mutes/users/create"]\nmode = "dry-run"\n')
     answer = client.post(CREATE, headers=sign("POST", CREATE))
     deadline = time.monotonic() + 5
-    while not client.app.state.shell.dry_runs.recent and time.monotonic() < deadline:
+    while not client.app.state.resources.dry_runs.recent and time.monotonic() < deadline:
         time.sleep(0.02)
     page = client.get(f"{BASE}/_shim/", auth=("admin", ADMIN_TOKEN)).text
     metrics = client.get(f"{BASE}/metrics", headers=ADMIN).text
@@ -428,6 +428,6 @@ def test_a_dry_run_answers_from_v11_and_shows_the_write_it_withheld(
     assert ("GET", "/2/users/by/username/Twitter") in fake_v2.paths()  # reads are sent
     assert not [p for m, p in fake_v2.paths() if m == "POST" and p.startswith("/2/")]
     planned = f'POST /2/users/{ALICE.user_id}/muting {{"target_user_id": "783214"}}'
-    assert client.app.state.shell.dry_runs.recent[0].calls == (planned,)
+    assert client.app.state.resources.dry_runs.recent[0].calls == (planned,)
     assert html.escape(planned) in page
     assert 'shim_dry_runs_total{endpoint="mutes/users/create",outcome="withheld"} 1.0' in metrics

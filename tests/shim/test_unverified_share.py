@@ -108,10 +108,10 @@ def flood(
         answers = await asyncio.gather(*tasks)
         found["answered"] = sorted({a.status_code for a in answers if a.status_code != 429})
         found["upstream calls"] = sum(r.url.path in FLOODED for r in fake.calls)
-        found["slots left"] = len(app.state.shell.unverified)
+        found["slots left"] = len(app.state.resources.unverified)
         for client in clients:
             await client.aclose()
-        await app.state.shell.aclose()
+        await app.state.resources.aclose()
 
     asyncio.run(run())
     return found
@@ -203,7 +203,7 @@ def test_one_check_of_a_new_bearer_token_serves_all_its_requests(settings: Setti
             await asyncio.sleep(0.2)  # for the last to reach the check; later ones find it done
             held.go.set()
             answers = await asyncio.gather(*tasks)
-        await app.state.shell.aclose()
+        await app.state.resources.aclose()
         return [answer.status_code for answer in answers]
 
     assert asyncio.run(run()) == [200] * burst
