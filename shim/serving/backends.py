@@ -10,11 +10,11 @@ from mappings.endpoints import Endpoint, run
 from mappings.errors import V11Error
 from mappings.params import number
 from mappings.routing import Backend
-from mappings.types import Known, V11Reply, V11Request
+from mappings.types import Caller, Known, V11Reply, V11Request
 from shim.errors import ShellError, answer, rendered
 from shim.responses import decoded, render
 from shim.serving import passthrough
-from shim.serving.identity import Call, Identity
+from shim.serving.identity import Call
 from shim.stores.protocols import Cache
 from shim.upstream.client import Upstream, within
 
@@ -24,10 +24,10 @@ class Backends:
     v2 translation, its flow given what the shell knows as values."""
 
     def __init__(
-        self, upstream: Upstream, identity: Identity, cursors: Cache[str], timeout: float
+        self, upstream: Upstream, callers: Cache[Caller], cursors: Cache[str], timeout: float
     ) -> None:
         self.upstream = upstream
-        self.identity = identity
+        self.callers = callers
         self.cursors = cursors
         self.timeout = timeout
 
@@ -55,14 +55,10 @@ class Backends:
 
     async def translate(self, endpoint: Endpoint[Any], call: Call) -> V11Reply:
         """The v2 translation; what its flow returns to remember is remembered here."""
-        identity, credentials = self.identity, call.credentials
-        done = await within(
-            self.timeout,
-            run(endpoint, self.v11(call), await self.known(call)),
-            identity.sender(credentials),
-        )
+        flow = run(endpoint, self.v11(call), await self.known(call))
+        done = await within(self.timeout, flow, call.send)
         if done.caller is not None:
-            await identity.remember(credentials, done.caller)
+            await self.callers.put(call.credentials.key, done.caller)
         reply = done.answer()
         for cursor, token in reply.cursors.items():
             await self.cursors.put(cursor, token)

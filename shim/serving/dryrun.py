@@ -67,7 +67,7 @@ class DryRuns:
     async def plan(self, endpoint: Endpoint[Any], call: Call, done: Callable[[], None]) -> None:
         """Play the translation, its reads sent, its first write withheld; record it."""
         writes: list[V2Call] = []
-        send = self.backends.identity.sender(call.credentials)
+        send = call.send
 
         async def reads_only(v2: V2Call) -> V2Reply:
             if v2.method != "GET":

@@ -27,12 +27,15 @@ REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without 
 @dataclass(frozen=True, slots=True)
 class Call:
     """One request past the edge, authenticated once: the HTTP request and its body, whose
-    credentials signed it, the caller where known, and on a translated route the v1.1 request
-    its flow reads. Every later step reads these rather than parse or look them up again."""
+    credentials signed it and how to send v2 calls as them, the caller where known, and on a
+    translated route the v1.1 request its flow reads. Every later step reads these rather than
+    parse them, look them up or come back here again."""
 
     request: Request
     body: bytes
     credentials: Caught
+    # Sends v2 calls as this caller; lookups marked cacheable come from the cache if there.
+    send: Send
     caller: Caller | None = None
     v11: V11Request | None = None
 
@@ -78,12 +81,13 @@ class Identity:
             credentials = await self.verifier.verify(
                 self.signed_url(request), request.method, body, request.headers, self.secret_of
             )
-            return Call(request, body, credentials)
+            return Call(request, body, credentials, self.sender(credentials))
         if not is_app_only(bearer.token):
-            return Call(request, body, bearer, await self.caller(bearer, address(request.scope)))
+            caller = await self.caller(bearer, address(request.scope))
+            return Call(request, body, bearer, self.sender(bearer), caller)
         if not app_only:
             raise AppOnly
-        return Call(request, body, bearer)
+        return Call(request, body, bearer, self.sender(bearer))
 
     def signed_url(self, request: Request) -> str:
         """The URL the client signed: on one of the shim's own origins, never another host's."""
@@ -146,9 +150,5 @@ class Identity:
                 return known
         return await self.callers.get(credentials.key)
 
-    async def remember(self, credentials: Caught, caller: Caller) -> None:
-        await self.callers.put(credentials.key, caller)
-
     def sender(self, credentials: Caught) -> Send:
-        """Send v2 calls as this caller; lookups marked cacheable come from the cache if there."""
         return self.lookups.sender(credentials.auth(), credentials.key)
