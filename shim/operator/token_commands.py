@@ -5,6 +5,7 @@ import argparse
 import getpass
 import re
 import sys
+from contextlib import closing
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -46,6 +47,7 @@ def add_commands(commands: Any) -> None:
     remove.set_defaults(run=tokens_remove)
 
 
+# Each command closes the store whatever happens: SQLite's file, or Redis's connection.
 def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
     if args.secret is not None:
         raise ConfigError(
@@ -57,8 +59,7 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
             f"{described(args.token)} is not an access token: one is letters, digits and "
             "-._~ only, at most 200 of them (e.g. 12345-abc…)"
         )
-    store = token_store(settings)
-    try:
+    with closing(token_store(settings)) as store:
         if store.secret(args.token) is not None and not args.replace:
             raise ConfigError(
                 f"{mask(args.token)} is stored already: add --replace to give it a new secret"
@@ -71,16 +72,13 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
         if not secret:
             raise ConfigError("the token's secret is empty")
         store.add(args.token, secret)
-    finally:
-        store.close()
     print(f"stored {mask(args.token)}")
     return 0
 
 
 def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    stored = store.list()
-    store.close()
+    with closing(token_store(settings)) as store:
+        stored = store.list()
     if not stored:
         print(f"no tokens stored in {settings.db_path}: add one with `shim tokens add --token …`")
     for token in stored:
@@ -90,9 +88,8 @@ def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_encrypt(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    count = store.encrypt_all()
-    store.close()
+    with closing(token_store(settings)) as store:
+        count = store.encrypt_all()
     print(f"encrypted {count} secrets")
     return 0
 
@@ -103,9 +100,8 @@ def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
-    store = token_store(settings)
-    removed = store.remove(args.token)
-    store.close()
+    with closing(token_store(settings)) as store:
+        removed = store.remove(args.token)
     if not removed:
         raise ConfigError(
             f"no such token: {described(args.token)}; `shim tokens list` shows the stored ones"
