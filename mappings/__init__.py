@@ -8,11 +8,12 @@ endpoint is a flow and a row here.
 from functools import partial
 from typing import Any
 
-from mappings import account, blocks, lists, lookups, mutes
+from mappings import account, blocks, friends, lists, lookups, mutes
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
 from mappings.relations import parse_change
+from mappings.types import Access
 from mappings.users import BY_ID, BY_NAME
 
 # Differences every answer holding v1.1 user objects can show (compare.KNOWN).
@@ -28,14 +29,38 @@ def id_list(path: str, listed: Listed) -> Endpoint[Listing]:
     return Endpoint(
         GET,
         path,
-        lists.parse_ids,
+        partial(lists.parse_ids, listed),
         partial(lists.ids, listed),
         comparable=True,
         repeat_v1=True,
         known=PAGES,
-        errors=(195,),
-        access=(listed.access,),
+        errors=_list_errors(listed),
+        access=_list_access(listed),
     )
+
+
+def user_list(path: str, listed: Listed) -> Endpoint[Listing]:
+    """A v1.1 cursored list of user objects over v2's list of a relation (`lists.users`)."""
+    return Endpoint(
+        GET,
+        path,
+        partial(lists.parse_users, listed),
+        partial(lists.users, listed),
+        comparable=True,
+        repeat_v1=True,
+        known=USERS | PAGES,
+        errors=_list_errors(listed),
+        access=(*_list_access(listed), lists.TWEETS),
+    )
+
+
+def _list_errors(listed: Listed) -> tuple[int, ...]:
+    # Lists of anyone's relations can name a user who is not there (34) or a bad pair.
+    return (34, 195) if listed.of_anyone else (195,)
+
+
+def _list_access(listed: Listed) -> tuple[Access, ...]:
+    return (listed.access, BY_NAME) if listed.of_anyone else (listed.access,)
 
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = (
@@ -63,18 +88,13 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         access=(mutes.MUTING.access, *LOOKUPS),
     ),
     id_list("/1.1/mutes/users/ids.json", mutes.MUTES),
-    Endpoint(
-        GET,
-        "/1.1/mutes/users/list.json",
-        lists.parse_users,
-        mutes.users_list,
-        comparable=True,
-        repeat_v1=True,
-        known=USERS | PAGES,
-        errors=(195,),
-        access=(mutes.MUTES.access,),
-    ),
+    user_list("/1.1/mutes/users/list.json", mutes.MUTES),
     id_list("/1.1/blocks/ids.json", blocks.BLOCKS),
+    user_list("/1.1/blocks/list.json", blocks.BLOCKS),
+    id_list("/1.1/friends/ids.json", friends.FRIENDS),
+    user_list("/1.1/friends/list.json", friends.FRIENDS),
+    id_list("/1.1/followers/ids.json", friends.FOLLOWERS),
+    user_list("/1.1/followers/list.json", friends.FOLLOWERS),
     Endpoint(
         GET,
         "/1.1/account/verify_credentials.json",

@@ -67,7 +67,7 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         lambda d, v1, v2: d.field == "muting",
     ),
     "page-size": (
-        "mute list page size",
+        "list page size",
         lambda d, v1, v2: d.field in ("ids", "users") and d.kind == "value",
     ),
     "cursors": (

@@ -18,9 +18,15 @@ from mappings.types import V11Request
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Which v2 page a v1.1 request asks for."""
+    """Which v2 page a v1.1 request asks for, and how many entries: v1.1's `count`, which may
+    be more than one v2 page holds (`V2_MOST`)."""
 
-    params: tuple[tuple[str, str], ...]
+    count: int
+    token: str | None = None
+
+
+V2_MOST = 1000
+"""The most entries one v2 list page holds (`max_results` 1 to 1000)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,22 +42,28 @@ def cursor_for(token: str) -> int:
     return int(hashlib.sha256(token.encode()).hexdigest()[:15], 16)
 
 
-def parse_page(request: V11Request, known: Mapping[str, str], *, default_count: int) -> Page:
-    """The v2 `max_results` and `pagination_token` for a request's `count` and `cursor`."""
-    params = [("max_results", str(_count(request.param("count"), default_count)))]
+def parse_page(
+    request: V11Request, known: Mapping[str, str], *, default_count: int, most: int
+) -> Page:
+    """The page a request's `count` and `cursor` ask for: v1.1 ignored a count it could not
+    read and clamped one out of range to 1..`most`."""
+    count = number(request.param("count"))
+    count = default_count if count is None else min(max(count, 1), most)
     cursor = request.param("cursor") or "-1"
-    if cursor != "-1":
-        issued = number(cursor.removeprefix("-"))
-        token = known.get(str(issued)) if issued is not None else None
-        if token is None:
-            # Not a cursor this shim issued, or one it forgot (it keeps them for a day).
-            raise V11Error(195)
-        params.append(("pagination_token", token))
-    return Page(tuple(params))
+    if cursor == "-1":
+        return Page(count)
+    issued = number(cursor.removeprefix("-"))
+    token = known.get(str(issued)) if issued is not None else None
+    if token is None:
+        # Not a cursor this shim issued, or one it forgot (it keeps them for a day).
+        raise V11Error(195)
+    return Page(count, token)
 
 
 def page_cursors(meta: Mapping[str, Any]) -> Cursors:
-    """v1.1's next and previous cursors (0 at either end) for a v2 page's `meta`."""
+    """v1.1's next and previous cursors (0 at either end) for the `next_token` and
+    `previous_token` of a v2 page's `meta` (of the last and first pages, when one v1.1 page
+    took several)."""
     remember: dict[str, str] = {}
     cursors: dict[str, int] = {"next_cursor": 0, "previous_cursor": 0}
     for name, key, sign in (
@@ -69,9 +81,3 @@ def page_cursors(meta: Mapping[str, Any]) -> Cursors:
         "previous_cursor_str": str(cursors["previous_cursor"]),
     }
     return Cursors(fields, remember)
-
-
-def _count(value: str | None, default: int) -> int:
-    # v1.1 ignored a count it could not read; v2 takes 1 to 1000.
-    count = number(value)
-    return default if count is None else min(max(count, 1), 1000)

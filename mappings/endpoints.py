@@ -92,7 +92,8 @@ def run(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Don
         refused = next((call for call, got in last if got.status == 403), None)
         kinds = (refused.access,) if refused else endpoint.access
         access = " and ".join(kind.name for kind in kinds)
-        return Done(error=for_access(error, endpoint.name, access), caller=learned)
+        error = for_access(error, endpoint.name, access).at(endpoint.path)
+        return Done(error=error, caller=learned)
     return Done(reply, caller=learned)
 
 

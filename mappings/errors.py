@@ -26,13 +26,19 @@ list (reference README, "v1.1 error codes"):
     271 403 You can't mute yourself.               source == target
     272 403 You are not muting the specified user. unmuting yourself
     353 403 … requires a matching csrf cookie …    a cross-site post to the operator's switch
+
+and one older refusal without a code: 401 `{"request":"/1.1/friends/ids.json","error":"Not
+authorized."}`, for a protected user's lists (twit's log in zehfernandes/twitter-following-map-
+obsidian issue 4, 2021), here `NOT_AUTHORIZED`.
 """
 
 from collections.abc import Mapping
 
 from mappings.types import NO_ANSWER, V2Reply
 
+NOT_AUTHORIZED = 0  # the older refusal above, which had no code of its own
 CODES: Mapping[int, tuple[int, str]] = {
+    NOT_AUTHORIZED: (401, "Not authorized."),
     17: (404, "No user matches for specified terms."),
     18: (403, "Too many terms specified in query."),
     32: (401, "Could not authenticate you."),
@@ -60,7 +66,9 @@ CODES: Mapping[int, tuple[int, str]] = {
 # kind of endpoint. Writes: friendships/create answered 403, code 108 (codebird-php issue 88,
 # 2014; geduldig/TwitterAPI issue 50, 2015, with its headers), and mutes/users/create is its
 # sibling write; no recording of a mute shows it. Reads: users/show answered 404, code 50.
-UNKNOWN_USER: Mapping[str, int] = {"write": 108, "read": 50}
+# Lists of a user's relations (friends/ids, followers/list, …) answered 404, code 34 (J7mbo/
+# twitter-api-php issue 27; egg-mode issue 117).
+UNKNOWN_USER: Mapping[str, int] = {"write": 108, "read": 50, "list": 34}
 
 NOT_ENROLLED = (
     "Client is not permitted to perform this action. API v2 refused the shim's app "
@@ -90,6 +98,7 @@ class V11Error(Exception):
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
         status: int | None = None,
+        request: str = "",
     ) -> None:
         known_status, default = CODES.get(code, (403, ""))
         super().__init__(f"{code} {message or default}")
@@ -97,10 +106,17 @@ class V11Error(Exception):
         self.status = status or known_status
         self.message = message or default
         self.headers: Mapping[str, str] = headers or {}
+        self.request = request  # the v1.1 path, which NOT_AUTHORIZED's body names
 
-    def body(self) -> dict[str, list[dict[str, object]]]:
+    def body(self) -> dict[str, object]:
         """The v1.1 error body."""
+        if self.code == NOT_AUTHORIZED:
+            return {"request": self.request, "error": self.message}
         return {"errors": [{"code": self.code, "message": self.message}]}
+
+    def at(self, path: str) -> "V11Error":
+        """The same error, answering a request for `path`."""
+        return V11Error(self.code, self.message, self.headers, self.status, path)
 
 
 def for_access(error: V11Error, endpoint: str, access: str) -> V11Error:
@@ -170,4 +186,8 @@ def _resource_error(errors: object, unknown_user: int) -> V11Error:
     detail = str(first.get("detail", "")) if isinstance(first, dict) else ""
     if "suspended" in detail.lower():
         return V11Error(63)
+    if isinstance(first, dict) and str(first.get("type", "")).endswith(
+        "/not-authorized-for-resource"
+    ):
+        return V11Error(NOT_AUTHORIZED)  # a protected user the caller does not follow
     return V11Error(unknown_user)

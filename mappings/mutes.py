@@ -1,8 +1,7 @@
 """v1.1's mutes family over v2: create and destroy (a relation change, see `relations`), and
-the list page of v2's mute list (see `lists`; the ids page is a row over `lists.ids`)."""
+v2's mute list (rows over `lists.ids` and `lists.users`)."""
 
-from mappings import lists
-from mappings.lists import Listed, Listing
+from mappings.lists import Listed
 from mappings.relations import Change, Relation, make, undo
 from mappings.types import Access, Caller, Flow
 
@@ -11,7 +10,7 @@ from mappings.types import Access, Caller, Flow
 MUTES = Listed(
     "muting",
     Access("the mute list", write=False, probe="/2/users/{id}/muting?max_results=1"),
-    keys=("blocking", "blocked_by"),
+    keys=("muting", "blocking", "blocked_by"),
 )
 MUTING = Relation(
     MUTES,
@@ -30,8 +29,3 @@ def create(change: Change, caller: Caller) -> Flow:
 def destroy(change: Change, caller: Caller) -> Flow:
     """POST /1.1/mutes/users/destroy.json → DELETE /2/users/:id/muting/:target_user_id."""
     return undo(MUTING, change, caller)
-
-
-def users_list(listing: Listing, caller: Caller) -> Flow:
-    """GET /1.1/mutes/users/list.json → GET /2/users/:id/muting with the user fields."""
-    return lists.users(MUTES, listing, caller)

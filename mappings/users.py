@@ -43,6 +43,9 @@ COLOURS: Mapping[str, Any] = {
 }
 
 
+LISTED_KEYS = ("muting", "blocking", "blocked_by")
+
+
 def lookup_params(*, with_status: bool) -> tuple[tuple[str, str], ...]:
     """Query parameters for a v2 user lookup that fetches all `v11_user` needs."""
     fields = (("user.fields", USER_FIELDS),)
@@ -86,9 +89,11 @@ def v11_user(
     """The v1.1 user object for a v2 user lookup body (`data` plus `includes`).
 
     `relations` are states the caller knows better than the lookup did (the ones a change just
-    made), by their v1.1 keys. The mute endpoints answered with a `muting` key that v1.1's
-    reads (users/show, users/lookup, verify_credentials, 2019 recordings) did not have: it is
-    there only when `relations` names it."""
+    made, or a list's), by their v1.1 keys. The mute endpoints answered with a `muting` key,
+    and the lists with `live_following`, `muting`, `blocking` and `blocked_by`, that v1.1's
+    reads (users/show, users/lookup, verify_credentials, 2019 recordings) did not have: each is
+    there only when `relations` names it, in the order of the real friends/list (tweepy,
+    2021)."""
     relations = relations or {}
     user = found["data"]
     metrics = user.get("public_metrics", {})
@@ -133,11 +138,14 @@ def v11_user(
         **COLOURS,
         "default_profile_image": "default_profile_images" in image,
         "following": relations.get("following", "following" in links),
+    }
+    if "live_following" in relations:
+        v11["live_following"] = relations["live_following"]
+    v11 |= {
         "follow_request_sent": relations.get("follow_request_sent", "follow_request_sent" in links),
         "notifications": False,
     }
-    if "muting" in relations:
-        v11["muting"] = relations["muting"]
+    v11 |= {key: relations[key] for key in LISTED_KEYS if key in relations}
     v11 |= {
         "translator_type": "none",
         "withheld_in_countries": user.get("withheld", {}).get("country_codes", []),

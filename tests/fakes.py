@@ -103,13 +103,20 @@ V11_TWITTER = load("reference/testcreatedestroyblock.decoded.json")["interaction
 # users/lookup recording), and verify_credentials' two keys of its own (tweepy's recording).
 V11_READ_TWITTER = {k: v for k, v in V11_TWITTER.items() if k != "muting"}
 V11_VERIFY_EXTRA = {"suspended": False, "needs_phone_verification": False}
-# v1.1's id lists by path: the relation each lists, and its one page as the real blocks/ids
-# answered (2019), whose total_count was null; mutes/users/ids had none.
+# v1.1's id lists of the caller by path: the relation each lists, and its one page as the real
+# blocks/ids and friends/ids answered (2019, 2021), whose total_count was null; mutes/users/ids
+# had none.
 BLOCKED_IDS = load("reference/testblocksids.decoded.json")["interactions"][0]["response"]["body"]
 MUTED_IDS = {k: v for k, v in BLOCKED_IDS.items() if k != "total_count"}
 V11_IDS = {
     "mutes/users/ids.json": ("muting", MUTED_IDS),
     "blocks/ids.json": ("blocking", BLOCKED_IDS),
+    "friends/ids.json": ("following", BLOCKED_IDS),
+    "followers/ids.json": ("followers", BLOCKED_IDS),
+}
+NOT_AUTHORIZED = {
+    "title": "Authorization Error",
+    "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
 }
 
 
@@ -132,7 +139,14 @@ class FakeV2:
         self.bearers = {t.token: t for t in bearers}
         self.calls: list[httpx2.Request] = []
         self.muted: set[tuple[str, str]] = set()
-        self.related = {"muting": self.muted, "blocking": set()}
+        # Every caller follows the users whose body says the caller does (@Twitter's does).
+        following = {
+            (token.user_id, user_id)
+            for user_id, user in self.users.items()
+            if "following" in user["data"].get("connection_status", [])
+            for token in (*tokens, *bearers)
+        }
+        self.related = {"following": following, "muting": self.muted, "blocking": set()}
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
@@ -231,13 +245,17 @@ class FakeV2:
             case "GET", ["2", "users", user_id]:
                 found = [self.users[user_id]] if user_id in self.users else []
                 return self.found(token, found, "id", user_id)
+            case "GET", ["2", "users", owner, ("following" | "followers") as listed]:
+                return self.graph(token, owner, listed, request.url.params)
+            case "GET", ["2", "tweets"]:
+                return self.tweets(request.url.params.get("ids", "").split(","))
             case _, ["2", "users", token.user_id, _, *_]:
-                return self.relate(request, parts)
+                return self.relate(request, token, parts)
             case "POST", ["1.1", "mutes", "users", ("create.json" | "destroy.json") as action]:
                 return self.v11_mute(request, token, action == "create.json")
             case "GET", ["1.1", *path] if "/".join(path) in V11_IDS:
-                relation, page = V11_IDS["/".join(path)]
-                ids = sorted(int(t) for s, t in self.related[relation] if s == token.user_id)
+                kept, page = V11_IDS["/".join(path)]
+                ids = [int(t) for t in self.members(token.user_id, kept)]
                 return self.v11_json(200, page | {"ids": ids})
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
@@ -286,7 +304,42 @@ class FakeV2:
             body["errors"] = missing
         return v2_response(200, body, **{"x-rate-limit-limit": "900"})
 
-    def relate(self, request: httpx2.Request, path: list[str]) -> httpx2.Response:
+    def members(self, source: str, relation: str) -> list[str]:
+        """Whom `source` has the relation with, by id; followers are following turned around."""
+        if relation == "followers":
+            found = (s for s, t in self.related["following"] if t == source)
+        else:
+            found = (t for s, t in self.related[relation] if s == source)
+        return sorted(found, key=int)
+
+    def graph(
+        self, token: Token, owner: str, relation: str, params: httpx2.QueryParams
+    ) -> httpx2.Response:
+        """Anyone's following or followers list; a protected user's only for those who follow
+        them, as v2 answers it otherwise: 200 with an authorization error."""
+        user = self.users.get(owner)
+        if user is None and owner != token.user_id:
+            return v2_response(200, {"errors": [not_found("id", owner)]})
+        hidden = user is not None and user["data"].get("protected", False)
+        if (
+            hidden
+            and owner != token.user_id
+            and (token.user_id, owner) not in self.related["following"]
+        ):
+            return v2_response(200, {"errors": [NOT_AUTHORIZED]})
+        return self.listed(token, owner, relation, params)
+
+    def tweets(self, wanted: list[str]) -> httpx2.Response:
+        """/2/tweets?ids=: the tweets the fake's users hold as their most recent."""
+        known = {
+            tweet["id"]: tweet
+            for user in self.users.values()
+            for tweet in user.get("includes", {}).get("tweets", [])
+        }
+        found = [known[tweet_id] for tweet_id in wanted if tweet_id in known]
+        return v2_response(200, {"data": found} if found else {"errors": []})
+
+    def relate(self, request: httpx2.Request, token: Token, path: list[str]) -> httpx2.Response:
         """Make (POST), undo (DELETE …/:target) or list (GET) a relation the fake keeps."""
         _, _, source, relation, *target = path
         match request.method, target, self.related.get(relation):
@@ -297,22 +350,27 @@ class FakeV2:
                 pairs.discard((source, user_id))
                 return self.changed(relation, False)
             case "GET", [], set():
-                return self.listed(source, relation, request.url.params)
+                return self.listed(token, source, relation, request.url.params)
         return v2_response(403, ERRORS["forbidden"])
 
     def changed(self, relation: str, state: bool) -> httpx2.Response:
         return v2_response(200, {"data": {relation: state}}, **rate_limits(50, 48, 1633594356))
 
-    def listed(self, source: str, relation: str, params: httpx2.QueryParams) -> httpx2.Response:
+    def listed(
+        self, token: Token, source: str, relation: str, params: httpx2.QueryParams
+    ) -> httpx2.Response:
         """A page of a relation's list, ordered by id, with opaque page tokens as v2 gives
-        them."""
+        them, each user with the caller's relationships to them."""
         size = int(params.get("max_results", "100"))
         if not 1 <= size <= 1000:
             return v2_response(400, {"title": "Invalid Request", "errors": [{"message": "bad"}]})
         offset = int(params.get("pagination_token", "PAGE0").removeprefix("PAGE"))
-        targets = sorted((t for s, t in self.related[relation] if s == source), key=int)
+        targets = self.members(source, relation)
         page = targets[offset : offset + size]
-        users = [self.users.get(t, minimal_user(t, f"user{t}"))["data"] for t in page]
+        users = [
+            self.seen_by(token, self.users.get(t, minimal_user(t, f"user{t}")))["data"]
+            for t in page
+        ]
         meta: dict[str, Any] = {"result_count": len(page)}
         if offset + size < len(targets):
             meta["next_token"] = f"PAGE{offset + size:07d}"
@@ -366,8 +424,11 @@ class FakeV2:
         user = self.v11_user()
         if not friendships:
             return self.v11_json(200, [user])
+        # v1.1's following is its recorded user's; the others are those the fake keeps.
         pair, connections = (token.user_id, "783214"), ["following"] if user["following"] else []
-        connections += [name for name, pairs in self.related.items() if pair in pairs]
+        connections += [
+            n for n, pairs in self.related.items() if pair in pairs and n != "following"
+        ]
         keys = ("name", "id", "screen_name", "id_str")
         relation = {k: user[k] for k in keys} | {"connections": connections or ["none"]}
         return self.v11_json(200, [relation])

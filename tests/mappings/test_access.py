@@ -25,6 +25,11 @@ FIRST_CALL = {
     "mutes/users/ids": ({}, "the mute list"),
     "mutes/users/list": ({}, "the mute list"),
     "blocks/ids": ({}, "the block list"),
+    "blocks/list": ({}, "the block list"),
+    "friends/ids": ({}, "the following list"),
+    "friends/list": ({"screen_name": "twitter"}, "user lookup by username"),
+    "followers/ids": ({"user_id": "783214"}, "the followers list"),
+    "followers/list": ({}, "the followers list"),
     "account/verify_credentials": ({}, "the caller's own user"),
     "users/show": ({"screen_name": "twitter"}, "user lookup by username"),
     "users/lookup": ({"user_id": "783214"}, "user lookup by id"),
@@ -75,7 +80,7 @@ def test_every_read_has_a_probe_and_no_write_has_one():
     assert {kind.name for kind in kinds if kind.write} == {"muting"}
     for kind in kinds:
         assert bool(kind.probe) != kind.write, kind
-        assert kind.write or kind.probe.startswith("/2/users/"), kind
+        assert kind.write or kind.probe.startswith("/2/"), kind
     assert len({kind.name for kind in kinds}) == len(kinds)
 
 

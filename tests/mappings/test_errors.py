@@ -2,7 +2,7 @@
 
 import pytest
 
-from mappings.errors import CODES, NOT_ENROLLED, V11Error, raise_for_v2
+from mappings.errors import CODES, NOT_AUTHORIZED, NOT_ENROLLED, V11Error, raise_for_v2
 from mappings.types import NO_ANSWER, V2Reply
 from tests.fakes import load
 
@@ -71,9 +71,20 @@ def test_not_enrolled_tells_the_operator_what_to_do():
     assert "SHIM_CONSUMER_KEY" in error.value.message
 
 
-@pytest.mark.parametrize("code", sorted(CODES))
+@pytest.mark.parametrize("code", sorted(set(CODES) - {NOT_AUTHORIZED}))
 def test_every_error_body_has_the_v11_shape(code):
     status, message = CODES[code]
 
     assert {"errors": [{"code": code, "message": message}]} == V11Error(code).body()
     assert status == V11Error(code).status
+
+
+def test_not_authorized_has_v11s_older_shape_naming_the_request():
+    """401 `{"request":"/1.1/friends/ids.json","error":"Not authorized."}` (twit's log of a
+    protected user's friends/ids, 2021)."""
+    error = V11Error(NOT_AUTHORIZED).at("/1.1/friends/ids.json")
+
+    assert (error.status, error.body()) == (
+        401,
+        {"request": "/1.1/friends/ids.json", "error": "Not authorized."},
+    )
