@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mappings.tweets import TWEET_FIELDS  # noqa: E402
 from mappings.users import lookup_params  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -152,6 +153,26 @@ def muting_page(query: str, body: object) -> dict[str, Any]:
     return interaction("GET", f"/2/users/{ALICE}/muting?{query}", 200, body, MUTING["headers"])
 
 
+FOLLOWING = recorded("test_client_get_users_following", 0)
+FOLLOWERS = recorded("test_client_get_users_followers", 0)
+TWEETS_HEADERS = recorded("test_client_get_tweets", 0)["headers"]
+TWEET_QUERY = urlencode((("tweet.fields", TWEET_FIELDS),))
+
+
+def recent_tweets() -> dict[str, Any]:
+    """@Twitter's most recent tweet looked up for a user list's `status`, with the headers of
+    tweepy's real /2/tweets recording."""
+    (tweet,) = TWITTER["includes"]["tweets"]
+    query = f"ids={tweet['id']}&{TWEET_QUERY}"
+    return interaction("GET", f"/2/tweets?{query}", 200, {"data": [tweet]}, TWEETS_HEADERS)
+
+
+def graph_page(listed: str, query: str, recording: dict[str, Any]) -> dict[str, Any]:
+    """@Twitter's following or followers page as tweepy recorded it (2021), body and headers."""
+    path = f"/2/users/783214/{listed}?{query}"
+    return interaction("GET", path, 200, recording["body"], recording["headers"])
+
+
 def verify_credentials() -> dict[str, Any]:
     """tweepy's real v1.1 verify_credentials answer (2019), for pass-through."""
     path = DATA / "reference" / "testverifycredentials.json"
@@ -178,8 +199,11 @@ CASSETTES = {
         muting_page(
             "max_results=20&" + urlencode(lookup_params(with_status=False)),
             {"data": [TWITTER["data"]], "meta": {"result_count": 1}},
-        )
+        ),
+        recent_tweets(),
     ],
+    "friends_ids_of_a_user": [graph_page("following", "max_results=1000", FOLLOWING)],
+    "followers_ids_first_page": [graph_page("followers", "max_results=100", FOLLOWERS)],
     "passthrough_verify_credentials": [verify_credentials()],
     "verify_credentials": [verified()],
     "users_show_by_id": [by_id()],

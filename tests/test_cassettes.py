@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mappings.cursors import cursor_for
 from shim.serving.recording import cassettes
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, CAROL, CONSUMER_SECRET, Token, load, sign
@@ -121,8 +122,43 @@ def test_the_mute_list_as_v11_users(make_client: MakeClient):
     (user,) = response.json()["users"]
     # List users also carry blocking and blocked_by (python-twitter's 2016 recording).
     assert (user.pop("blocking"), user.pop("blocked_by")) == (False, False)
-    assert knowable_differences(user, with_status=False) == {}
+    # Its status is its most recent tweet, looked up in a second call.
+    assert knowable_differences(user) == {}
     assert (user["muting"], response.json()["next_cursor"]) == (True, 0)
+
+
+GRAPH = "http://testserver/1.1"
+
+
+def test_a_users_friends_as_v11_ids(make_client: MakeClient):
+    """tweepy's real v2 page of @Twitter's 35 follows (2021), as v1.1's friends/ids."""
+    recorded = load("reference/test_client_get_users_following.decoded.json")
+    page = recorded["interactions"][0]["response"]["body"]
+    url = f"{GRAPH}/friends/ids.json?user_id=783214"
+    response = replay(make_client, "friends_ids_of_a_user", url, method="GET")
+
+    assert response.json() == {
+        "ids": [int(user["id"]) for user in page["data"]],
+        "next_cursor": 0,
+        "next_cursor_str": "0",
+        "previous_cursor": 0,
+        "previous_cursor_str": "0",
+        "total_count": None,
+    }
+    assert response.headers["x-rate-limit-limit"] == "15"
+
+
+def test_a_users_followers_page_hands_out_a_cursor(make_client: MakeClient):
+    """The real page ends in a `next_token`: the answer's next cursor stands for it."""
+    recorded = load("reference/test_client_get_users_followers.decoded.json")
+    page = recorded["interactions"][0]["response"]["body"]
+    url = f"{GRAPH}/followers/ids.json?user_id=783214&count=100&stringify_ids=true"
+    response = replay(make_client, "followers_ids_first_page", url, method="GET")
+    body = response.json()
+
+    assert body["ids"] == [user["id"] for user in page["data"]]
+    assert body["next_cursor"] == cursor_for(page["meta"]["next_token"])
+    assert body["next_cursor_str"] == str(body["next_cursor"])
 
 
 def test_pass_through_returns_v11s_own_answer(make_client: MakeClient, tmp_path: Path):

@@ -4,8 +4,9 @@ A child because the client needs what the test process must not have: python-twi
 the import name `twitter` with Python Twitter Tools, and a client with a hard-coded host runs in
 its own mount namespace with its own /etc/hosts. Each client mutes and unmutes @Twitter,
 meets 272 and the unknown-user error, reads every page of its mutes, verifies its credentials
-and makes a passed-through call; the session prints what the client saw as one JSON object,
-which the test checks."""
+and makes a passed-through call; then it does what two real mute tools do: mute everyone it
+follows that it has not muted yet, and everyone it blocks. The session prints what the client
+saw as one JSON object, which the test checks."""
 
 import json
 import sys
@@ -23,6 +24,7 @@ class Client:
     muted: Callable[[], list[str]]  # every page of mutes/users/list: the ids
     me: Callable[[], str]  # verify_credentials: the caller's screen name
     passed: Callable[[], str]  # a call the shim passes through: the path the upstream saw
+    ids: Callable[[str], list[str]]  # every page of friends/ids, blocks/ids or mutes/users/ids
     error: type[Exception]
     seen: Callable[[Any], dict[str, Any]]  # what the client tells of an error
 
@@ -43,7 +45,19 @@ def session(client: Client) -> dict[str, Any]:
         "listed": client.muted(),
         "me": client.me(),
         "passed": client.passed(),
+        "tool": mute_tools(client),
     }
+
+
+def mute_tools(client: Client) -> dict[str, list[str]]:
+    """A mute tool's job: read whom the caller follows, less whom it mutes, and mute the rest;
+    another's: mute everyone the caller blocks. The ids each read, and those it muted."""
+    friends, blocked = client.ids("friends"), client.ids("blocks")
+    muted = set(client.ids("mutes"))
+    todo = [user_id for user_id in [*friends, *blocked] if user_id not in muted]
+    for user_id in dict.fromkeys(todo):
+        client.mute(user_id=user_id)
+    return {"friends": friends, "blocked": blocked, "muted": list(dict.fromkeys(todo))}
 
 
 def python_twitter(base_url: str) -> Client:
@@ -60,6 +74,14 @@ def python_twitter(base_url: str) -> Client:
         muted=lambda: [user.id_str for user in api.GetMutes(skip_status=True)],
         me=lambda: api.VerifyCredentials().screen_name,
         passed=lambda: api.GetHelpConfiguration()["path"],
+        ids=lambda kind: [
+            str(i)
+            for i in {
+                "friends": api.GetFriendIDs,
+                "blocks": api.GetBlocksIDs,
+                "mutes": api.GetMutesIDs,
+            }[kind]()
+        ],
         error=twitter.TwitterError,
         # python-twitter keeps v1.1's error list and drops the HTTP status.
         seen=lambda error: error.message[0],
@@ -83,12 +105,21 @@ def twython() -> Client:
     def user(answer: dict[str, Any]) -> dict[str, Any]:
         return {"id_str": answer["id_str"], "screen_name": answer["screen_name"]}
 
+    def ids(kind: str) -> list[str]:
+        read = {
+            "friends": client.get_friends_ids,
+            "blocks": client.list_block_ids,
+            "mutes": client.list_mute_ids,
+        }[kind]
+        return [str(i) for i in client.cursor(read, return_pages=False)]
+
     return Client(
         mute=lambda **target: user(client.create_mute(**target)),
         unmute=lambda **target: user(client.destroy_mute(**target)),
         muted=muted,
         me=lambda: client.verify_credentials()["screen_name"],
         passed=lambda: client.get("help/configuration")["path"],
+        ids=ids,
         error=TwythonError,
         # twython keeps the HTTP status and the first error's message, not its code.
         seen=lambda error: {"status": error.error_code, "message": str(error)},

@@ -187,6 +187,31 @@ def test_tweepy_walks_every_mute_list_page(server: Server, tweepy_api):
     assert all(u.muting for u in users)
 
 
+def test_tweepy_reads_the_social_graph_with_its_cursors(server: Server, tweepy_api):
+    """tweepy's Cursor over friends/ids (5000 a page, here 1200 in two v2 pages), followers/list
+    (pages of 20) and blocks/ids, all from v2."""
+    friends = {str(n) for n in range(40_000, 41_200)}
+    followers = {str(n) for n in range(50_000, 50_030)}
+    blocked = {"60000", "60001"}
+    server.fake.related["following"] |= {(ALICE.user_id, t) for t in friends}
+    server.fake.related["following"] |= {(f, ALICE.user_id) for f in followers}
+    server.fake.related["blocking"] |= {(ALICE.user_id, t) for t in blocked}
+    api = tweepy_api()
+
+    friend_ids = list(tweepy.Cursor(api.get_friend_ids).items())
+    follower_users = list(tweepy.Cursor(api.get_followers).items())
+    blocked_ids = list(tweepy.Cursor(api.get_blocked_ids).items())
+    twitter_follows = api.get_friend_ids(screen_name="Twitter")
+
+    assert {str(i) for i in friend_ids} == friends | {"783214"}
+    assert len(friend_ids) == len(friends) + 1
+    assert {u.id_str for u in follower_users} == followers
+    assert all(isinstance(u, tweepy.models.User) and u.following is False for u in follower_users)
+    assert {str(i) for i in blocked_ids} == blocked
+    assert twitter_follows == [783214]  # @Twitter follows itself in the fake
+    assert not any(path.startswith("/1.1/") for _, path in server.fake.paths())
+
+
 def test_tweepy_calls_pass_through(server: Server, tweepy_api):
     limits = tweepy_api().rate_limit_status()
 

@@ -16,7 +16,7 @@ import pytest
 from mappings.errors import CODES
 from tests.e2e import processes
 from tests.e2e.conftest import Server
-from tests.fakes import ALICE, FakeV2, FakeV2App, twitter_user
+from tests.fakes import ALICE, FakeV2, FakeV2App, minimal_user, twitter_user
 from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -26,6 +26,17 @@ ROOT = Path(__file__).parents[2]
 PYTHON_TWITTER = Path(sys.prefix) / "python-twitter"
 OTHERS = {str(n) for n in range(20_000, 20_045)}  # three pages of mutes/users/list
 TWITTER = {"id_str": "783214", "screen_name": "Twitter"}
+# Whom the caller follows besides @Twitter (some muted already) and blocks, for the mute tools.
+FRIENDS = {str(n) for n in range(20_040, 20_060)}
+BLOCKED = {str(n) for n in range(30_000, 30_005)}
+
+
+def graph(fake: FakeV2) -> None:
+    """The caller's mutes, follows and blocks before a session, each user one v2 knows."""
+    fake.users |= {t: minimal_user(t, f"user{t}") for t in OTHERS | FRIENDS | BLOCKED}
+    fake.muted |= {(ALICE.user_id, target) for target in OTHERS}
+    fake.related["following"] |= {(ALICE.user_id, target) for target in FRIENDS}
+    fake.related["blocking"] |= {(ALICE.user_id, target) for target in BLOCKED}
 
 
 def session(
@@ -54,15 +65,24 @@ def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
     # The one real unmute; the 272 and the unknown user were answered without a change.
     assert unmutes == [("DELETE", f"/2/users/{ALICE.user_id}/muting/783214")]
     assert not any(path[0] == "POST" and "nobody" in str(path) for path in fake.paths())
-    pages = [p for p in fake.paths() if p == ("GET", f"/2/users/{ALICE.user_id}/muting")]
-    assert len(pages) == 3
-    assert fake.muted == {(ALICE.user_id, target) for target in OTHERS}
+    lists = [
+        c
+        for c in fake.calls
+        if (c.method, c.url.path) == ("GET", f"/2/users/{ALICE.user_id}/muting")
+    ]
+    assert [c.url.params["max_results"] for c in lists] == ["20"] * 3 + ["1000"]
+    # The mute tools read the lists, then muted whom they had to and no one else.
+    followed = FRIENDS | {TWITTER["id_str"]}
+    assert set(seen["tool"]["friends"]) == followed
+    assert set(seen["tool"]["blocked"]) == BLOCKED
+    assert set(seen["tool"]["muted"]) == (followed | BLOCKED) - OTHERS
+    assert fake.muted == {(ALICE.user_id, target) for target in OTHERS | followed | BLOCKED}
 
 
 def test_python_twitter_through_its_base_url(server: Server):
     if not (PYTHON_TWITTER / "twitter").is_dir():
         pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
-    server.fake.muted |= {(ALICE.user_id, target) for target in OTHERS}
+    graph(server.fake)
 
     seen = session(
         "python-twitter",
@@ -87,7 +107,7 @@ def can_redirect() -> str | None:
 @pytest.fixture
 def upstream() -> Iterator[tuple[str, FakeV2]]:
     fake = FakeV2(twitter_user())
-    fake.muted |= {(ALICE.user_id, target) for target in OTHERS}
+    graph(fake)
     with serving(FakeV2App(fake)) as port:
         yield f"http://127.0.0.1:{port}", fake
 
