@@ -77,6 +77,8 @@ def server(running: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     """The running server, with the fake v2's memory wiped for this test."""
     running.fake.calls.clear()
     running.fake.muted.clear()
+    running.fake.follows.clear()
+    running.fake.canned.clear()
     # How an operator makes requests-based clients (tweepy) trust the shim's certificate.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_file)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)

@@ -297,6 +297,7 @@ READS = {
     "friendships/lookup": "/1.1/friendships/lookup.json?screen_name=Twitter",
     "blocks/ids": "/1.1/blocks/ids.json",
     "mutes/users/ids": "/1.1/mutes/users/ids.json",
+    "friendships/show": "/1.1/friendships/show.json?target_screen_name=Twitter",
 }
 
 
