@@ -8,7 +8,7 @@ endpoint is a flow and a row here.
 from functools import partial
 from typing import Any
 
-from mappings import account, blocks, friends, lists, lookups, mutes
+from mappings import account, blocks, friends, friendships, lists, lookups, mutes
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
@@ -138,5 +138,41 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         known=frozenset(),
         errors=(17, 18),
         access=LOOKUPS,
+    ),
+    Endpoint(
+        POST,
+        "/1.1/friendships/create.json",
+        parse_change,
+        friendships.create,
+        comparable=True,
+        # A second v1.1 follow of a protected account answers 160 (already requested), and of
+        # any other shows the first one's effect: no noise to tell.
+        repeat_v1=False,
+        known=USERS | {"following-state", "follow-request-compared-twice"},
+        errors=(38, 63, 108, 158, 161, 195),
+        access=(friendships.FOLLOWING.access, *LOOKUPS),
+    ),
+    Endpoint(
+        POST,
+        "/1.1/friendships/destroy.json",
+        parse_change,
+        friendships.destroy,
+        comparable=True,
+        # A second unfollow would only see the first one's effect: no noise to tell.
+        repeat_v1=False,
+        known=USERS | {"following-state"},
+        errors=(38, 63, 108, 195),
+        access=(friendships.FOLLOWING.access, *LOOKUPS),
+    ),
+    Endpoint(
+        GET,
+        "/1.1/friendships/show.json",
+        friendships.parse_show,
+        friendships.show,
+        comparable=True,
+        repeat_v1=True,
+        known=frozenset({"relationship-no-v2-source"}),
+        errors=(38, 50, 63, 163, 195),
+        access=(*LOOKUPS, OWN_USER),
     ),
 )

@@ -43,6 +43,18 @@ class Difference:
 
 # Fields v2 has no source for, answered with v1.1's defaults (README, "Fields of the user object").
 NO_V2_SOURCE = frozenset({"geo_enabled", *THEME, *COLOURS, "translator_type"})
+# friendships/show's keys v2 has no source for (docs/differences.md).
+NO_RELATION = frozenset(
+    {
+        "live_following",
+        "notifications_enabled",
+        "can_dm",
+        "blocked_by",
+        "want_retweets",
+        "all_replies",
+        "marked_spam",
+    }
+)
 CURSOR_FIELDS = frozenset(
     {"next_cursor", "next_cursor_str", "previous_cursor", "previous_cursor_str"}
 )
@@ -77,6 +89,18 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
     "withheld-always": (
         "older v1.1 answers (2016, 2019) left it out when empty",
         lambda d, v1, v2: d.field.endswith("withheld_in_countries"),
+    ),
+    "following-state": (
+        "`following` in a follow's answer",
+        lambda d, v1, v2: d.field == "following",
+    ),
+    "follow-request-compared-twice": (
+        "the version called second answers 160",
+        lambda d, v1, v2: (200, 160) in ((v1.status, v2.code), (v2.status, v1.code)),
+    ),
+    "relationship-no-v2-source": (
+        "`friendships/show` fields v2 has no source for",
+        lambda d, v1, v2: d.field.startswith("relationship.") and _leaf(d.field) in NO_RELATION,
     ),
     "no-email": (
         "without `email`",

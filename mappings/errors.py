@@ -20,6 +20,9 @@ list (reference README, "v1.1 error codes"):
     130 503 Over capacity.                         upstream unavailable or too slow
     131 500 Internal error.                        upstream 5xx or unreadable answer
     135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
+    158 403 You can't follow yourself.             friendships/create: source == target
+    161 403 You are unable to follow more people … v2 refused a follow for the follow limit
+    163 403 Could not determine source user.       friendships/show: a source not the caller
     195 403 Missing or invalid url parameter.      a cursor this shim did not issue
     215 400 Bad Authentication data.               no or unparseable Authorization
     220 403 Your credentials do not allow …        v2 refused the token for this call
@@ -54,6 +57,9 @@ CODES: Mapping[int, tuple[int, str]] = {
     130: (503, "Over capacity."),
     131: (500, "Internal error."),
     135: (401, "Timestamp out of bounds."),
+    158: (403, "You can't follow yourself."),
+    161: (403, "You are unable to follow more people at this time."),
+    163: (403, "Could not determine source user."),
     195: (403, "Missing or invalid url parameter."),
     215: (400, "Bad Authentication data."),
     220: (403, "Your credentials do not allow access to this resource."),

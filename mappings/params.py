@@ -19,19 +19,26 @@ class Target:
     screen_name: str | None = None
 
 
-def parse_target(request: V11Request, unknown_user: int) -> Target:
+def parse_target(
+    request: V11Request,
+    unknown_user: int,
+    names: tuple[str, str] = ("user_id", "screen_name"),
+) -> Target:
     """The target named by the request; `user_id` wins when both are given, as in v1.1. A
-    malformed id or name cannot name a user: `unknown_user` (from errors.UNKNOWN_USER)."""
-    for name in ("user_id", "screen_name"):
+    malformed id or name cannot name a user: `unknown_user` (from errors.UNKNOWN_USER).
+    `names`: the id and name parameters, where an endpoint calls them otherwise
+    (friendships/show's `target_id` and `target_screen_name`)."""
+    id_param, name_param = names
+    for name in names:
         # The same parameter twice with two values names no one user: refuse, never guess.
         if len({value for key, value in request.params if key == name}) > 1:
             raise V11Error(195)
-    user_id = request.param("user_id")
+    user_id = request.param(id_param)
     if user_id is not None:
         if not USER_ID.fullmatch(user_id):
             raise V11Error(unknown_user)
         return Target(user_id=str(int(user_id)))
-    screen_name = request.param("screen_name")
+    screen_name = request.param(name_param)
     if screen_name is not None:
         if not SCREEN_NAME.fullmatch(screen_name):
             raise V11Error(unknown_user)

@@ -4,11 +4,14 @@ any v1.1 write v2 expresses as `POST /2/users/:id/<relation> {"target_user_id"}`
 
 v2 answers `{"data":{"<relation>":bool}}`, so the v1.1 user object comes from a user lookup.
 With a `user_id` the lookup and the change are independent and go in one batch; a `screen_name`
-must be looked up first, because v2 needs the id. Undoing always looks up first, uncached: the
-lookup's `connection_status` says whether the relation exists, and v1.1 refused to undo one
-that did not (272 for mutes) where v2's DELETE answers the same either way.
+must be looked up first, because v2 needs the id. Undoing a relation v1.1 refused to undo where
+there was none (272 for mutes) looks up first, uncached: the lookup's `connection_status` says
+whether the relation exists, where v2's DELETE answers the same either way. Undoing one v1.1
+undid silently (unfollowing a user you do not follow answered the user object) is shaped like
+making it: the DELETE and, with an id, the lookup in one batch.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
@@ -24,15 +27,20 @@ WRITE = UNKNOWN_USER["write"]  # a change to a user that does not exist
 class Relation:
     """One kind of relation a user can make and undo: its list (v2's name for it, which is also
     the field its answers carry), the access changing it needs, v1.1's errors for making it
-    with yourself and for undoing it where there is none, and its answer: each field of v2's
-    change answer with the v1.1 key it sets, the relation's own first (following would add
-    `("pending_follow", "follow_request_sent")`, for a protected account)."""
+    with yourself and for undoing it where there is none (None: v1.1 answered the user object
+    then, as friendships/destroy did), and its answer: each field of v2's change answer with the
+    v1.1 key it sets, the relation's own first (following adds `("pending_follow",
+    "follow_request_sent")`, for a protected account). `also`: v1.1 keys the answer carries
+    from the lookup's `connection_status` (following's answers had `muting`). `refusals`: words
+    in a v2 403 refusing the change, each with the v1.1 code it stands for (the follow limit)."""
 
     listed: Listed
     access: Access
     with_yourself: int
-    not_there: int
+    not_there: int | None
     answer: tuple[tuple[str, str], ...]
+    also: tuple[str, ...] = ()
+    refusals: tuple[tuple[str, int], ...] = ()
 
     @property
     def name(self) -> str:
@@ -67,20 +75,19 @@ def make(relation: Relation, change: Change, caller: Caller) -> Flow:
         target_id = found_user(found)["data"]["id"]
         _refuse_self(relation, caller, target_id, make=True)
         (changed,) = yield (_make_call(relation, caller, target_id),)
-        raise_for_v2(changed)
+        _raise_for_change(relation, changed)
     else:
         _refuse_self(relation, caller, target.user_id, make=True)
         changed, found = yield (_make_call(relation, caller, target.user_id), lookup)
-        # A missing user explains a failed change better than the change's own error does.
-        if found.status == 200:
-            raise_for_v2(found, unknown_user=WRITE)
-        raise_for_v2(changed)
-        raise_for_v2(found, unknown_user=WRITE)
+        _raise_for_both(relation, changed, found)
     return _answer(relation, change, found, changed)
 
 
 def undo(relation: Relation, change: Change, caller: Caller) -> Flow:
-    """Undo the relation, once a fresh lookup shows it is there."""
+    """Undo the relation, once a fresh lookup shows it is there; where v1.1 undid it silently
+    (`not_there` None), as `make` makes it."""
+    if relation.not_there is None:
+        return (yield from _undo_anyway(relation, change, caller))
     if change.target.user_id is not None:
         _refuse_self(relation, caller, change.target.user_id, make=False)
     (found,) = yield (lookup_call(change.target, with_status=change.with_status, cache=False),)
@@ -89,21 +96,79 @@ def undo(relation: Relation, change: Change, caller: Caller) -> Flow:
     _refuse_self(relation, caller, looked_up["id"], make=False)
     if relation.name not in relationships(looked_up):
         raise V11Error(relation.not_there)
-    target = looked_up["id"]
-    path = f"/2/users/{caller.user_id}/{relation.name}/{target}"
-    (changed,) = yield (V2Call("DELETE", path, access=relation.access),)
-    raise_for_v2(changed)
+    (changed,) = yield (_undo_call(relation, caller, looked_up["id"]),)
+    _raise_for_change(relation, changed)
     return _answer(relation, change, found, changed)
 
 
+def _undo_anyway(relation: Relation, change: Change, caller: Caller) -> Flow:
+    """Undo the relation whether it is there or not (v2's DELETE answers the same either way);
+    with yourself, where it cannot be, answer the user object without a DELETE."""
+    target = change.target
+    lookup = lookup_call(target, with_status=change.with_status, cache=True)
+    if target.user_id is None or target.user_id == caller.user_id:
+        (found,) = yield (lookup,)
+        raise_for_v2(found, unknown_user=WRITE)
+        target_id = found_user(found)["data"]["id"]
+        if target_id == caller.user_id:
+            states = {key: False for _, key in relation.answer}
+            return _reply(relation, change, found, states, rate_limit_headers(found))
+        (changed,) = yield (_undo_call(relation, caller, target_id),)
+        _raise_for_change(relation, changed)
+    else:
+        changed, found = yield (_undo_call(relation, caller, target.user_id), lookup)
+        _raise_for_both(relation, changed, found)
+    return _answer(relation, change, found, changed)
+
+
+def _raise_for_both(relation: Relation, changed: V2Reply, found: V2Reply) -> None:
+    # A missing user explains a failed change better than the change's own error does.
+    if found.status == 200:
+        raise_for_v2(found, unknown_user=WRITE)
+    _raise_for_change(relation, changed)
+    raise_for_v2(found, unknown_user=WRITE)
+
+
+def _raise_for_change(relation: Relation, changed: V2Reply) -> None:
+    """The change's own failure: a refusal the relation names by its words (the follow limit),
+    else what any v2 failure stands for."""
+    if changed.status == 403 and isinstance(changed.body, Mapping):
+        said = _said(changed.body).lower()
+        for words, code in relation.refusals:
+            if words in said:
+                raise V11Error(code, headers=rate_limit_headers(changed))
+    raise_for_v2(changed)
+
+
+def _said(body: Mapping[str, object]) -> str:
+    """The words of a v2 refusal: its title, detail and each error's message and detail."""
+    errors = body.get("errors")
+    entries = [e for e in errors if isinstance(e, Mapping)] if isinstance(errors, list) else []
+    texts = [body.get("title"), body.get("detail")]
+    texts += [entry.get(key) for entry in entries for key in ("message", "detail")]
+    return " ".join(text for text in texts if isinstance(text, str))
+
+
 def _answer(relation: Relation, change: Change, found: V2Reply, changed: V2Reply) -> V11Reply:
+    return _reply(relation, change, found, _states(relation, changed), rate_limit_headers(changed))
+
+
+def _reply(
+    relation: Relation,
+    change: Change,
+    found: V2Reply,
+    states: Mapping[str, bool],
+    headers: Mapping[str, str],
+) -> V11Reply:
+    body = found_user(found)
+    links = relationships(body["data"])
     user = v11_user(
-        found_user(found),
+        body,
         include_entities=change.include_entities,
         with_status=change.with_status,
-        relations=_states(relation, changed),
+        relations={**{key: key in links for key in relation.also}, **states},
     )
-    return V11Reply(200, user, rate_limit_headers(changed))
+    return V11Reply(200, user, dict(headers))
 
 
 def _make_call(relation: Relation, caller: Caller, target_id: str) -> V2Call:
@@ -113,10 +178,19 @@ def _make_call(relation: Relation, caller: Caller, target_id: str) -> V2Call:
     return V2Call("POST", path, json=body, repeatable=True, access=relation.access)
 
 
+def _undo_call(relation: Relation, caller: Caller, target_id: str) -> V2Call:
+    path = f"/2/users/{caller.user_id}/{relation.name}/{target_id}"
+    return V2Call("DELETE", path, access=relation.access)
+
+
 def _refuse_self(relation: Relation, caller: Caller, target_id: str, *, make: bool) -> None:
     # Nobody has the relation with themselves, so undoing it is "not there" too.
-    if caller.user_id == target_id:
-        raise V11Error(relation.with_yourself if make else relation.not_there)
+    if caller.user_id != target_id:
+        return
+    if make:
+        raise V11Error(relation.with_yourself)
+    if relation.not_there is not None:
+        raise V11Error(relation.not_there)
 
 
 def _states(relation: Relation, changed: V2Reply) -> dict[str, bool]:

@@ -132,6 +132,44 @@ def me(user_id: str = BOB) -> dict[str, Any]:
     return interaction("GET", "/2/users/me", 200, body, ME_HEADERS)
 
 
+FOLLOWED = recorded("test_client_follow_and_unfollow_user", 0)
+UNFOLLOWED = recorded("test_client_follow_and_unfollow_user", 1)
+
+
+def follow() -> dict[str, Any]:
+    """POST /2/users/:id/following as tweepy's recording answered it (headers and body)."""
+    return interaction(
+        "POST",
+        f"/2/users/{ALICE}/following",
+        200,
+        FOLLOWED["body"],
+        FOLLOWED["headers"],
+        {"target_user_id": "783214"},
+    )
+
+
+def unfollow() -> dict[str, Any]:
+    return interaction(
+        "DELETE",
+        f"/2/users/{ALICE}/following/783214",
+        200,
+        UNFOLLOWED["body"],
+        UNFOLLOWED["headers"],
+    )
+
+
+def relation_by_name(links: list[str]) -> dict[str, Any]:
+    """friendships/show's lookup of its target: only `connection_status` asked for."""
+    data = {k: TWITTER["data"][k] for k in ("id", "name", "username")}
+    return interaction(
+        "GET",
+        "/2/users/by/username/Twitter?user.fields=connection_status",
+        200,
+        {"data": {**data, "connection_status": links}},
+        LOOKUP_HEADERS,
+    )
+
+
 MUTING = recorded("test_client_mute_get_muted_and_unmute", 1)
 USERS_HEADERS = recorded("test_client_get_users", 0)["headers"]
 NOBODY = {**NOT_FOUND, "errors": [{**NOT_FOUND["errors"][0], "parameter": "usernames"}]}
@@ -221,6 +259,9 @@ CASSETTES = {
             {"data": [{**MUTED_TWITTER["data"], "connection_status": ["following", "muting"]}]},
         )
     ],
+    "friendships_create_by_screen_name": [by_name(), follow()],
+    "friendships_destroy_by_user_id": [unfollow(), by_id()],
+    "friendships_show": [relation_by_name([]), me(ALICE)],
     "mutes_create_revoked_token": [
         mute(ALICE, 401, UNAUTHORIZED, PROBLEM),
         by_id(401, UNAUTHORIZED, PROBLEM),

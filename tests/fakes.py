@@ -118,6 +118,10 @@ NOT_AUTHORIZED = {
     "title": "Authorization Error",
     "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
 }
+# v1.1's friendships/show as recorded (tweepy, 2019): @TweepyDev's relationship to @Twitter.
+V11_FRIENDSHIP = load("reference/testgetfriendship.decoded.json")["interactions"][0]["response"][
+    "body"
+]
 
 
 class FakeV2:
@@ -146,10 +150,22 @@ class FakeV2:
             if "following" in user["data"].get("connection_status", [])
             for token in (*tokens, *bearers)
         }
-        self.related = {"following": following, "muting": self.muted, "blocking": set()}
+        self.related = {"following": set(following), "muting": self.muted, "blocking": set()}
+        self.seeded = frozenset(following)
+        # Follows of a protected account waiting for its approval, by (source, target).
+        self.requested: set[tuple[str, str]] = set()
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
+
+    def forget(self) -> None:
+        """Back to how it started: no calls seen, no relations but the seeded follows."""
+        self.calls.clear()
+        self.canned.clear()
+        self.muted.clear()
+        self.related["blocking"].clear()
+        self.related["following"] = set(self.seeded)
+        self.requested.clear()
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
@@ -249,8 +265,14 @@ class FakeV2:
                 return self.graph(token, owner, listed, request.url.params)
             case "GET", ["2", "tweets"]:
                 return self.tweets(request.url.params.get("ids", "").split(","))
+            case ("POST" | "DELETE") as method, ["2", "users", token.user_id, "following", *end]:
+                return self.follow(request, token, method == "POST", end)
             case _, ["2", "users", token.user_id, _, *_]:
                 return self.relate(request, token, parts)
+            case "POST", ["1.1", "friendships", ("create.json" | "destroy.json") as action]:
+                return self.v11_follow(request, token, action == "create.json")
+            case "GET", ["1.1", "friendships", "show.json"]:
+                return self.v11_friendship(request, token)
             case "POST", ["1.1", "mutes", "users", ("create.json" | "destroy.json") as action]:
                 return self.v11_mute(request, token, action == "create.json")
             case "GET", ["1.1", *path] if "/".join(path) in V11_IDS:
@@ -273,10 +295,37 @@ class FakeV2:
         user = deepcopy(user)
         pair = (token.user_id, user["data"]["id"])
         links = user["data"].get("connection_status", [])
-        links = [link for link in links if link not in self.related]
+        kept = (*self.related, "follow_request_sent")
+        links = [link for link in links if link not in kept]
         links += [name for name, pairs in self.related.items() if pair in pairs]
+        links += ["follow_request_sent"] if pair in self.requested else []
         user["data"]["connection_status"] = links
         return user
+
+    def following(self, source: str, target: str) -> bool:
+        """Whether the source follows the target, as the lookups would say."""
+        return (source, target) in self.related["following"]
+
+    def follow(
+        self, request: httpx2.Request, token: Token, make: bool, end: list[str]
+    ) -> httpx2.Response:
+        """POST /2/users/:id/following (a protected account's follow is pending) and DELETE
+        /2/users/:id/following/:target_user_id, as v2 answers them (tweepy's recording)."""
+        if make and not end:
+            target = json.loads(request.content)["target_user_id"]
+            user = self.users.get(target, minimal_user(target, f"user{target}"))
+            protected = bool(user["data"].get("protected"))
+            (self.requested if protected else self.related["following"]).add(
+                (token.user_id, target)
+            )
+            body = {"following": not protected, "pending_follow": protected}
+        elif not make and len(end) == 1:
+            self.related["following"].discard((token.user_id, end[0]))
+            self.requested.discard((token.user_id, end[0]))
+            body = {"following": False}
+        else:
+            return v2_response(403, ERRORS["forbidden"])
+        return v2_response(200, {"data": body}, **rate_limits(50, 49, 1635149255))
 
     def found(
         self, token: Token, users: list[dict[str, Any]], parameter: str, value: str
@@ -397,6 +446,49 @@ class FakeV2:
         user = deepcopy(V11_TWITTER) | {"muting": mute}
         user["followers_count"] += self.v11_answers
         return self.v11_json(200, user)
+
+    def v11_follow(self, request: httpx2.Request, token: Token, make: bool) -> httpx2.Response:
+        """v1.1's friendships/create and destroy: @Twitter's object with `following` as it was
+        before the change (tweepy's 2021 recording), following yourself 158, an unknown user
+        108; unfollowing a user not followed is no error."""
+        params = dict(request.url.params) | dict(parse_qsl(request.content.decode()))
+        name, user_id = params.get("screen_name", ""), params.get("user_id", "")
+        if user_id == token.user_id:
+            message = "You can't follow yourself."
+            return self.v11_json(403, {"errors": [{"code": 158, "message": message}]})
+        if name.lower() != "twitter" and user_id != "783214":
+            message = "Cannot find specified user."
+            return self.v11_json(403, {"errors": [{"code": 108, "message": message}]})
+        pair = (token.user_id, "783214")
+        before = self.following(*pair)
+        (self.related["following"].add if make else self.related["following"].discard)(pair)
+        self.v11_answers += 1
+        user = deepcopy(V11_TWITTER) | {"following": before, "follow_request_sent": False}
+        user["followers_count"] += self.v11_answers
+        return self.v11_json(200, user)
+
+    def v11_friendship(self, request: httpx2.Request, token: Token) -> httpx2.Response:
+        """v1.1's friendships/show: the recorded relationship, for the caller as source and
+        @Twitter as target, with what the fake keeps of it."""
+        params = request.url.params
+        if params.get("target_id") != "783214" and params.get(
+            "target_screen_name", ""
+        ).lower() not in ("twitter",):
+            return self.v11_json(404, {"errors": [{"code": 50, "message": "User not found."}]})
+        me = self.users.get(token.user_id, minimal_user(token.user_id, "me"))["data"]
+        pair = (token.user_id, "783214")
+        answer = deepcopy(V11_FRIENDSHIP)
+        source, target = answer["relationship"]["source"], answer["relationship"]["target"]
+        source |= {"id": int(me["id"]), "id_str": me["id"], "screen_name": me["username"]}
+        following = self.following(*pair)
+        source |= {
+            "following": following,
+            "want_retweets": following,
+            "muting": pair in self.muted,
+            "blocking": pair in self.related["blocking"],
+        }
+        target["followed_by"] = following
+        return self.v11_json(200, answer)
 
     def v11_user(self) -> dict[str, Any]:
         """@Twitter as v1.1 read it, one more follower each answer, as counts move."""

@@ -241,3 +241,41 @@ def test_friendships_lookup_in_v11s_shape(make_client: MakeClient):
         "id_str": "783214",
         "connections": ["following", "muting"],
     }
+
+
+V11_FOLLOWS = load("reference/testcreatedestroyfriendship.decoded.json")["interactions"]
+V11_RELATIONSHIP = load("reference/testgetfriendship.decoded.json")["interactions"][0]
+FOLLOWS = "http://testserver/1.1/friendships"
+
+
+@pytest.mark.parametrize(
+    ("cassette", "url", "following"),
+    [
+        ("friendships_create_by_screen_name", f"{FOLLOWS}/create.json?screen_name=Twitter", True),
+        ("friendships_destroy_by_user_id", f"{FOLLOWS}/destroy.json?user_id=783214", False),
+    ],
+)
+def test_follow_and_unfollow_answer_v11s_keys_in_v11s_order(
+    make_client: MakeClient, cassette: str, url: str, following: bool
+):
+    """The user object of tweepy's real 2021 follow answers, `muting` included; `following` is
+    v2's, after the change (docs/differences.md)."""
+    response = replay(make_client, cassette, url)
+    user = response.json()
+
+    assert without_withheld(user) == list(V11_FOLLOWS[1]["response"]["body"])
+    assert (user["following"], user["muting"]) == (following, False)
+    assert knowable_differences(user) == {}
+    assert response.headers["x-rate-limit-limit"] == "50"
+
+
+def test_friendships_show_is_the_recorded_relationship(make_client: MakeClient):
+    """The lookup's empty connection_status says what the recording said: no relationship."""
+    url = f"{FOLLOWS}/show.json?target_screen_name=Twitter"
+    shown = replay(make_client, "friendships_show", url, method="GET").json()
+
+    recorded = V11_RELATIONSHIP["response"]["body"]
+    source = {**recorded["relationship"]["source"], "id": int(ALICE.user_id)}
+    source["id_str"] = ALICE.user_id
+    assert shown == {"relationship": {**recorded["relationship"], "source": source}}
+    assert list(shown["relationship"]["source"]) == list(recorded["relationship"]["source"])

@@ -75,8 +75,7 @@ def running(
 @pytest.fixture
 def server(running: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     """The running server, with the fake v2's memory wiped for this test."""
-    running.fake.calls.clear()
-    running.fake.muted.clear()
+    running.fake.forget()
     # How an operator makes requests-based clients (tweepy) trust the shim's certificate.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_file)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)

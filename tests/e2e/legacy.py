@@ -126,7 +126,31 @@ def twython() -> Client:
     )
 
 
+def python_twitter_follows(base_url: str) -> dict[str, Any]:
+    """python-twitter's follow, relationship and unfollow calls, and what it saw of them."""
+    import twitter  # python-twitter, from the folder scripts/install puts it in
+
+    api = twitter.Api(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, base_url=base_url)
+    followed = api.CreateFriendship(screen_name="Twitter")
+    shown = api.ShowFriendship(source_user_id=ALICE.user_id, target_screen_name="Twitter")
+    unfollowed = api.DestroyFriendship(user_id=783214)
+    try:
+        api.CreateFriendship(user_id=int(ALICE.user_id))
+        yourself: Any = None
+    except twitter.TwitterError as error:
+        yourself = error.message[0]
+    return {
+        "followed": [followed.screen_name, followed.following],
+        "shown": shown["relationship"],
+        "unfollowed": [unfollowed.screen_name, unfollowed.following],
+        "yourself": yourself,
+    }
+
+
 if __name__ == "__main__":
     name, *arguments = sys.argv[1:]
-    client = python_twitter(*arguments) if name == "python-twitter" else twython()
-    print(json.dumps(session(client)))
+    if name == "python-twitter-follows":
+        print(json.dumps(python_twitter_follows(*arguments)))
+    else:
+        client = python_twitter(*arguments) if name == "python-twitter" else twython()
+        print(json.dumps(session(client)))

@@ -13,7 +13,7 @@ from mappings.endpoints import Done, Endpoint, run
 from mappings.errors import ACCESS_CODES
 from mappings.relations import parse_change
 from mappings.types import Access, Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
-from tests.fakes import ERRORS, twitter_user
+from tests.fakes import ERRORS, minimal_user, twitter_user
 
 ME = Caller("1500000000000000001")
 TIER = V2Reply(403, {}, ERRORS["tier_without_access"])
@@ -34,6 +34,9 @@ FIRST_CALL = {
     "users/show": ({"screen_name": "twitter"}, "user lookup by username"),
     "users/lookup": ({"user_id": "783214"}, "user lookup by id"),
     "friendships/lookup": ({"screen_name": "twitter"}, "user lookup by username"),
+    "friendships/create": ({"user_id": "783214"}, "following"),
+    "friendships/destroy": ({"user_id": "783214"}, "following"),
+    "friendships/show": ({"target_screen_name": "twitter"}, "user lookup by username"),
 }
 
 
@@ -60,6 +63,8 @@ def agreeing(call: V2Call) -> V2Reply:
     if call.access.write:
         relation = call.path.split("/")[4:5]  # /2/users/:id/<relation>[/:target]
         return V2Reply(200, {}, {"data": dict.fromkeys(relation, call.method == "POST")})
+    if call.path == "/2/users/me":
+        return V2Reply(200, {}, minimal_user(ME.user_id, "me"))
     user = twitter_user()
     user["data"]["connection_status"] = ["following", "blocking", "muting"]
     # Lookups of several users and lists (/2/users/:id/<relation>) answer a list of them.
@@ -77,7 +82,7 @@ def test_every_read_has_a_probe_and_no_write_has_one():
     reported allowed unasked, and a write is never tried (a probe must change nothing)."""
     kinds = {access for endpoint in ENDPOINTS for access in endpoint.access}
 
-    assert {kind.name for kind in kinds if kind.write} == {"muting"}
+    assert {kind.name for kind in kinds if kind.write} == {"muting", "following"}
     for kind in kinds:
         assert bool(kind.probe) != kind.write, kind
         assert kind.write or kind.probe.startswith("/2/"), kind

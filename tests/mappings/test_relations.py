@@ -1,27 +1,16 @@
 """A relation's whole answer: every field of v2's change answer it names sets its v1.1 key,
-shown with following's shape (v2's `pending_follow` for a protected account)."""
-
-from dataclasses import replace
+shown with following's (v2's `pending_follow` for a protected account)."""
 
 import pytest
 
 from mappings.errors import V11Error
-from mappings.lists import Listed
-from mappings.mutes import MUTING
+from mappings.friendships import FOLLOWING
 from mappings.params import Target
 from mappings.relations import Change, make
-from mappings.types import Access, Caller, V2Reply
+from mappings.types import Caller, V2Reply
 from tests.fakes import twitter_user
 
 ME = Caller("1500000000000000001")
-FOLLOWS = Listed("following", Access("the follow list", False, "/2/users/{id}/following"))
-# Only making it is played here: its errors are mute's, for the shape.
-FOLLOWING = replace(
-    MUTING,
-    listed=FOLLOWS,
-    access=Access("following", write=True),
-    answer=(("following", "following"), ("pending_follow", "follow_request_sent")),
-)
 CHANGE = Change(Target(user_id="783214"), include_entities=True, with_status=True)
 
 

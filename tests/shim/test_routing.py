@@ -299,6 +299,7 @@ READS = {
     "mutes/users/ids": "/1.1/mutes/users/ids.json",
     "friends/ids": "/1.1/friends/ids.json",
     "followers/ids": "/1.1/followers/ids.json",
+    "friendships/show": "/1.1/friendships/show.json?target_screen_name=Twitter",
 }
 
 
