@@ -114,6 +114,14 @@ V11_IDS = {
     "friends/ids.json": ("following", BLOCKED_IDS),
     "followers/ids.json": ("followers", BLOCKED_IDS),
 }
+# v1.1's user lists of the caller by path: the relation each lists; pages as friends/list's
+# real one (2021), total_count null, but for mute lists, which had none.
+V11_LISTS = {
+    "friends/list.json": "following",
+    "followers/list.json": "followers",
+    "blocks/list.json": "blocking",
+    "mutes/users/list.json": "muting",
+}
 NOT_AUTHORIZED = {
     "title": "Authorization Error",
     "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
@@ -279,6 +287,8 @@ class FakeV2:
                 kept, page = V11_IDS["/".join(path)]
                 ids = [int(t) for t in self.members(token.user_id, kept)]
                 return self.v11_json(200, page | {"ids": ids})
+            case "GET", ["1.1", *path] if "/".join(path) in V11_LISTS:
+                return self.v11_users_list(token, V11_LISTS["/".join(path)])
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
             case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
@@ -496,6 +506,23 @@ class FakeV2:
         user = deepcopy(V11_READ_TWITTER)
         user["followers_count"] += self.v11_answers
         return user
+
+    def v11_users_list(self, token: Token, listed: str) -> httpx2.Response:
+        """One page of a user list as v1.1 answered it: v1.1 knows only @Twitter's object, so
+        the page holds @Twitter if it is listed, with the caller's relations to it
+        (`live_following` only on the friends and followers lists, as their 2021 recordings)."""
+        pair = (token.user_id, "783214")
+        live = {"live_following": False} if listed in ("following", "followers") else {}
+        users = [
+            self.v11_user()
+            | {"following": pair in self.related["following"], **live}
+            | {name: pair in self.related[name] for name in ("muting", "blocking")}
+            | {"blocked_by": False}
+            for user_id in self.members(token.user_id, listed)
+            if user_id == "783214"
+        ]
+        page = MUTED_IDS if listed == "muting" else BLOCKED_IDS
+        return self.v11_json(200, {"users": users, **{k: v for k, v in page.items() if k != "ids"}})
 
     def v11_show(self, request: httpx2.Request) -> httpx2.Response:
         params = request.url.params
