@@ -77,6 +77,10 @@ def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
     assert set(seen["tool"]["blocked"]) == BLOCKED
     assert set(seen["tool"]["muted"]) == (followed | BLOCKED) - OTHERS
     assert fake.muted == {(ALICE.user_id, target) for target in OTHERS | followed | BLOCKED}
+    # Only the one passed-through call reached v1.1: everything else went through v2.
+    assert [p for p in fake.paths() if p[1].startswith("/1.1/")] == [
+        ("GET", "/1.1/help/configuration.json")
+    ]
 
 
 def test_python_twitter_through_its_base_url(server: Server):
