@@ -1,4 +1,5 @@
-"""Which user a v1.1 mute call names: `user_id` or `screen_name`, checked before any v2 call."""
+"""Which user a v1.1 call names: `user_id`, `screen_name` or the legacy `id`, checked before any
+v2 call."""
 
 import re
 from dataclasses import dataclass
@@ -20,18 +21,26 @@ class Target:
 
 
 def parse_target(request: V11Request, unknown_user: int) -> Target:
-    """The target named by the request; `user_id` wins when both are given, as in v1.1. A
+    """The target named by the request; `user_id` wins when both are given, as in v1.1, and
+    either wins over the legacy `id`, which v1 took as an id or a screen name (tweepy 3.x's
+    `create_mute(id)`, `get_user(id)`): all digits, a user id; otherwise a screen name. A
     malformed id or name cannot name a user: `unknown_user` (from errors.UNKNOWN_USER)."""
-    for name in ("user_id", "screen_name"):
+    for name in ("user_id", "screen_name", "id"):
         # The same parameter twice with two values names no one user: refuse, never guess.
         if len({value for key, value in request.params if key == name}) > 1:
             raise V11Error(195)
     user_id = request.param("user_id")
+    screen_name = request.param("screen_name")
+    legacy = request.param("id")
+    if user_id is None and screen_name is None and legacy is not None:
+        if legacy.isascii() and legacy.isdigit():
+            user_id = legacy
+        else:
+            screen_name = legacy
     if user_id is not None:
         if not USER_ID.fullmatch(user_id):
             raise V11Error(unknown_user)
         return Target(user_id=str(int(user_id)))
-    screen_name = request.param("screen_name")
     if screen_name is not None:
         if not SCREEN_NAME.fullmatch(screen_name):
             raise V11Error(unknown_user)
