@@ -2,13 +2,14 @@
 
 `ENDPOINTS` is the table of translated endpoints, one `Endpoint` record each; the shell derives
 its routes, the routing file's names, comparisons and the tests' paths from it. Adding an
-endpoint is a flow and a row here.
+endpoint is a flow and a row here. `ROUTABLE` adds the v1.1 calls v2 cannot serve
+(`mappings/unserved.py`), which the routing file may route too.
 """
 
 from functools import partial
 from typing import Any
 
-from mappings import account, blocks, friends, friendships, lists, lookups, mutes
+from mappings import account, blocks, friends, friendships, lists, lookups, mutes, unserved
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
@@ -175,4 +176,9 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         errors=(38, 50, 63, 163, 195),
         access=(*LOOKUPS, OWN_USER),
     ),
+)
+
+# The names the routing file may route: the translated endpoints, then those v2 cannot serve.
+ROUTABLE: tuple[str, ...] = tuple(endpoint.name for endpoint in ENDPOINTS) + tuple(
+    unserved.name(path) for _, path in unserved.UNSERVED
 )

@@ -26,6 +26,7 @@ list (reference README, "v1.1 error codes"):
     195 403 Missing or invalid url parameter.      a cursor this shim did not issue
     215 400 Bad Authentication data.               no or unparseable Authorization
     220 403 Your credentials do not allow …        v2 refused the token for this call
+    251 410 This endpoint has been retired …       v2 has no replacement (mappings/unserved.py)
     271 403 You can't mute yourself.               source == target
     272 403 You are not muting the specified user. unmuting yourself
     353 403 … requires a matching csrf cookie …    a cross-site post to the operator's switch
@@ -63,6 +64,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     195: (403, "Missing or invalid url parameter."),
     215: (400, "Bad Authentication data."),
     220: (403, "Your credentials do not allow access to this resource."),
+    251: (410, "This endpoint has been retired and should not be used."),
     271: (403, "You can't mute yourself."),
     272: (403, "You are not muting the specified user."),
     353: (403, "This request requires a matching csrf cookie and header."),

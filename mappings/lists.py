@@ -14,7 +14,7 @@ from typing import Any
 
 from mappings.cursors import V2_MOST, Cursors, Page, page_cursors, parse_page
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
-from mappings.params import Target, include_entities, is_true, parse_target
+from mappings.params import LEGACY_ID, USER, Target, include_entities, is_true, parse_target
 from mappings.tweets import TWEET_FIELDS
 from mappings.types import Access, Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import USER_FIELDS, found_user, lookup_call, relationships, v11_user
@@ -23,7 +23,7 @@ TWEETS = Access("tweet lookup", write=False, probe="/2/tweets?ids=20")
 # v1.1 answered a list of a user that does not exist with 404, code 34 (J7mbo/twitter-api-php
 # issue 27, followers/ids of a deleted account; egg-mode issue 117, friends/list).
 UNKNOWN = UNKNOWN_USER["list"]
-OWNER = ("user_id", "screen_name", "id")
+OWNER = (*USER, LEGACY_ID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Which user a v1.1 mute call names: `user_id` or `screen_name`, checked before any v2 call."""
+"""Which user a v1.1 call names: `user_id`, `screen_name` or the legacy `id`, checked before any
+v2 call."""
 
 import re
 from dataclasses import dataclass
@@ -19,26 +20,33 @@ class Target:
     screen_name: str | None = None
 
 
-def parse_target(
-    request: V11Request,
-    unknown_user: int,
-    names: tuple[str, str] = ("user_id", "screen_name"),
-) -> Target:
-    """The target named by the request; `user_id` wins when both are given, as in v1.1. A
+USER = ("user_id", "screen_name")
+LEGACY_ID = "id"
+
+
+def parse_target(request: V11Request, unknown_user: int, names: tuple[str, str] = USER) -> Target:
+    """The target named by the request; `user_id` wins when both are given, as in v1.1, and
+    either wins over the legacy `id`, which v1 took as an id or a screen name (tweepy 3.x's
+    `create_mute(id)`, `get_user(id)`): all digits, a user id; otherwise a screen name. A
     malformed id or name cannot name a user: `unknown_user` (from errors.UNKNOWN_USER).
     `names`: the id and name parameters, where an endpoint calls them otherwise
-    (friendships/show's `target_id` and `target_screen_name`)."""
-    id_param, name_param = names
-    for name in names:
+    (friendships/show's `target_id` and `target_screen_name`, which take no legacy `id`)."""
+    legacy_names = (LEGACY_ID,) if names == USER else ()
+    for name in (*names, *legacy_names):
         # The same parameter twice with two values names no one user: refuse, never guess.
         if len({value for key, value in request.params if key == name}) > 1:
             raise V11Error(195)
-    user_id = request.param(id_param)
+    user_id, screen_name = (request.param(name) for name in names)
+    legacy = request.param(LEGACY_ID) if legacy_names else None
+    if user_id is None and screen_name is None and legacy is not None:
+        if legacy.isascii() and legacy.isdigit():
+            user_id = legacy
+        else:
+            screen_name = legacy
     if user_id is not None:
         if not USER_ID.fullmatch(user_id):
             raise V11Error(unknown_user)
         return Target(user_id=str(int(user_id)))
-    screen_name = request.param(name_param)
     if screen_name is not None:
         if not SCREEN_NAME.fullmatch(screen_name):
             raise V11Error(unknown_user)

@@ -122,7 +122,7 @@ def parse_routing(data: Mapping[str, Any], endpoints: tuple[str, ...]) -> Routin
     for endpoint, table in data.get("routes", {}).items():
         if endpoint not in endpoints:
             raise ValueError(
-                f"routes.{endpoint}: not a translated endpoint ({', '.join(endpoints)})"
+                f"routes.{endpoint}: not an endpoint the shim routes ({', '.join(endpoints)})"
             )
         if not isinstance(table, Mapping):
             raise ValueError(f"routes.{endpoint} must be a table")

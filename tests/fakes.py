@@ -572,6 +572,7 @@ class FakeV2:
             ("content-type", "application/json;charset=utf-8"),
             ("x-rate-limit-limit", "75"),
             ("x-rate-limit-remaining", "74"),
+            ("x-rate-limit-reset", "4100000000"),
             ("set-cookie", "guest_id=v1%3A1; Path=/"),
             ("set-cookie", "lang=en; Path=/"),
             ("keep-alive", "timeout=5"),

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings import ENDPOINTS
 from mappings.params import number
+from mappings.unserved import UNSERVED
 from shim.credentials.upstream_auth import FORM
 from shim.errors import (
     BadQuery,
@@ -126,7 +127,10 @@ def named(path: str) -> tuple[str, ...]:
     return (*segments[:-1], segments[-1].split(".", 1)[0]) if segments else ()
 
 
-TRANSLATED = {named(endpoint.path): endpoint.path for endpoint in ENDPOINTS}
+# The paths the shim routes itself: translated, or answered here as v2 cannot serve them.
+# (A path with an id, `saved_searches/show/:id`, is no one spelling to hold.)
+ROUTED = [endpoint.path for endpoint in ENDPOINTS] + [p for _, p in UNSERVED if ":" not in p]
+TRANSLATED = {named(path): path for path in ROUTED}
 
 
 def fenced(scope: Scope) -> Refused | None:

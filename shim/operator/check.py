@@ -17,7 +17,7 @@ from typing import Literal
 import httpx2
 import redis
 
-from mappings import ENDPOINTS
+from mappings import ENDPOINTS, ROUTABLE
 from mappings.errors import ACCESS_CODES, ACCESS_FIX, NOT_ENROLLED_CODE, V11Error, raise_for_v2
 from mappings.types import NO_ANSWER, Access, V2Reply
 from shim.config import ConfigError, Settings
@@ -75,7 +75,7 @@ def _offline(settings: Settings, clock: Callable[[], float]) -> Iterator[Verdict
         yield from _clock(settings.redis_url, clock)
     if settings.config_path is not None:
         try:
-            RoutingFile(settings.config_path, tuple(e.name for e in ENDPOINTS), _NoSwitch())
+            RoutingFile(settings.config_path, ROUTABLE, _NoSwitch())
         except ConfigError as error:
             yield Verdict(
                 "routing file", "error", str(error), "correct the file (docs/migration.md)"

@@ -12,13 +12,14 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings import ENDPOINTS
+from mappings import ENDPOINTS, ROUTABLE
 from mappings.routing import Route
 from shim.config import ConfigError, Settings
 from shim.stores.routes import RoutingFile
 from shim.stores.state import open_state
 
-NAMES = tuple(endpoint.name for endpoint in ENDPOINTS)
+NAMES = ROUTABLE
+TRANSLATED = frozenset(endpoint.name for endpoint in ENDPOINTS)
 SHOWN_AUDIT = 10
 
 
@@ -137,6 +138,8 @@ async def _print(
             "from": "store" if name in stored else "file" if name in file_routes else "default",
         }
         for name in NAMES
+        # The calls v2 cannot serve are listed once routed: by default the shim answers them.
+        if name in TRANSLATED or name in stored or name in file_routes
     }
     all_v1 = await table.switch.get()
     if machine:

@@ -1,10 +1,10 @@
 """The Starlette app: the routes, the error handlers, and `create_app`.
 
 Every call walks app → `identity.authenticate` (once, into a `Call`) → for a translated
-endpoint, `translated.serve` (routing, the mapping's flow driven against v2), else the
-pass-through → a v1.1 answer, and then the after-steps (`exchange.follow_up`). Other paths of the
-API pass through to the upstream; `/_shim/…` and `/metrics` are the operator's; anything else
-is v1.1's 404, code 34.
+endpoint, `translated.serve` (routing, the mapping's flow driven against v2), for a call v2
+cannot serve `unserved.serve` (the shim's own answer, or v1.1's), else the pass-through → a v1.1
+answer, and then the after-steps (`exchange.follow_up`). Other paths of the API pass through to
+the upstream; `/_shim/…` and `/metrics` are the operator's; anything else is v1.1's 404, code 34.
 """
 
 import logging
@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
+from mappings.unserved import UNSERVED, pattern
 from shim.config import Settings
 from shim.edge.limits import BodyLimit, PathFence, target
 from shim.edge.requests_log import RequestId
@@ -33,6 +34,7 @@ from shim.serving.exchange import Exchange, follow_up
 from shim.serving.lifespan import Resources, open_resources
 from shim.serving.recording import recording
 from shim.serving.translated import Translated
+from shim.serving.unserved import Unserved
 
 log = logging.getLogger("shim")
 
@@ -41,7 +43,7 @@ log = logging.getLogger("shim")
 SIGN_IN = {"/oauth/request_token": "request_token", "/oauth/access_token": "access_token"}
 BROWSER = ("/oauth/authorize", "/oauth/authenticate")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-TRANSLATED = frozenset(endpoint.path for endpoint in ENDPOINTS)
+TRANSLATED = frozenset(endpoint.path for endpoint in ENDPOINTS) | {path for _, path in UNSERVED}
 Endpoint = Callable[[Request], object]
 
 
@@ -51,7 +53,8 @@ def passing(resources: Resources) -> Endpoint:
     async def serve(request: Request) -> Response:
         # Decided on the path forwarded, as it came (`limits.target`), never on request.url.
         path, query = target(request.scope)
-        # A translated path asked with another method is no page: v1.1 has none there either.
+        # A translated path asked with another method is no page: v1.1 has none there either;
+        # nor is one of the calls v2 cannot serve (`shim.serving.unserved`).
         if path in TRANSLATED or not (
             resources.settings.passthrough and passthrough.forwards(path)
         ):
@@ -170,6 +173,10 @@ def create_app(
     routes = [
         Route(endpoint.path, Translated(endpoint, resources).serve, methods=list(endpoint.methods))
         for endpoint in ENDPOINTS
+    ]
+    routes += [
+        Route(pattern(path), Unserved(method, path, resources).serve, methods=[method])
+        for method, path in UNSERVED
     ]
     routes += [
         Route("/_shim/stats", admin(resources, guard, stats_page), methods=["GET"]),

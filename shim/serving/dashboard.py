@@ -150,6 +150,13 @@ def _card(
             "or the token's permissions lack what this endpoint needs (shim check tells which)"
             "</div>"
         )
+    unserved = sum(row.get("unserved", 0) for row in (v1, v2))
+    if unserved:
+        errors += (
+            f'<div class="new">no v2 replacement: {unserved} answered 410, code 251: v2 offers '
+            "no replacement for this call on self-serve access (remove it from the app, or "
+            "route it to v1 with enterprise v1.1 access)</div>"
+        )
     return (
         f'<div class="card"><h2>{escape(endpoint)}</h2><div class="route">mode '
         f"{escape(route.mode)}, primary {escape(route.primary)}, rollout {route.rollout}%"

@@ -25,7 +25,8 @@ log = logging.getLogger("shim")
 class Exchange:
     """A request and its answer: the call, the version that answered, the answer as the client
     gets it and as data (`served`), and the seconds spent on the upstream. A passed-through
-    request has no endpoint, plan or `served`."""
+    request has no endpoint, plan or `served`; a call v2 cannot serve (`shim.serving.unserved`)
+    has no endpoint record, only its `label`, the name the routing file gives it."""
 
     call: Call
     backend: Backend
@@ -34,10 +35,18 @@ class Exchange:
     endpoint: Endpoint[Any] | None = None
     plan: Plan | None = None
     served: Outcome | None = None
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        return self.endpoint.name if self.endpoint is not None else "passthrough"
+        if self.endpoint is not None:
+            return self.endpoint.name
+        return self.label if self.label is not None else "passthrough"
+
+    @property
+    def named(self) -> bool:
+        """Whether the exchange is one endpoint's the operator routes and counts by name."""
+        return self.endpoint is not None or self.label is not None
 
     @property
     def code(self) -> int | None:

@@ -1,7 +1,7 @@
 """What the lifespan opens for the routes, as one frozen value (`Resources`, made by
 `open_resources`): settings, the stores, the verifier, the upstream client, the slots, the
-routing, the metrics, the two backends and the after-steps. Each route reads what it needs
-from it; nothing in it is replaced while the app runs."""
+routing, the metrics, the two backends, the rate limits seen and the after-steps. Each route
+reads what it needs from it; nothing in it is replaced while the app runs."""
 
 import logging
 import time
@@ -12,7 +12,7 @@ import httpx2
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mappings import ENDPOINTS
+from mappings import ROUTABLE
 from mappings.callers import is_app_only
 from shim.config import Settings
 from shim.credentials.upstream_auth import Bearer
@@ -26,6 +26,7 @@ from shim.serving.dryrun import DryRuns
 from shim.serving.exchange import AfterStep, log_line
 from shim.serving.identity import Caught, Identity
 from shim.serving.metrics import Metrics
+from shim.serving.ratelimits import RateLimits
 from shim.serving.sign_in import sign_in
 from shim.stores.protocols import Comparisons
 from shim.stores.routes import RoutingFile
@@ -58,6 +59,8 @@ class Resources:
     metrics: Metrics
     backends: Backends
     dry_runs: DryRuns
+    # The rate-limit windows seen per caller, for application/rate_limit_status.
+    rate_limits: RateLimits
     # What follows every answer, in this order (`shim.serving.exchange`).
     after: tuple[AfterStep, ...]
     clock: Callable[[], float]
@@ -125,7 +128,7 @@ def open_resources(
         settings.cache_size,
         unverified,
     )
-    names = tuple(endpoint.name for endpoint in ENDPOINTS)
+    names = ROUTABLE
     routing = RoutingFile(settings.config_path, names, kept.all_v1, store=kept.routes)
     metrics = Metrics(lambda: cache_stats(kept), lambda: upstream.breaker.state)
     metrics.watch_clock(kept.skew)
@@ -133,6 +136,7 @@ def open_resources(
     comparer = Comparer(backends, kept.comparisons, shadows, breaker, metrics)
     # Dry runs share the comparisons' budget: both are work done after answering.
     dry_runs = DryRuns(backends, shadows, metrics)
+    rate_limits = RateLimits(settings.cache_size, clock)
     return Resources(
         settings,
         kept,
@@ -146,7 +150,8 @@ def open_resources(
         metrics,
         backends,
         dry_runs,
-        (metrics.after, log_line, comparer.after, dry_runs.after),
+        rate_limits,
+        (metrics.after, log_line, rate_limits.after, comparer.after, dry_runs.after),
         clock,
     )
 

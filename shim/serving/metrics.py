@@ -9,6 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from mappings.errors import ACCESS_CODES, NOT_ENROLLED_CODE
+from mappings.unserved import RETIRED
 from shim.serving.exchange import Exchange
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -95,6 +96,12 @@ class Metrics:
             ["endpoint", "backend", "code"],
             registry=self.registry,
         )
+        self.unserved = Counter(
+            "shim_unserved",
+            "Calls v2 offers no replacement for, answered 410 code 251, by endpoint and backend",
+            ["endpoint", "backend"],
+            registry=self.registry,
+        )
         self.dry_runs = Counter(
             "shim_dry_runs",
             "Dry runs by endpoint and outcome (withheld: a write planned, not sent)",
@@ -112,10 +119,13 @@ class Metrics:
         # 453 is v1.1's own word for a tier without access, so v1.1's answers count too.
         if code in ACCESS_CODES or code == NOT_ENROLLED_CODE:
             self.refused.labels(endpoint, backend, str(code)).inc()
+        if code == RETIRED:
+            self.unserved.labels(endpoint, backend).inc()
 
     async def after(self, exchange: Exchange) -> None:
-        """A translated request counted; passed-through ones are not (their paths are many)."""
-        if exchange.endpoint is not None:
+        """A translated or unserved request counted; passed-through ones are not (their paths
+        are many)."""
+        if exchange.named:
             status = exchange.response.status_code
             self.served(exchange.name, exchange.backend, status, exchange.code, exchange.seconds)
 
@@ -129,7 +139,8 @@ class Metrics:
         """Per endpoint and backend: requests, errors and seconds spent, for the dashboard."""
         table: dict[str, dict[str, Any]] = defaultdict(
             lambda: {
-                b: {"requests": 0, "errors": 0, "seconds": 0.0, "refused": {}} for b in ("v1", "v2")
+                b: {"requests": 0, "errors": 0, "seconds": 0.0, "refused": {}, "unserved": 0}
+                for b in ("v1", "v2")
             }
         )
         for metric in self.registry.collect():
@@ -142,6 +153,9 @@ class Metrics:
                 elif sample.name == "shim_access_refused_total":
                     row = table[labels["endpoint"]][labels["backend"]]
                     row["refused"][labels["code"]] = int(sample.value)
+                elif sample.name == "shim_unserved_total":
+                    row = table[labels["endpoint"]][labels["backend"]]
+                    row["unserved"] = int(sample.value)
                 elif sample.name == "shim_upstream_seconds_sum":
                     table[labels["endpoint"]][labels["backend"]]["seconds"] += sample.value
         return dict(table)

@@ -60,32 +60,32 @@ class Translated:
         call = replace(call, v11=V11Request(request.method, self.endpoint.path, params))
         identity = self.resources.identity
         routing, now = await self.resources.routing.current(), self.resources.clock()
-        override = self.override(request)
+        chosen_backend = override(request, self.resources.settings.admin_token)
         caller, user_id = call.caller, ""
-        if override is None and needs_user(routing, name, now):
+        if chosen_backend is None and needs_user(routing, name, now):
             if caller is None:
                 caller = await identity.caller(call.credentials, address(request.scope))
             user_id = caller.user_id
-        chosen = plan(routing, name, user_id, now, override)
+        chosen = plan(routing, name, user_id, now, chosen_backend)
         if caller is None and (chosen.dry_run or "v2" in (chosen.serve, chosen.shadow)):
             caller = await identity.cached(call.credentials)
         return replace(call, caller=caller), chosen
 
-    def override(self, request: Request) -> Backend | None:
-        """The backend an operator asks for in `X-Shim-Backend`, honoured only with the admin
-        token in `X-Shim-Admin-Token`: a user cannot pick their own routing."""
-        wanted = request.headers.get(OVERRIDE)
-        if wanted is None:
-            return None
-        # As bytes: compare_digest refuses text with non-ASCII characters (a TypeError).
-        given = request.headers.get(OVERRIDE_TOKEN, "").encode()
-        token = self.resources.settings.admin_token
-        if not token or not hmac.compare_digest(given, token.encode()):
-            log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
-            return None
-        if wanted not in ("v1", "v2"):
-            raise BadOverride
-        return "v1" if wanted == "v1" else "v2"
+
+def override(request: Request, token: str | None) -> Backend | None:
+    """The backend an operator asks for in `X-Shim-Backend`, honoured only with the admin
+    token in `X-Shim-Admin-Token`: a user cannot pick their own routing."""
+    wanted = request.headers.get(OVERRIDE)
+    if wanted is None:
+        return None
+    # As bytes: compare_digest refuses text with non-ASCII characters (a TypeError).
+    given = request.headers.get(OVERRIDE_TOKEN, "").encode()
+    if not token or not hmac.compare_digest(given, token.encode()):
+        log.warning("%s ignored: no valid %s with it", OVERRIDE, OVERRIDE_TOKEN)
+        return None
+    if wanted not in ("v1", "v2"):
+        raise BadOverride
+    return "v1" if wanted == "v1" else "v2"
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:

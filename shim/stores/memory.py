@@ -51,3 +51,33 @@ class TTLCache(Generic[K, V]):
 
     def stats(self) -> dict[str, int]:
         return {"hits": self.hits, "misses": self.misses, "entries": len(self)}
+
+
+class PerCaller(Generic[V]):
+    """Values by caller and key, in process, bounded both ways: at most `per_caller` keys for
+    one caller (beyond that, that caller's least recently written key is dropped, so a caller
+    can push out only its own), and at most `callers` callers (the least recently written one
+    dropped; callers are verified credentials, so making new ones costs real tokens)."""
+
+    def __init__(self, callers: int, per_caller: int) -> None:
+        self._callers = callers
+        self._per_caller = per_caller
+        self._entries: OrderedDict[str, OrderedDict[str, V]] = OrderedDict()
+
+    def put(self, caller: str, key: str, value: V) -> None:
+        if self._callers <= 0 or self._per_caller <= 0:
+            return
+        own = self._entries.setdefault(caller, OrderedDict())
+        own[key] = value
+        own.move_to_end(key)
+        while len(own) > self._per_caller:
+            own.popitem(last=False)
+        self._entries.move_to_end(caller)
+        while len(self._entries) > self._callers:
+            self._entries.popitem(last=False)
+
+    def items(self, caller: str) -> list[tuple[str, V]]:
+        return list(self._entries.get(caller, {}).items())
+
+    def __len__(self) -> int:
+        return sum(len(own) for own in self._entries.values())

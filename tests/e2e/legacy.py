@@ -1,12 +1,12 @@
 """A legacy client's session, run in a child process: `python -m tests.e2e.legacy CLIENT [BASE]`.
 
-A child because the client needs what the test process must not have: python-twitter shares
-the import name `twitter` with Python Twitter Tools, and a client with a hard-coded host runs in
-its own mount namespace with its own /etc/hosts. Each client mutes and unmutes @Twitter,
-meets 272 and the unknown-user error, reads every page of its mutes, verifies its credentials
-and makes a passed-through call; then it does what two real mute tools do: mute everyone it
-follows that it has not muted yet, and everyone it blocks. The session prints what the client
-saw as one JSON object, which the test checks."""
+A child because the client needs what the test process must not have: python-twitter shares the
+import name `twitter` with Python Twitter Tools, tweepy 3 `tweepy` with tweepy 4, and a client with
+a hard-coded host runs in its own mount namespace with its own /etc/hosts. Each client mutes and
+unmutes @Twitter, meets 272 and the unknown-user error, reads every page of its mutes, verifies its
+credentials and makes a passed-through call; then it does what two real mute tools do: mute
+everyone it follows that it has not muted yet, and everyone it blocks. The session prints what the
+client saw as one JSON object, which the test checks."""
 
 import json
 import sys
@@ -147,10 +147,50 @@ def python_twitter_follows(base_url: str) -> dict[str, Any]:
     }
 
 
+def tweepy3(host: str) -> tuple[Client, Callable[[], dict[str, Any]]]:
+    """tweepy 3.10, as apps written for it call it: the target positionally, which tweepy 3
+    sends as `id` (its `allowed_param` lists `id` first), an id or a screen name as v1 took it.
+    Also what its apps call before their first real one: `rate_limit_status`."""
+    import tweepy  # tweepy 3.x, from the folder scripts/install puts it in
+
+    auth = tweepy.OAuthHandler(CONSUMER_KEY, CONSUMER_SECRET)
+    auth.set_access_token(ALICE.token, ALICE.secret)
+    api = tweepy.API(auth, host=host)
+
+    def user(answer: Any) -> dict[str, Any]:
+        return {"id_str": answer.id_str, "screen_name": answer.screen_name}
+
+    def as_id(**target: str) -> str:
+        (value,) = target.values()
+        return value
+
+    client = Client(
+        mute=lambda **target: user(api.create_mute(as_id(**target))),
+        unmute=lambda **target: user(api.destroy_mute(as_id(**target))),
+        muted=lambda: [u.id_str for u in tweepy.Cursor(api.mutes, skip_status=True).items()],
+        me=lambda: api.verify_credentials().screen_name,
+        passed=lambda: api.configuration()["path"],
+        ids=lambda kind: [
+            str(i)
+            for i in tweepy.Cursor(
+                {"friends": api.friends_ids, "blocks": api.blocks_ids, "mutes": api.mutes_ids}[kind]
+            ).items()
+        ],
+        error=tweepy.TweepError,
+        # tweepy 3 keeps the HTTP status and the first error's code.
+        seen=lambda error: {"status": error.response.status_code, "code": error.api_code},
+    )
+    return client, lambda: api.rate_limit_status(resources="mutes,account")
+
+
 if __name__ == "__main__":
     name, *arguments = sys.argv[1:]
     if name == "python-twitter-follows":
         print(json.dumps(python_twitter_follows(*arguments)))
+    elif name == "tweepy3":
+        client, limits = tweepy3(*arguments)
+        first = limits()  # as its apps start: before their first real call
+        print(json.dumps(session(client) | {"limits": first, "limits_after": limits()}))
     else:
         client = python_twitter(*arguments) if name == "python-twitter" else twython()
         print(json.dumps(session(client)))

@@ -213,10 +213,22 @@ def test_tweepy_reads_the_social_graph_with_its_cursors(server: Server, tweepy_a
 
 
 def test_tweepy_calls_pass_through(server: Server, tweepy_api):
-    limits = tweepy_api().rate_limit_status()
+    settings = tweepy_api().get_settings()
 
-    assert limits["path"] == "/1.1/application/rate_limit_status.json"
-    assert server.fake.paths() == [("GET", "/1.1/application/rate_limit_status.json")]
+    assert settings["path"] == "/1.1/account/settings.json"
+    assert server.fake.paths() == [("GET", "/1.1/account/settings.json")]
+
+
+def test_tweepy_hears_rate_limit_status_from_the_shim(server: Server, tweepy_api):
+    """v2 has no replacement: the shim answers it, with the windows it has seen."""
+    api = tweepy_api()
+    api.get_settings()  # passed through: v1.1's own window for /account/settings
+    limits = api.rate_limit_status(resources="account,mutes")
+
+    assert limits["rate_limit_context"] == {"access_token": ALICE.token}
+    assert set(limits["resources"]) == {"account", "mutes"}
+    assert limits["resources"]["account"]["/account/settings"]["remaining"] == 74
+    assert server.fake.paths() == [("GET", "/1.1/account/settings.json")]
 
 
 def test_tweepy_reads_users_and_relationships_through_v2(server: Server, tweepy_api):

@@ -61,9 +61,16 @@ def test_a_cursored_list_signed_in_the_query(server: Server, tools: Twitter):
 
 
 def test_a_call_passed_through_signed_in_the_query(server: Server, tools: Twitter):
-    limits = tools.application.rate_limit_status()
+    settings = tools.account.settings()
 
-    assert limits["path"] == "/1.1/application/rate_limit_status.json"
+    assert settings["path"] == "/1.1/account/settings.json"
     (call,) = server.fake.calls
     assert "oauth_" not in str(call.url)
     assert call.headers["authorization"].startswith("OAuth ")
+
+
+def test_rate_limit_status_signed_in_the_query_is_the_shims_own(server: Server, tools: Twitter):
+    limits = tools.application.rate_limit_status(resources="mutes")
+
+    assert set(limits["resources"]) == {"mutes"}
+    assert server.fake.calls == []

@@ -1,6 +1,7 @@
 """Legacy clients run as their users run them, each in a child process (see tests/e2e/legacy.py):
-python-twitter with only its `base_url` changed, and twython with nothing changed at all, its
-hard-coded api.twitter.com led to the shim by a hosts file and trusted through `shim certs`."""
+python-twitter with only its `base_url` changed, tweepy 3 with only its `host`, and twython with
+nothing changed at all, its hard-coded api.twitter.com led to the shim by a hosts file and trusted
+through `shim certs`."""
 
 import json
 import os
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parents[2]
 # scripts/install puts python-twitter here: it would shadow Python Twitter Tools' `twitter`.
 PYTHON_TWITTER = Path(sys.prefix) / "python-twitter"
+TWEEPY3 = Path(sys.prefix) / "tweepy3"  # tweepy 3.10, which would shadow tweepy 4
 OTHERS = {str(n) for n in range(20_000, 20_045)}  # three pages of mutes/users/list
 TWITTER = {"id_str": "783214", "screen_name": "Twitter"}
 # Whom the caller follows besides @Twitter (some muted already) and blocks, for the mute tools.
@@ -97,6 +99,36 @@ def test_python_twitter_through_its_base_url(server: Server):
     check_session(seen, server.fake)
     assert seen["not_muting"] == {"code": 272, "message": CODES[272][1]}
     assert seen["unknown"] == {"code": 108, "message": CODES[108][1]}
+
+
+def test_tweepy3_sends_id_and_asks_rate_limit_status_first(server: Server):
+    """tweepy 3.x sends the target as `id` (all digits an id, else a screen name), and asks
+    application/rate_limit_status, which the shim answers itself."""
+    if not (TWEEPY3 / "tweepy").is_dir():
+        pytest.fail(f"tweepy 3 is not in {TWEEPY3}: run scripts/install")
+    graph(server.fake)
+
+    seen = session(
+        "tweepy3",
+        server.host,
+        env={
+            "PYTHONPATH": os.pathsep.join([str(TWEEPY3), str(ROOT)]),
+            "REQUESTS_CA_BUNDLE": server.ca_file,
+        },
+    )
+
+    check_session(seen, server.fake)
+    assert seen["not_muting"] == {"status": 403, "code": 272}
+    assert seen["unknown"] == {"status": 403, "code": 108}
+    sent = [call for call in server.fake.calls if call.url.path.startswith("/1.1/application")]
+    assert sent == []
+    assert seen["limits"]["rate_limit_context"] == {"access_token": ALICE.token}
+    assert set(seen["limits"]["resources"]) == {"mutes", "account"}
+    # After the session, the window v2's answers to the mute list stated (the fake's 15).
+    after = seen["limits_after"]["resources"]
+    assert after["mutes"]["/mutes/users/list"]["limit"] == 15
+    # The fake's /2/users/me states no whole window: X's published limit stands.
+    assert after["account"]["/account/verify_credentials"]["limit"] == 250
 
 
 def can_redirect() -> str | None:

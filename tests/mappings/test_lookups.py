@@ -124,6 +124,23 @@ def test_users_show_of_a_suspended_user_is_63():
     assert error.value.code == 63
 
 
+@pytest.mark.parametrize(
+    ("legacy", "call"),
+    [
+        ("783214", V2Call("GET", "/2/users/783214", FIELDS, cache=True, access=v2users.BY_ID)),
+        (
+            "Twitter",
+            V2Call(
+                "GET", "/2/users/by/username/Twitter", FIELDS, cache=True, access=v2users.BY_NAME
+            ),
+        ),
+    ],
+)
+def test_users_show_takes_the_legacy_id(legacy, call):
+    """tweepy 3.x's `get_user(id)`: all digits an id, otherwise a screen name."""
+    assert next(get("users/show", ("id", legacy))) == (call,)
+
+
 def test_verify_credentials_is_never_cached_and_skip_status_drops_the_status():
     reply = play(
         get("account/verify_credentials", ("skip_status", "true"), ("include_email", "true")),

@@ -127,10 +127,56 @@ def test_user_id_wins_over_screen_name():
     assert body(reply)["id"] == 783214
 
 
+def test_the_legacy_id_names_a_user_by_id_when_all_digits():
+    """tweepy 3.x's `create_mute(id)` sends `id`, which v1 read as an id or a screen name."""
+    reply = play(
+        translate(request("create", id="783214"), Known(ME)),
+        ((MUTE, BY_ID), (muted(), FOUND)),
+    )
+
+    assert body(reply)["id"] == 783214
+
+
+def test_the_legacy_id_names_a_user_by_screen_name_otherwise():
+    reply = play(
+        translate(request("create", id="Twitter"), Known(ME)),
+        ((BY_NAME,), (FOUND,)),
+        ((MUTE,), (muted(),)),
+    )
+
+    assert body(reply)["screen_name"] == "Twitter"
+
+
+def test_the_legacy_id_given_twice_with_two_values_is_refused():
+    twice = V11Request("POST", "/1.1/mutes/users/create.json", (("id", "1"), ("id", "2")))
+
+    with pytest.raises(V11Error) as error:
+        next(translate(twice, Known(ME)))
+
+    assert error.value.code == 195
+
+
+@pytest.mark.parametrize(
+    "params", [{"user_id": "783214", "id": "nobody"}, {"screen_name": "Twitter", "id": "9"}]
+)
+def test_user_id_and_screen_name_win_over_the_legacy_id(params):
+    """As v1.1's own `user_id` wins over `screen_name`: the explicit names first."""
+    calls = (MUTE, BY_ID) if "user_id" in params else (BY_NAME,)
+    flow = translate(request("create", **params), Known(ME))
+
+    assert next(flow) == calls
+
+
 @pytest.mark.parametrize(
     ("params", "code"),
     [
         ({}, 38),
+        ({"id": ""}, 108),
+        ({"id": "1" * 20}, 108),
+        ({"id": "1" * 5000}, 108),
+        ({"id": "has space"}, 108),
+        ({"id": "²"}, 108),
+        ({"junk": "1"}, 38),
         ({"user_id": ""}, 108),
         ({"user_id": "12ab"}, 108),
         ({"user_id": "1" * 20}, 108),
