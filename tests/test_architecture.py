@@ -61,7 +61,7 @@ V11_ERRORS = {
     "errors.py": "the table answering the shell's own failures",
     "serving/backends.py": "passes a flow's refusal on as its answer",
     "serving/identity.py": "reads whoami's answer: v2 refused the token",
-    "operator/check.py": "reads v2's answers as the core does, for shim check",
+    "operator/online_check.py": "reads v2's answers as the core does, for shim check",
     "serving/metrics.py": "counts the core's access refusals",
 }
 """The shell modules that may import mappings.errors, and why: the others raise the shell's own

@@ -162,6 +162,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await resources.warn_of_plaintext()
         with recording(record) if record else nullcontext():
             yield
         log.info("caches at shutdown: %s", resources.stats())
