@@ -133,7 +133,8 @@ def test_shim_tokens_manages_the_tokens_every_instance_reads(
     assert main(["tokens", "list"]) == 0
     listed = capsys.readouterr().out
     assert listed.count("secret in clear") == 3
-    assert DAVE.token not in listed and DAVE.secret not in listed
+    assert DAVE.token not in listed
+    assert DAVE.secret not in listed
     assert first.post(CREATE, headers=sign("POST", CREATE)).status_code == 200
 
     monkeypatch.setenv("SHIM_SECRET_KEY", key)
