@@ -1,7 +1,8 @@
 """The Starlette app: the routes, the error handlers, and `create_app`.
 
-Every call walks app → `identity.authenticate` (once, into a `Call`) → for a translated
-endpoint, `translated.serve` (routing, the mapping's flow driven against v2), else the
+Every call walks app → for a translated endpoint `translated.serve` (the routing read, then
+`identity.authenticate` once, into a `Call` with as much of the caller as the plan needs, then
+the mapping's flow driven against v2, or v1.1), else `identity.authenticate` once and the
 pass-through → a v1.1 answer, and then the after-steps (`exchange.follow_up`). Other paths of the
 API pass through to the upstream; `/_shim/…` and `/metrics` are the operator's; anything else
 is v1.1's 404, code 34.
