@@ -33,8 +33,8 @@ REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without 
 class Call:
     """One request past the edge, authenticated once: the HTTP request and its body, whose
     credentials signed it and how to send v2 calls as them, the caller as far as its route
-    wanted it (`Wanted`), and on a translated route the v1.1 request its flow reads. Every later step reads these rather than
-    parse them, look them up or come back here again."""
+    wanted it (`Wanted`), and on a translated route the v1.1 request its flow reads. Every
+    later step reads these rather than parse them, look them up or come back here again."""
 
     request: Request
     body: bytes
