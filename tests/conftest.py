@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from shim.config import Settings
 from shim.serving.app import create_app
-from shim.stores.tokens import TokenStore
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, twitter_user
+from tests.stored import Stored
 
 MakeClient = Callable[..., TestClient]
 
@@ -29,7 +29,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def settings(tmp_path: Path) -> Settings:
     """Settings with fake app credentials and a store that knows ALICE and BOB."""
     db = str(tmp_path / "shim.db")
-    store = TokenStore(db)
+    store = Stored(db)
     for user in (ALICE, BOB):
         store.add(user.token, user.secret)
     store.close()

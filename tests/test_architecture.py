@@ -14,7 +14,7 @@ import mappings.endpoints
 from mappings.endpoints import Endpoint
 from mappings.types import Known, Steps, V11Request
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, FakeV2, sign
+from tests.fakes import ALICE, BOB, FakeV2, sign
 
 FORBIDDEN = {
     "shim",
@@ -61,7 +61,7 @@ V11_ERRORS = {
     "errors.py": "the table answering the shell's own failures",
     "serving/backends.py": "passes a flow's refusal on as its answer",
     "serving/identity.py": "reads whoami's answer: v2 refused the token",
-    "operator/check.py": "reads v2's answers as the core does, for shim check",
+    "operator/online_check.py": "reads v2's answers as the core does, for shim check",
     "serving/metrics.py": "counts the core's access refusals",
 }
 """The shell modules that may import mappings.errors, and why: the others raise the shell's own
@@ -197,3 +197,74 @@ def test_only_plain_data_crosses_into_mappings(
     assert len(crossed) > 10
     assert [found for value in crossed for found in plain(value)] == []
     assert any(isinstance(v, Known) and v.cursors for v in crossed)
+
+
+def test_a_request_visits_identity_once(
+    make_client: MakeClient, fake_v2: FakeV2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """One request's path through the shell visits `shim.serving.identity` once: it is
+    authenticated into a `Call` with as much of its caller as its route needs, and no later
+    step comes back for more, though a per-user route needs the caller's id before serving
+    (asked of v2 for a token whose text does not carry it), a v2 translation starts from the
+    caller, and compare mode serves both."""
+    import contextvars
+    import inspect
+
+    from shim.serving.identity import Identity
+
+    entered: list[str] = []  # each way into Identity from outside it, in order
+    inside = contextvars.ContextVar("inside", default=False)
+
+    def watched(name: str, method: Any) -> Any:
+        if inspect.iscoroutinefunction(method):
+
+            async def run(*args: Any, **kwargs: Any) -> Any:
+                if not inside.get():
+                    entered.append(name)
+                token = inside.set(True)
+                try:
+                    return await method(*args, **kwargs)
+                finally:
+                    inside.reset(token)
+
+            return run
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not inside.get():
+                entered.append(name)
+            token = inside.set(True)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                inside.reset(token)
+
+        return call
+
+    for name, method in vars(Identity).items():
+        if inspect.isfunction(method) and not name.startswith("__"):
+            monkeypatch.setattr(Identity, name, watched(name, method))
+    routing = tmp_path / "routing.toml"
+    routing.write_text(
+        '[routes."mutes/users/create"]\nmode = "v2"\nrollout = 50\n'  # per user
+        '[routes."mutes/users/destroy"]\nmode = "compare"\n'
+        '[routes."users/show"]\nmode = "v1"\n'
+        '[routes."blocks/create"]\nmode = "v2"\nrollout = 50\n'  # per user, v2 cannot serve
+    )
+    client = make_client(config_path=str(routing))
+    base = "http://testserver/1.1"
+    calls = [
+        ("POST", f"{base}/mutes/users/create.json?user_id=783214", ALICE),
+        ("POST", f"{base}/mutes/users/create.json?user_id=783214", BOB),  # no id in its text
+        ("POST", f"{base}/mutes/users/destroy.json?user_id=783214", BOB),
+        ("GET", f"{base}/users/show.json?screen_name=Twitter", BOB),
+        ("GET", f"{base}/mutes/users/ids.json", ALICE),
+        ("GET", f"{base}/statuses/home_timeline.json", ALICE),  # passed through
+        ("POST", f"{base}/blocks/create.json?user_id=783214", BOB),
+    ]
+    for method, url, token in calls:
+        entered.clear()
+        response = client.request(method, url, headers=sign(method, url, token))
+
+        # blocks/create: v1.1's own answer (passed through) or the shim's 410, by the user.
+        assert response.status_code in ((200, 410) if "blocks" in url else (200,)), url
+        assert entered == ["authenticate"], url

@@ -1,12 +1,11 @@
 """Verifying the legacy client's OAuth 1.0a signature, with oauthlib, against the URL it signed.
 
 The checks are tuned to what Twitter accepted and real clients send; each refusal maps to the
-v1.1 code Twitter gave for it.
+v1.1 code Twitter gave for it. A valid signature then meets replay protection (`replay`: the
+timestamp's window, the nonce used once).
 """
 
 import asyncio
-import base64
-import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,30 +16,20 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, ResourceEndpoint
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 
-from mappings.params import number
 from shim.credentials import direct
 from shim.credentials.direct import Signed
-from shim.credentials.oauth_params import oauth_pairs
+from shim.credentials.oauth_params import (
+    body_hash_matches,
+    check_scheme,
+    oauth_pairs,
+    parsed,
+    text_of,
+)
+from shim.credentials.replay import TIMESTAMP_WINDOW, check_timestamp, first_use
 from shim.credentials.upstream_auth import Credentials
 from shim.credentials.validator import Validator
-from shim.errors import (
-    BadAuthData,
-    NotAuthenticated,
-    StaleTimestamp,
-    Unauthenticated,
-    UnknownToken,
-)
+from shim.errors import BadAuthData, NotAuthenticated, Unauthenticated, UnknownToken
 from shim.stores.protocols import Nonces
-
-TIMESTAMP_WINDOW = 300
-"""Seconds a request's oauth_timestamp may be from the shim's clock either way."""
-
-
-def nonce_key(client_key: str, token: str, timestamp: str, nonce: str) -> str:
-    """A fixed-size key for the replay store; it holds no usable credential."""
-    raw = "\n".join((client_key, token, timestamp, nonce)).encode()
-    return hashlib.sha256(raw).hexdigest()
-
 
 SecretOf = Callable[[str], Awaitable[str | None]]
 """Where a token's secret is looked up: the token store, or the request tokens sign-in issued."""
@@ -56,25 +45,6 @@ def refusal(request: OAuthRequest | None, *, needs_token: bool = True) -> Unauth
     if not request.validator_log.get("resource_owner", True):
         return UnknownToken()
     return NotAuthenticated()
-
-
-def _check_scheme(headers: Mapping[str, str]) -> None:
-    """An Authorization header, where there is one, is OAuth's; without one the parameters may
-    be in the form body or the query (RFC 5849 §3.5), and oauthlib finds them there, refusing
-    a request that has them in more than one place."""
-    header = headers.get("authorization")
-    if header is not None and not header.lower().startswith("oauth "):
-        raise BadAuthData
-
-
-def _body_hash_matches(request: OAuthRequest, body: bytes) -> bool:
-    """oauth_body_hash, where the client sent one, is the SHA-1 of the body it signed (the
-    OAuth Request Body Hash extension tweepy and requests-oauthlib follow for JSON bodies)."""
-    sent = request.oauth_params.get("oauth_body_hash")
-    if sent is None:
-        return True
-    digest = base64.b64encode(hashlib.sha1(body).digest())
-    return hmac.compare_digest(sent.encode(), digest)  # bytes: the client's may not be ASCII
 
 
 OFF_THE_LOOP = 64 * 1024
@@ -120,8 +90,8 @@ class Verifier:
         self, uri: str, method: str, body: bytes, headers: Mapping[str, str], secret_of: SecretOf
     ) -> Credentials:
         """The caller's credentials, or `Unauthenticated` saying why the request is refused."""
-        text = _text(body)
-        _check_scheme(headers)
+        text = text_of(body)
+        check_scheme(headers)
         elsewhere = oauth_pairs(uri, text, headers)
         oauth = None if any(elsewhere) or not self._speedups else self._ordinary(headers)
         if oauth is not None:
@@ -192,8 +162,8 @@ class Verifier:
     ) -> Credentials:
         """What to sign a sign-in step upstream with: `request_token`, signed by the app alone,
         or `access_token`, signed with a request token the shim saw the upstream issue."""
-        text = _text(body)
-        _check_scheme(headers)
+        text = text_of(body)
+        check_scheme(headers)
         screened = await self._screen(
             uri, method, oauth_pairs(uri, text, headers), headers, secret_of
         )
@@ -207,7 +177,7 @@ class Verifier:
             validate = AccessTokenEndpoint(validator).validate_access_token_request
         request = screened
         if self._known(screened.client_key) and (step == "request_token" or screened.token_secret):
-            request = _parsed(uri, method, text, headers)
+            request = parsed(uri, method, text, headers)
             request.token_secret = screened.token_secret
         try:
             valid, _ = await _off_the_loop(body, validate, request)
@@ -228,15 +198,10 @@ class Verifier:
         """The request made of its OAuth parameters alone (the `oauth_pairs` of its query and
         form body, and its headers), its timestamp checked, its token's secret found."""
         query, body = pairs
-        request = _parsed(urlunsplit(urlsplit(uri)._replace(query=query)), method, body, headers)
+        request = parsed(urlunsplit(urlsplit(uri)._replace(query=query)), method, body, headers)
         request.body = body
         if request.timestamp is not None:
-            # ASCII digits only: `int` would also read "١٢٣٤٥٦٧٨٩٠".
-            seconds = number(request.timestamp)
-            if seconds is None:
-                raise BadAuthData
-            if abs(self._clock() - seconds) > TIMESTAMP_WINDOW:
-                raise StaleTimestamp
+            check_timestamp(request.timestamp, self._clock)
         token = request.resource_owner_key
         request.token_secret = await secret_of(token) if token else None
         return request
@@ -256,7 +221,7 @@ class Verifier:
 
     async def _accepted(self, request: OAuthRequest, body: bytes) -> Credentials:
         """Record the nonce of a request whose signature oauthlib found valid."""
-        if not _body_hash_matches(request, body):
+        if not body_hash_matches(request, body):
             raise NotAuthenticated
         signed = Signed(
             request.client_key,
@@ -271,12 +236,7 @@ class Verifier:
 
     async def _accept(self, signed: Signed, body: bytes) -> Credentials:
         """Record the nonce of a request whose signature is valid, and say who signed it."""
-        key = nonce_key(signed.consumer_key, signed.token, signed.timestamp, signed.nonce)
-        # Kept while the request's own timestamp is in the window: then it is refused anyway.
-        expires_at = int(signed.timestamp) + TIMESTAMP_WINDOW + 1
-        # Two copies of one request can race here; only the first `add` wins.
-        if not await self._nonces.add(key, expires_at):
-            raise NotAuthenticated
+        await first_use(self._nonces, signed)
         return Credentials(
             signed.consumer_key,
             self._consumer_secret,
@@ -286,18 +246,3 @@ class Verifier:
             verifier=signed.verifier,
             by_hand=self._speedups,
         )
-
-
-def _parsed(uri: str, method: str, text: str, headers: Mapping[str, str]) -> OAuthRequest:
-    """oauthlib's reading of a request: its OAuth parameters and all the others."""
-    try:
-        return ResourceEndpoint(None)._create_request(uri, method, text or None, dict(headers))
-    except (OAuth1Error, ValueError):  # oauthlib's parsers raise ValueError too
-        raise BadAuthData from None
-
-
-def _text(body: bytes) -> str:
-    try:
-        return body.decode()
-    except UnicodeDecodeError:
-        raise BadAuthData from None

@@ -1,31 +1,26 @@
-"""`shim check`: the configuration, then what X says of the app, each token and its access.
+"""`shim check`, first half: the configuration, as far as it can be told without asking X.
 
-`offline` reads only local things (settings, files, the routing file, the store) and is what
-`shim serve` runs before it listens. `online` asks the upstream, as the shim would: the app's
-keys through `oauth/request_token` (signed by the app alone), each token through
-`GET /2/users/me`, and, with the first token that works, one probe per kind of v2 access the
-translated endpoints need (their rows' `access`, each read with the probe it names).
+`offline` reads only local things (settings, files, the routing file, the token store, Redis)
+and is what `shim serve` runs before it listens; `shim.operator.online_check` then asks X about
+the app, each token and its access. Both answer in `Verdict`s.
 """
 
+import asyncio
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from typing import Literal
 
-import httpx2
-import redis
-
-from mappings import ENDPOINTS, ROUTABLE
-from mappings.errors import ACCESS_CODES, ACCESS_FIX, NOT_ENROLLED_CODE, V11Error, raise_for_v2
-from mappings.types import NO_ANSWER, Access, V2Reply
+from mappings import ROUTABLE
 from shim.config import ConfigError, Settings
-from shim.credentials.upstream_auth import Credentials
+from shim.errors import StoreUnavailable
 from shim.stores.clock import NTP_FIX, SKEW_LIMIT, disagreement, store_clock
+from shim.stores.protocols import Tokens
 from shim.stores.routes import RoutingFile
 from shim.stores.state import require_durable
-from shim.stores.tokens import mask, token_store
+from shim.stores.tokens import mask, open_tokens
 
 Status = Literal["ok", "warn", "error"]
 
@@ -89,17 +84,15 @@ def _tokens(settings: Settings) -> Iterator[Verdict]:
         if settings.redis_url:
             require_durable(settings.redis_url)
             yield Verdict("SHIM_REDIS_URL", "ok", "Redis answers, with noeviction and persistence")
-        store = token_store(settings)
+        store = open_tokens(settings)
     except ConfigError as error:
         yield Verdict("token store", "error", str(error))
         return
     try:
-        stored, clear = len(store.list()), store.plaintext()
-    except redis.RedisError as error:
-        yield Verdict("token store", "error", f"Redis failed: {type(error).__name__}")
+        stored, clear = asyncio.run(_counted(store))
+    except StoreUnavailable:
+        yield Verdict("token store", "error", "Redis did not answer")
         return
-    finally:
-        store.close()
     if clear and settings.secret_key:
         yield Verdict(
             "token store", "warn", f"{clear} secrets stored in clear", "run `shim tokens encrypt`"
@@ -114,6 +107,14 @@ def _tokens(settings: Settings) -> Iterator[Verdict]:
             "none configured: every OAuth 1.0a call will be refused (89) until one is",
             "`shim tokens add --token …`, SHIM_ACCESS_TOKEN, or users sign in through the shim",
         )
+
+
+async def _counted(store: Tokens) -> tuple[int, int]:
+    """How many tokens the store holds, and how many of their secrets are in clear."""
+    try:
+        return len(await store.list()), await store.plaintext()
+    finally:
+        await store.aclose()
 
 
 def _clock(url: str, machine: Callable[[], float]) -> Iterator[Verdict]:
@@ -137,166 +138,3 @@ class _NoSwitch:
 
     async def set(self, on: bool) -> None:
         raise AssertionError
-
-
-async def online(
-    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
-) -> list[Verdict]:
-    """What the upstream says of the app, each token and the access the endpoints need."""
-    found: list[Verdict] = []
-    async with httpx2.AsyncClient(
-        base_url=settings.upstream_url,
-        transport=transport,
-        timeout=min(settings.upstream_timeout, 10.0),
-    ) as client:
-        # Signed as `shim serve` signs: by hand, or with oauthlib (SHIM_SPEEDUPS=off).
-        app_keys = (settings.consumer_key, settings.consumer_secret)
-        signed_as = Credentials(*app_keys, "", "", by_hand=settings.speedups)
-        app = replace(signed_as, callback="oob")
-        try:
-            keys = await client.post("/oauth/request_token", auth=app.auth())
-        except httpx2.HTTPError as error:
-            fix = "check SHIM_UPSTREAM_URL and that this machine can reach it"
-            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            detail = f"cannot reach {settings.upstream_url} ({reason})"
-            return [Verdict("upstream", "error", detail, fix)]
-        found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
-        found.append(_app_keys(keys.status_code))
-        working: tuple[Credentials, dict[str, object]] | None = None
-        asked: dict[str, V2Reply] = {}  # the working token's check: its user is not asked again
-        tokens, unchecked = _credentials(settings)
-        for token, secret in tokens:
-            credentials = replace(signed_as, token=token, token_secret=secret)
-            me = await _reply(client, "/2/users/me", credentials)
-            verdict, user = _token(mask(token), me)
-            found.append(verdict)
-            if user is not None and working is None:
-                working, asked["/2/users/me"] = (credentials, user), me
-        if unchecked > 0:
-            found.append(
-                Verdict(
-                    "tokens at X",
-                    "ok",
-                    f"the first {len(tokens)} checked, {unchecked} more not asked about "
-                    "(each check spends one of the user's /2/users/me calls)",
-                )
-            )
-        if working is not None:
-            found += [v async for v in _access(client, *working, asked)]
-    return found
-
-
-# Tokens asked about at most: /2/users/me allows 75 calls per 15 minutes per app and user, and
-# a check must not spend a large store's users' allowance (or take minutes).
-MOST_TOKENS = 10
-
-
-def _credentials(settings: Settings) -> tuple[list[tuple[str, str]], int]:
-    """The tokens to check, SHIM_ACCESS_TOKEN's first, and how many more are not checked."""
-    pairs = []
-    if settings.access_token and settings.access_token_secret:
-        pairs.append((settings.access_token, settings.access_token_secret))
-    store = token_store(settings)
-    try:
-        stored = store.tokens()
-        for token in stored[: MOST_TOKENS - len(pairs)]:
-            secret = store.secret(token)
-            if secret is not None:
-                pairs.append((token, secret))
-    finally:
-        store.close()
-    return pairs, len(stored) - (MOST_TOKENS - (1 if settings.access_token else 0))
-
-
-async def _reply(client: httpx2.AsyncClient, path: str, credentials: Credentials) -> V2Reply:
-    try:
-        response = await client.get(path, auth=credentials.auth())
-    except httpx2.HTTPError:
-        return V2Reply(NO_ANSWER)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return V2Reply(response.status_code, response.headers, body)
-
-
-def _app_keys(status: int) -> Verdict:
-    if status == 200:
-        return Verdict("app keys at X", "ok", "X accepts SHIM_CONSUMER_KEY and its secret")
-    if status == 401:
-        return Verdict(
-            "app keys at X",
-            "error",
-            "X refuses the app's keys (401 on oauth/request_token)",
-            "copy the API key and secret again from the developer portal (regenerating them "
-            "changes both) into SHIM_CONSUMER_KEY and SHIM_CONSUMER_SECRET",
-        )
-    return Verdict(
-        "app keys at X",
-        "warn",
-        f"oauth/request_token answered {status}: the keys could not be checked this way",
-        "sign-in through the shim may not work; the tokens below tell whether the keys do",
-    )
-
-
-def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
-    item = f"token {name}"
-    try:
-        raise_for_v2(me)
-    except V11Error as error:
-        if error.code == NOT_ENROLLED_CODE:
-            return Verdict(
-                item,
-                "error",
-                "v2 refuses the app: it is not attached to a Project (client-not-enrolled)",
-                "attach the app to a Project in the X developer portal (Projects & Apps)",
-            ), None
-        if error.code == 89:
-            return Verdict(
-                item,
-                "error",
-                "v2 refuses it (401): revoked, or issued to another app",
-                f"have the user sign in again, or `shim tokens remove --token {name}`",
-            ), None
-        return Verdict(item, "error", f"{error.code}: {error.message}"), None
-    data = me.body.get("data") if isinstance(me.body, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        return Verdict(item, "error", "/2/users/me answered no user"), None
-    return Verdict(item, "ok", f"@{data.get('username')} ({data['id']})"), data
-
-
-async def _access(
-    client: httpx2.AsyncClient,
-    credentials: Credentials,
-    user: dict[str, object],
-    asked: Mapping[str, V2Reply],
-) -> AsyncIterator[Verdict]:
-    """Probe each kind of read the endpoints need, once: what v2 refuses of them, the tier or
-    the token's permissions lack. Writes are not tried: a probe must change nothing."""
-    reads = dict.fromkeys(a for endpoint in ENDPOINTS for a in endpoint.access if not a.write)
-    refused: dict[Access, str] = {}
-    for kind in reads:
-        path = kind.probe.format(**user)
-        reply = asked.get(path) or await _reply(client, path, credentials)
-        try:
-            raise_for_v2(reply)
-        except V11Error as error:
-            if error.code in ACCESS_CODES:
-                refused[kind] = str(error.code)
-    for endpoint in ENDPOINTS:
-        probed = [access.name for access in endpoint.access if not access.write]
-        unprobed = [access.name for access in endpoint.access if access.write]
-        missing = {access.name: refused[access] for access in endpoint.access if access in refused}
-        untried = f"; {', '.join(unprobed)} not tried (a write)" if unprobed else ""
-        if missing:
-            yield Verdict(
-                f"endpoint {endpoint.name}",
-                "error" if list(missing) == probed else "warn",
-                f"the app's access level lacks {' and '.join(missing)} "
-                f"(v2 answered {', '.join(missing.values())}){untried}",
-                ACCESS_FIX.format(endpoint=endpoint.name),
-            )
-        else:
-            yield Verdict(
-                f"endpoint {endpoint.name}", "ok", f"v2 allows {' and '.join(probed)}{untried}"
-            )

@@ -17,7 +17,8 @@ import httpx2
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
 from shim.operator import certs, routing_commands, token_commands
-from shim.operator.check import Verdict, offline, online
+from shim.operator.check import Verdict, offline
+from shim.operator.online_check import online
 from shim.serving.app import create_app
 from shim.stores.state import open_state
 

@@ -2,16 +2,21 @@
 `shim serve` reads (SHIM_DB, or Redis with SHIM_REDIS_URL)."""
 
 import argparse
+import asyncio
 import getpass
 import re
 import sys
-from contextlib import closing
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from functools import partial
 from typing import Any
 
 from cryptography.fernet import Fernet
 
 from shim.config import ConfigError, Settings
-from shim.stores.tokens import mask, token_store
+from shim.errors import StoreUnavailable
+from shim.stores.protocols import Tokens
+from shim.stores.tokens import mask, open_tokens
 
 # RFC 3986's unreserved characters: what X's tokens are made of (`12345-abc…`).
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,200}")
@@ -47,7 +52,24 @@ def add_commands(commands: Any) -> None:
     remove.set_defaults(run=tokens_remove)
 
 
-# Each command closes the store whatever happens: SQLite's file, or Redis's connection.
+Command = Callable[[Tokens, argparse.Namespace], Awaitable[str]]
+
+
+def _run(settings: Settings, args: argparse.Namespace, command: Command) -> int:
+    """Run one command on the token store, as `shim routing` drives the route store: on one
+    event loop, the store closed whatever happens (SQLite's file, or Redis's connection)."""
+    print(asyncio.run(_on_store(settings, args, command)))
+    return 0
+
+
+async def _on_store(settings: Settings, args: argparse.Namespace, command: Command) -> str:
+    try:
+        async with aclosing(open_tokens(settings)) as store:
+            return await command(store, args)
+    except StoreUnavailable:
+        raise ConfigError("the token store in Redis did not answer (SHIM_REDIS_URL)") from None
+
+
 def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
     if args.secret is not None:
         raise ConfigError(
@@ -59,39 +81,44 @@ def tokens_add(settings: Settings, args: argparse.Namespace) -> int:
             f"{described(args.token)} is not an access token: one is letters, digits and "
             "-._~ only, at most 200 of them (e.g. 12345-abc…)"
         )
-    with closing(token_store(settings)) as store:
-        if store.secret(args.token) is not None and not args.replace:
-            raise ConfigError(
-                f"{mask(args.token)} is stored already: add --replace to give it a new secret"
-            )
-        secret = settings.token_secret or (
-            getpass.getpass("token secret: ")
-            if sys.stdin.isatty()
-            else sys.stdin.readline().strip()
+    return _run(settings, args, partial(_add, settings.token_secret))
+
+
+async def _add(given: str | None, store: Tokens, args: argparse.Namespace) -> str:
+    if await store.secret(args.token) is not None and not args.replace:
+        raise ConfigError(
+            f"{mask(args.token)} is stored already: add --replace to give it a new secret"
         )
-        if not secret:
-            raise ConfigError("the token's secret is empty")
-        store.add(args.token, secret)
-    print(f"stored {mask(args.token)}")
-    return 0
+    secret = given or (
+        getpass.getpass("token secret: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    )
+    if not secret:
+        raise ConfigError("the token's secret is empty")
+    await store.add(args.token, secret)
+    return f"stored {mask(args.token)}"
 
 
 def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    with closing(token_store(settings)) as store:
-        stored = store.list()
+    return _run(settings, args, partial(_list, settings.db_path))
+
+
+async def _list(db_path: str, store: Tokens, args: argparse.Namespace) -> str:
+    stored = await store.list()
     if not stored:
-        print(f"no tokens stored in {settings.db_path}: add one with `shim tokens add --token …`")
-    for token in stored:
-        kept = "encrypted" if token.encrypted else "in clear"
-        print(f"{token.masked}\tadded {token.added_at}\tsecret {kept}")
-    return 0
+        return f"no tokens stored in {db_path}: add one with `shim tokens add --token …`"
+    return "\n".join(
+        f"{token.masked}\tadded {token.added_at}\t"
+        f"secret {'encrypted' if token.encrypted else 'in clear'}"
+        for token in stored
+    )
 
 
 def tokens_encrypt(settings: Settings, args: argparse.Namespace) -> int:
-    with closing(token_store(settings)) as store:
-        count = store.encrypt_all()
-    print(f"encrypted {count} secrets")
-    return 0
+    return _run(settings, args, _encrypt)
+
+
+async def _encrypt(store: Tokens, args: argparse.Namespace) -> str:
+    return f"encrypted {await store.encrypt_all()} secrets"
 
 
 def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
@@ -100,14 +127,15 @@ def tokens_new_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tokens_remove(settings: Settings, args: argparse.Namespace) -> int:
-    with closing(token_store(settings)) as store:
-        removed = store.remove(args.token)
-    if not removed:
+    return _run(settings, args, _remove)
+
+
+async def _remove(store: Tokens, args: argparse.Namespace) -> str:
+    if not await store.remove(args.token):
         raise ConfigError(
             f"no such token: {described(args.token)}; `shim tokens list` shows the stored ones"
         )
-    print(f"removed {mask(args.token)}")
-    return 0
+    return f"removed {mask(args.token)}"
 
 
 def described(token: str) -> str:

@@ -1,10 +1,12 @@
 """The Starlette app: the routes, the error handlers, and `create_app`.
 
-Every call walks app → `identity.authenticate` (once, into a `Call`) → for a translated
-endpoint, `translated.serve` (routing, the mapping's flow driven against v2), for a call v2
-cannot serve `unserved.serve` (the shim's own answer, or v1.1's), else the pass-through → a v1.1
-answer, and then the after-steps (`exchange.follow_up`). Other paths of the API pass through to
-the upstream; `/_shim/…` and `/metrics` are the operator's; anything else is v1.1's 404, code 34.
+Every call walks app → for a translated endpoint `translated.serve` (the routing read, then
+`identity.authenticate` once, into a `Call` with as much of the caller as the plan needs, then
+the mapping's flow driven against v2, or v1.1), for a call v2 cannot serve `unserved.serve` (the
+same, then the shim's own answer or v1.1's), else `identity.authenticate` once and the
+pass-through → a v1.1 answer, and then the after-steps (`exchange.follow_up`). Other paths of the
+API pass through to the upstream; `/_shim/…` and `/metrics` are the operator's; anything else
+is v1.1's 404, code 34.
 """
 
 import logging
@@ -165,6 +167,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await resources.warn_of_plaintext()
         with recording(record) if record else nullcontext():
             yield
         log.info("caches at shutdown: %s", resources.stats())

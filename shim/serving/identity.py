@@ -3,6 +3,7 @@
 import asyncio
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Literal
 
 from starlette.requests import Request
 
@@ -21,15 +22,19 @@ from shim.upstream.client import Send, within
 from shim.upstream.lookups import Lookups
 
 Caught = Credentials | Bearer
+Wanted = Literal["asked", "known", "none"]
+"""How much of the caller a route needs before it serves: asked of v2 if nothing here knows
+(a per-user route decides by the user's id), whatever is known without asking (a v2
+translation starts from it), or none (v1.1 as it came)."""
 REFUSED_TTL = 300.0  # seconds an OAuth 2.0 token v2 refused is refused without asking again
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """One request past the edge, authenticated once: the HTTP request and its body, whose
-    credentials signed it and how to send v2 calls as them, the caller where known, and on a
-    translated route the v1.1 request its flow reads. Every later step reads these rather than
-    parse them, look them up or come back here again."""
+    credentials signed it and how to send v2 calls as them, the caller as far as its route
+    wanted it (`Wanted`), and on a translated route the v1.1 request its flow reads. Every
+    later step reads these rather than parse them, look them up or come back here again."""
 
     request: Request
     body: bytes
@@ -69,19 +74,28 @@ class Identity:
         # by the unverified share).
         self.asking: dict[str, asyncio.Event] = {}
 
-    async def authenticate(self, request: Request, body: bytes, app_only: bool = True) -> Call:
-        """The request as a `Call`: a verified OAuth 1.0a signature, or an OAuth 2.0 token v2
-        has accepted (a user's token checked once with /2/users/me, then cached: its caller
-        comes with it). An app-only token names no user for v2 to check: where `app_only`
-        allows it, it passes on as it came, for v1.1's app-only reads, in the unverified share
-        (`Resources.slot`); elsewhere it is refused. Too many parameters are refused first."""
+    async def authenticate(
+        self, request: Request, body: bytes, app_only: bool = True, wanted: Wanted = "none"
+    ) -> Call:
+        """The request as a `Call`, with as much of its caller as the route `wanted`: a
+        verified OAuth 1.0a signature, or an OAuth 2.0 token v2 has accepted (a user's token
+        checked once with /2/users/me, then cached: its caller comes with it). An app-only
+        token names no user for v2 to check: where `app_only` allows it, it passes on as it
+        came, for v1.1's app-only reads, in the unverified share (`Resources.slot`); elsewhere
+        it is refused. Too many parameters are refused first. Nothing later comes back here:
+        the `Call` is all a route learns of who calls."""
         count_parameters(request.scope, body)
         bearer = bearer_token(request.headers.get("authorization", ""))
         if bearer is None:
             credentials = await self.verifier.verify(
                 self.signed_url(request), request.method, body, request.headers, self.secret_of
             )
-            return Call(request, body, credentials, self.sender(credentials))
+            caller = None
+            if wanted == "asked":
+                caller = await self.caller(credentials, address(request.scope))
+            elif wanted == "known":
+                caller = await self.cached(credentials)
+            return Call(request, body, credentials, self.sender(credentials), caller)
         if not is_app_only(bearer.token):
             caller = await self.caller(bearer, address(request.scope))
             return Call(request, body, bearer, self.sender(bearer), caller)

@@ -31,7 +31,6 @@ from shim.serving.sign_in import sign_in
 from shim.stores.protocols import Comparisons
 from shim.stores.routes import RoutingFile
 from shim.stores.state import State, open_state
-from shim.stores.tokens import token_store
 from shim.upstream.breaker import CircuitBreaker
 from shim.upstream.client import Upstream
 from shim.upstream.lookups import Lookups
@@ -96,6 +95,11 @@ class Resources:
     def stats(self) -> dict[str, dict[str, int]]:
         return cache_stats(self.kept)
 
+    async def warn_of_plaintext(self) -> None:
+        """At start: secrets a key is set for but still stored in clear."""
+        if self.settings.secret_key and (clear := await self.kept.tokens.plaintext()):
+            log.warning("%d token secrets are stored in clear: run `shim tokens encrypt`", clear)
+
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.kept.aclose()
@@ -107,7 +111,6 @@ def open_resources(
     clock: Callable[[], float] = time.time,
 ) -> Resources:
     """Open the stores and make what the routes share from them."""
-    warn_of_plaintext(settings)
     kept = open_state(settings, clock)
     verifier = Verifier(
         settings.consumer_key, settings.consumer_secret, kept.nonces, kept.clock, settings.speedups
@@ -154,15 +157,6 @@ def open_resources(
         (metrics.after, log_line, rate_limits.after, comparer.after, dry_runs.after),
         clock,
     )
-
-
-def warn_of_plaintext(settings: Settings) -> None:
-    store = token_store(settings)
-    if settings.secret_key and store.plaintext():
-        log.warning(
-            "%d token secrets are stored in clear: run `shim tokens encrypt`", store.plaintext()
-        )
-    store.close()
 
 
 def secret_of(settings: Settings, kept: State) -> SecretOf:

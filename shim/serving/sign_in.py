@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from shim.credentials.verifier import Verifier
 from shim.serving import passthrough
-from shim.stores.protocols import Cache, Secrets
+from shim.stores.protocols import Cache, Tokens
 from shim.stores.tokens import mask
 from shim.upstream.client import Upstream
 
@@ -25,7 +25,7 @@ async def sign_in(
     verifier: Verifier,
     upstream: Upstream,
     request_tokens: Cache[str],
-    tokens: Secrets,
+    tokens: Tokens,
 ) -> Response:
     """One step (`request_token` or `access_token`) for the request the client signed for `url`.
     Between the two steps the request token's secret waits in `request_tokens`."""

@@ -1,5 +1,7 @@
-"""Serving a translated endpoint: authenticate the call, route it to v1.1 or to the v2
-translation, answer, then give the exchange to the after-steps (`shim.serving.exchange`)."""
+"""Serving a translated endpoint: plan it from the routing, authenticate the call once with as
+much of its caller as the plan needs (a per-user route: the caller's id, then the plan), answer
+through v1.1 or the v2 translation, then give the exchange to the after-steps
+(`shim.serving.exchange`). Nothing here goes back to `identity` once the `Call` is made."""
 
 import hmac
 import logging
@@ -15,11 +17,10 @@ from mappings.endpoints import Endpoint
 from mappings.routing import Backend, Plan, needs_user, plan
 from mappings.types import V11Request
 from shim.credentials.upstream_auth import FORM, without_oauth
-from shim.edge.fairness import address
 from shim.edge.limits import target
 from shim.errors import BadAuthData, BadOverride
 from shim.serving.exchange import Exchange, follow_up
-from shim.serving.identity import Call
+from shim.serving.identity import Call, Wanted
 from shim.serving.lifespan import Resources
 
 log = logging.getLogger("shim")
@@ -38,8 +39,19 @@ class Translated:
         """Answer one call as the routing says, then give the exchange to the after-steps."""
         resources = self.resources
         body = await request.body()
-        call = await resources.identity.authenticate(request, body, app_only=False)
-        call, chosen = await self.planned(call)
+        routing, now = await resources.routing.current(), resources.clock()
+        chosen_backend = override(request, resources.settings.admin_token)
+        # A per-user route is planned once the caller is known; any other is planned now, and
+        # says how much of the caller authenticating must bring (`identity.Wanted`).
+        per_user = chosen_backend is None and needs_user(routing, self.endpoint.name, now)
+        chosen = None if per_user else plan(routing, self.endpoint.name, "", now, chosen_backend)
+        call = await resources.identity.authenticate(
+            request, body, app_only=False, wanted=wanted(chosen)
+        )
+        if chosen is None:
+            assert call.caller is not None  # "asked": authenticate named the caller or raised
+            chosen = plan(routing, self.endpoint.name, call.caller.user_id, now, chosen_backend)
+        call = replace(call, v11=self.v11(call))
         started = time.monotonic()
         with resources.slots.holding(call.credentials.key):
             response, served = await resources.backends.answer(self.endpoint, chosen.serve, call)
@@ -48,28 +60,14 @@ class Translated:
         await follow_up(resources.after, exchange)
         return response
 
-    async def planned(self, call: Call) -> tuple[Call, Plan]:
-        """The call with its v1.1 request and the caller its plan needs, and the plan. The
-        caller is looked up once here: asked of v2 if the routing needs the user's id, else
-        taken where known for a v2 translation to use."""
-        request, name = call.request, self.endpoint.name
-        # The query as it came and the route's own path (the fence let no other spelling by),
-        # never request.url, which Starlette rebuilds with the Host header.
-        query = target(request.scope)[1]
-        params = v11_params(query, call.body, request.headers.get("content-type", ""))
-        call = replace(call, v11=V11Request(request.method, self.endpoint.path, params))
-        identity = self.resources.identity
-        routing, now = await self.resources.routing.current(), self.resources.clock()
-        chosen_backend = override(request, self.resources.settings.admin_token)
-        caller, user_id = call.caller, ""
-        if chosen_backend is None and needs_user(routing, name, now):
-            if caller is None:
-                caller = await identity.caller(call.credentials, address(request.scope))
-            user_id = caller.user_id
-        chosen = plan(routing, name, user_id, now, chosen_backend)
-        if caller is None and (chosen.dry_run or "v2" in (chosen.serve, chosen.shadow)):
-            caller = await identity.cached(call.credentials)
-        return replace(call, caller=caller), chosen
+    def v11(self, call: Call) -> V11Request:
+        """The v1.1 request its flow reads: the query as it came and the route's own path (the
+        fence let no other spelling by), never request.url, which Starlette rebuilds with the
+        Host header."""
+        query = target(call.request.scope)[1]
+        content_type = call.request.headers.get("content-type", "")
+        params = v11_params(query, call.body, content_type)
+        return V11Request(call.request.method, self.endpoint.path, params)
 
 
 def override(request: Request, token: str | None) -> Backend | None:
@@ -86,6 +84,15 @@ def override(request: Request, token: str | None) -> Backend | None:
     if wanted not in ("v1", "v2"):
         raise BadOverride
     return "v1" if wanted == "v1" else "v2"
+
+
+def wanted(chosen: Plan | None) -> Wanted:
+    """How much of the caller a plan needs: asked of v2 when there is no plan yet (it depends
+    on the user), what is known without asking when v2 serves, shadows or dry-runs the call
+    (a translation starts from it), none when v1.1 alone answers it as it came."""
+    if chosen is None:
+        return "asked"
+    return "known" if chosen.dry_run or "v2" in (chosen.serve, chosen.shadow) else "none"
 
 
 def v11_params(query: str, body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:

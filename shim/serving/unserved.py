@@ -19,10 +19,9 @@ from starlette.responses import Response
 
 from mappings.callers import is_app_only
 from mappings.compare import Outcome
-from mappings.routing import Routing, needs_user, plan
+from mappings.routing import needs_user, plan
 from mappings.unserved import RATE_LIMIT_STATUS, name, refuses_endpoint, unserved
 from shim.credentials.upstream_auth import Bearer
-from shim.edge.fairness import address
 from shim.errors import AppOnly, rendered
 from shim.responses import decoded
 from shim.serving import passthrough
@@ -43,15 +42,15 @@ class Unserved:
     async def serve(self, request: Request) -> Response:
         resources, label = self.resources, name(self.path)
         body = await request.body()
-        call = await resources.identity.authenticate(request, body)
         routing, now = await resources.routing.current(), resources.clock()
         chosen = override(request, resources.settings.admin_token)
-        user_id = ""
-        if chosen is None and _needs_user(routing, label, now, call):
-            caller = call.caller or await resources.identity.caller(
-                call.credentials, address(request.scope)
-            )
-            user_id = caller.user_id
+        # As a translated route: the caller is asked for once, while authenticating, where the
+        # plan depends on the user (an app-only token names nobody: outside every rollout).
+        per_user = chosen is None and needs_user(routing, label, now)
+        call = await resources.identity.authenticate(
+            request, body, wanted="asked" if per_user else "none"
+        )
+        user_id = call.caller.user_id if per_user and call.caller else ""
         served = plan(routing, label, user_id, now, chosen)
         started = time.monotonic()
         if served.serve == "v1":
@@ -82,10 +81,3 @@ class Unserved:
         if refuses_endpoint(response.status_code, decoded(content)):
             return rendered(unserved(self.method, self.path))
         return response
-
-
-def _needs_user(routing: Routing, label: str, now: float, call: Call) -> bool:
-    """Whether the plan needs the caller's id: a partial rollout or user lists, and credentials
-    that name a user (an app-only token names nobody: it counts as outside every rollout)."""
-    app_only = isinstance(call.credentials, Bearer) and is_app_only(call.credentials.token)
-    return not app_only and needs_user(routing, label, now)

@@ -46,6 +46,9 @@ class TTLCache(Generic[K, V]):
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -3,7 +3,8 @@
 On the request path Redis is reached through the asyncio client, each call bounded by
 `REDIS_TIMEOUT` with no retries: a Redis that is down or paused costs a request at most that long
 and answers 503, code 130 (fail closed: no nonce, no request), and the pool reconnects by itself
-when Redis is back. `shim tokens` uses the blocking client (`RedisTokenStore`).
+when Redis is back. The token hash is read through the same client (`shim.stores.tokens`);
+`shim tokens` opens its own, with a longer bound on each call.
 """
 
 import asyncio
@@ -37,10 +38,10 @@ REDIS_CONNECTIONS = 64  # per instance; a request waits for one at most REDIS_TI
 COMPARISON_TTL = 7 * 86_400  # comparison counters are dropped a week after their last change
 
 
-async def bounded(call: Awaitable[R]) -> R:
-    """One Redis call on the request path: REDIS_TIMEOUT at most, `StoreUnavailable` on failure."""
+async def bounded(call: Awaitable[R], timeout: float = REDIS_TIMEOUT) -> R:
+    """One Redis call: REDIS_TIMEOUT at most on the request path, `StoreUnavailable` on failure."""
     try:
-        async with asyncio.timeout(REDIS_TIMEOUT):
+        async with asyncio.timeout(timeout):
             return await call
     except (redis.RedisError, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
@@ -224,13 +225,13 @@ class RedisComparisons:
         pass  # the client is closed with the rest of the state
 
 
-def async_client(url: str) -> redis.asyncio.Redis:
+def async_client(url: str, timeout: float = REDIS_TIMEOUT) -> redis.asyncio.Redis:
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
         max_connections=REDIS_CONNECTIONS,
-        timeout=REDIS_TIMEOUT,
-        socket_timeout=REDIS_TIMEOUT,
-        socket_connect_timeout=REDIS_TIMEOUT,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),  # one try: `bounded` is the whole time budget
     )
     return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool

@@ -133,7 +133,7 @@ class SQLiteNonces:
 
 
 def compact(key: str) -> int:
-    """The first 64 bits of a hex digest key (`shim.credentials.verifier.nonce_key`), as SQLite's
+    """The first 64 bits of a hex digest key (`shim.credentials.replay.nonce_key`), as SQLite's
     signed integer: a collision among a million live entries has odds of about 1 in 30 million."""
     return int(key[:16], 16) - (1 << 63)
 

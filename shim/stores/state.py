@@ -18,7 +18,7 @@ from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
 from shim.stores.clock import StoreClock, store_clock
 from shim.stores.memory import TTLCache
-from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Secrets, Switch
+from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
 from shim.stores.redis import (
     Layered,
     RedisCache,
@@ -38,14 +38,14 @@ from shim.stores.sqlite import (
     SQLiteSwitch,
     connect,
 )
-from shim.stores.tokens import LocalSecrets, RedisSecrets, TokenStore
+from shim.stores.tokens import open_tokens
 
 log = logging.getLogger("shim.shared")
 
 
 @dataclass
 class State:
-    tokens: Secrets
+    tokens: Tokens
     nonces: Nonces
     callers: Cache[Caller]
     users: Cache[V2Reply]
@@ -77,17 +77,17 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
     clock: the embedded state keeps time by it, Redis's by Redis's own (`shim.stores.clock`)."""
     ttl, size = settings.cache_ttl, settings.cache_size
     if not settings.redis_url:
-        store = TokenStore(settings.db_path, settings.secret_key)
+        tokens = open_tokens(settings)  # a wrong SHIM_SECRET_KEY is refused here
         db = connect(settings.db_path)
         comparisons = ComparisonStore(connect(settings.db_path))
 
         async def close() -> None:
-            store.close()
+            await tokens.aclose()
             comparisons.close()
             db.close()
 
         return State(
-            LocalSecrets(store),
+            tokens,
             SQLiteNonces(db, clock),
             TTLCache(size, ttl),
             TTLCache(size, ttl),
@@ -105,7 +105,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
     client = async_client(settings.redis_url)
     kept_by = store_clock(settings.redis_url, clock)
     return State(
-        RedisSecrets(client, settings.secret_key),
+        open_tokens(settings, client),  # closed with the client
         RedisNonces(client, kept_by),
         Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
         Layered(RedisCache(client, "users", ttl, dump_reply, load_reply), size, ttl),

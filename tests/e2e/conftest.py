@@ -11,7 +11,6 @@ import trustme
 
 from shim.config import Settings
 from shim.serving.app import create_app
-from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,
     BOB,
@@ -22,6 +21,7 @@ from tests.fakes import (
     twitter_user,
 )
 from tests.servers import serving
+from tests.stored import Stored
 
 ADMIN_TOKEN = "fake-admin-token-for-stats-of-32-chars"
 
@@ -55,7 +55,7 @@ def running(
     """`shim serve --ssl-certfile … --ssl-keyfile …` on a free port, in front of a fake v2."""
     ca_file, cert_file, key_file = tls
     db = str(tmp_path_factory.mktemp("store") / "shim.db")
-    store = TokenStore(db)
+    store = Stored(db)
     for user in (ALICE, BOB):
         store.add(user.token, user.secret)
     store.close()

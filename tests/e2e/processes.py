@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from shim.stores.tokens import TokenStore
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import free_port
+from tests.stored import Stored
 
 
 def start(
@@ -28,7 +28,7 @@ def start(
     (so a restart finds it again), with extra SHIM_* variables in `env`, on `port` (a free one
     by default); wait until it accepts connections."""
     db = str(folder / "shim.db")
-    store = TokenStore(db)
+    store = Stored(db)
     store.add(ALICE.token, ALICE.secret)
     store.close()
     port = port or free_port()

@@ -15,7 +15,6 @@ import tweepy
 from shim.config import Settings
 from shim.operator.cli import main
 from shim.serving.app import create_app
-from shim.stores.tokens import TokenStore
 from tests.fakes import (
     ALICE,
     COMPARE_ROUTING,
@@ -25,6 +24,7 @@ from tests.fakes import (
     twitter_user,
 )
 from tests.servers import serving
+from tests.stored import Stored
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def shim(tmp_path: Path, tls: tuple[str, str, str], monkeypatch) -> Iterator[tup
     ca_file, cert_file, key_file = tls
     db, routing = tmp_path / "shim.db", tmp_path / "routing.toml"
     routing.write_text(ROUTING)
-    store = TokenStore(str(db))
+    store = Stored(str(db))
     store.add(ALICE.token, ALICE.secret)
     store.close()
     settings = Settings(

@@ -22,7 +22,6 @@ import pytest
 import redis
 import requests
 
-from shim.stores.tokens import RedisTokenStore
 from tests.e2e.processes import start, stop
 from tests.fakes import (
     ALICE,
@@ -34,6 +33,7 @@ from tests.fakes import (
     twitter_user,
 )
 from tests.servers import DURABLE, redis_server, serving
+from tests.stored import Stored
 
 pytestmark = pytest.mark.e2e
 
@@ -150,8 +150,7 @@ def test_1_a_slow_upstream_opens_the_breaker_and_a_cancelled_probe_cannot_wedge_
 
 
 def durable_shim(shim: Any, url: str) -> Shim:
-    client = redis.Redis.from_url(url)
-    RedisTokenStore(client, None).add(ALICE.token, ALICE.secret)
+    Stored(redis_url=url).add(ALICE.token, ALICE.secret)
     made: Shim = shim(SHIM_REDIS_URL=url)
     return made
 

@@ -10,9 +10,10 @@ import httpx2
 import pytest
 
 from shim.config import Settings
-from shim.operator.check import Verdict, offline, online
+from shim.operator.check import Verdict, offline
 from shim.operator.cli import main
-from shim.stores.tokens import TokenStore, mask
+from shim.operator.online_check import online
+from shim.stores.tokens import mask
 from tests.fakes import (
     ALICE,
     BOB,
@@ -24,6 +25,7 @@ from tests.fakes import (
     twitter_user,
     v2_response,
 )
+from tests.stored import Stored
 
 
 def checked(settings: Settings, fake: FakeV2) -> dict[str, Verdict]:
@@ -86,6 +88,7 @@ def test_a_tier_without_the_block_list(settings, fake_v2):
     blocks = found["endpoint blocks/ids"]
     assert blocks.status == "error"
     assert "the block list" in blocks.detail
+    assert "GET /2/users/:id/blocking needs X's Free plan or higher" in blocks.detail
     assert "route blocks/ids to v1" in blocks.fix
     assert found["endpoint mutes/users/ids"].status == "ok"
     assert ("GET", path) in fake_v2.paths()
@@ -173,7 +176,7 @@ def test_a_store_others_can_read_is_reported(settings, store_mode):
 
     assert found["SHIM_DB"].status == "warn"
     assert "chmod 600" in found["SHIM_DB"].fix
-    assert TokenStore(settings.db_path).secret(ALICE.token) == ALICE.secret
+    assert Stored(settings.db_path).secret(ALICE.token) == ALICE.secret
 
 
 def test_an_unreachable_redis_is_one_verdict(settings):
@@ -191,7 +194,7 @@ def test_an_unreachable_redis_is_one_verdict(settings):
 def test_a_large_store_is_checked_only_in_part(settings, fake_v2):
     """Each check spends one of the user's /2/users/me calls: a store of many users must not
     spend them all (nor take minutes)."""
-    store = TokenStore(settings.db_path)
+    store = Stored(settings.db_path)
     for n in range(15):
         store.add(f"{n}-fake-token-{n:04d}", f"fake-secret-{n:04d}")
     store.close()

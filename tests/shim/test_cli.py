@@ -9,8 +9,9 @@ import pytest
 
 from shim.config import ConfigError, Settings
 from shim.operator.cli import main
-from shim.stores.tokens import TokenStore, mask
+from shim.stores.tokens import mask
 from tests.fakes import ALICE, BOB
+from tests.stored import Stored
 
 
 @pytest.fixture
@@ -39,8 +40,8 @@ def test_tokens_add_list_remove(db: Path, capsys: pytest.CaptureFixture[str]):
     assert mask(BOB.token) in out
     for secret in (ALICE.secret, BOB.secret, ALICE.token, BOB.token):
         assert secret not in out
-    assert TokenStore(str(db)).secret(ALICE.token) is None
-    assert BOB.secret == TokenStore(str(db)).secret(BOB.token)
+    assert Stored(str(db)).secret(ALICE.token) is None
+    assert BOB.secret == Stored(str(db)).secret(BOB.token)
 
 
 def test_the_secret_can_come_from_standard_input(db: Path, monkeypatch: pytest.MonkeyPatch):
@@ -48,7 +49,7 @@ def test_the_secret_can_come_from_standard_input(db: Path, monkeypatch: pytest.M
     monkeypatch.setattr("sys.stdin", io.StringIO(ALICE.secret + "\n"))
 
     assert main(["tokens", "add", "--token", ALICE.token]) == 0
-    assert ALICE.secret == TokenStore(str(db)).secret(ALICE.token)
+    assert ALICE.secret == Stored(str(db)).secret(ALICE.token)
 
 
 def test_the_store_is_readable_by_its_owner_only(db: Path):
@@ -61,8 +62,8 @@ def test_adding_again_with_replace_replaces_the_secret(db: Path):
     add(ALICE.token, "fake-old")
     add(ALICE.token, "fake-new", "--replace")
 
-    assert TokenStore(str(db)).secret(ALICE.token) == "fake-new"
-    assert len(TokenStore(str(db)).list()) == 1
+    assert Stored(str(db)).secret(ALICE.token) == "fake-new"
+    assert len(Stored(str(db)).list()) == 1
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_secrets_are_encrypted_at_rest_with_the_key(db: Path, monkeypatch, capsy
 
     assert ALICE.secret.encode() not in db.read_bytes()
     assert "secret encrypted" in capsys.readouterr().out
-    assert TokenStore(str(db), KEY).secret(ALICE.token) == ALICE.secret
+    assert Stored(str(db), KEY).secret(ALICE.token) == ALICE.secret
 
 
 @pytest.mark.parametrize(
@@ -149,14 +150,14 @@ def test_secrets_are_encrypted_at_rest_with_the_key(db: Path, monkeypatch, capsy
     [(None, "set SHIM_SECRET_KEY"), (OTHER_KEY, "is not the key"), ("short", "Fernet key")],
 )
 def test_an_encrypted_store_refuses_a_missing_or_wrong_key(db: Path, key, complaint):
-    TokenStore(str(db), KEY).add(ALICE.token, ALICE.secret)
+    Stored(str(db), KEY).add(ALICE.token, ALICE.secret)
 
     with pytest.raises(ConfigError, match=complaint):
-        TokenStore(str(db), key)
+        Stored(str(db), key)
 
 
 def test_serve_with_the_wrong_key_stops_with_a_clear_message(db: Path, monkeypatch, capsys):
-    TokenStore(str(db), KEY).add(ALICE.token, ALICE.secret)
+    Stored(str(db), KEY).add(ALICE.token, ALICE.secret)
     monkeypatch.setenv("SHIM_CONSUMER_KEY", "fakekey000")
     monkeypatch.setenv("SHIM_CONSUMER_SECRET", "fakesecret")
     monkeypatch.setenv("SHIM_SECRET_KEY", OTHER_KEY)
@@ -181,21 +182,21 @@ def test_a_store_from_before_encryption_is_migrated(db: Path, monkeypatch, capsy
 
     assert capsys.readouterr().out.splitlines() == ["encrypted 1 secrets", "encrypted 0 secrets"]
     assert BOB.secret.encode() not in db.read_bytes()
-    assert TokenStore(str(db), KEY).secret(BOB.token) == BOB.secret
+    assert Stored(str(db), KEY).secret(BOB.token) == BOB.secret
 
 
 def test_new_key_prints_a_usable_key(capsys):
     assert main(["tokens", "new-key"]) == 0
     key = capsys.readouterr().out.strip()
 
-    store = TokenStore(":memory:", key)
+    store = Stored(":memory:", key)
     store.add(ALICE.token, ALICE.secret)
     assert store.secret(ALICE.token) == ALICE.secret
 
 
 def test_a_removed_secret_leaves_no_trace_in_the_file(db: Path):
     """Debian's SQLite zeroes deleted data by default; the shim asks for it on every build."""
-    store = TokenStore(str(db))
+    store = Stored(str(db))
     for n in range(50):  # enough rows that pages are reused, not just rewritten
         store.add(f"{n}-fake-token-{n:04d}", f"fake-secret-{n:04d}")
     store.remove("7-fake-token-0007")
@@ -213,7 +214,7 @@ def test_a_secret_on_the_command_line_is_refused(db: Path, capsys: pytest.Captur
     assert "process list" in line
     assert "SHIM_TOKEN_SECRET" in line
     assert ALICE.secret not in line
-    assert not db.exists() or TokenStore(str(db)).secret(ALICE.token) is None
+    assert not db.exists() or Stored(str(db)).secret(ALICE.token) is None
 
 
 def test_the_secret_can_come_from_the_environment(db: Path, monkeypatch: pytest.MonkeyPatch):
@@ -221,7 +222,7 @@ def test_the_secret_can_come_from_the_environment(db: Path, monkeypatch: pytest.
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
     assert main(["tokens", "add", "--token", ALICE.token]) == 0
-    assert ALICE.secret == TokenStore(str(db)).secret(ALICE.token)
+    assert ALICE.secret == Stored(str(db)).secret(ALICE.token)
 
 
 def test_the_secret_is_asked_for_at_a_terminal(db: Path, monkeypatch: pytest.MonkeyPatch):
@@ -238,7 +239,7 @@ def test_the_secret_is_asked_for_at_a_terminal(db: Path, monkeypatch: pytest.Mon
 
     assert main(["tokens", "add", "--token", ALICE.token]) == 0
     assert asked == ["token secret: "]
-    assert ALICE.secret == TokenStore(str(db)).secret(ALICE.token)
+    assert ALICE.secret == Stored(str(db)).secret(ALICE.token)
 
 
 def test_help_says_where_the_secret_comes_from(capsys: pytest.CaptureFixture[str]):

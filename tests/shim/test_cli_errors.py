@@ -9,9 +9,10 @@ import pytest
 
 from shim.operator.certs import issue
 from shim.operator.cli import main
-from shim.stores.tokens import TokenStore, mask
+from shim.stores.tokens import mask
 from tests.fakes import ALICE, BOB, CONSUMER_KEY, CONSUMER_SECRET
 from tests.servers import serving
+from tests.stored import Stored
 
 APP = {"SHIM_CONSUMER_KEY": CONSUMER_KEY, "SHIM_CONSUMER_SECRET": CONSUMER_SECRET}
 ADMIN_TOKEN = "fake-admin-token-of-32-characters"
@@ -24,7 +25,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(name, value)
     db = tmp_path / "shim.db"
     monkeypatch.setenv("SHIM_DB", str(db))
-    store = TokenStore(str(db))
+    store = Stored(str(db))
     store.add(ALICE.token, ALICE.secret)
     store.close()
     return tmp_path
@@ -103,11 +104,11 @@ def test_tokens_add_refuses_to_overwrite_without_replace(env, monkeypatch, capsy
     line = refused(["tokens", "add", "--token", ALICE.token], capsys)
     assert "--replace" in line
     assert mask(ALICE.token) in line
-    assert TokenStore(str(env / "shim.db")).secret(ALICE.token) == ALICE.secret
+    assert Stored(str(env / "shim.db")).secret(ALICE.token) == ALICE.secret
 
     monkeypatch.setenv("SHIM_TOKEN_SECRET", "fake-new")
     assert main(["tokens", "add", "--token", ALICE.token, "--replace"]) == 0
-    assert TokenStore(str(env / "shim.db")).secret(ALICE.token) == "fake-new"
+    assert Stored(str(env / "shim.db")).secret(ALICE.token) == "fake-new"
 
 
 @pytest.mark.parametrize("token", ["", "   ", "1500-with space", "tab\there", "ünïcode-token"])
@@ -115,7 +116,7 @@ def test_tokens_add_refuses_empty_or_malformed_tokens(env, monkeypatch, capsys, 
     monkeypatch.setenv("SHIM_TOKEN_SECRET", "fake-secret")
     line = refused(["tokens", "add", "--token", token], capsys)
     assert "token" in line
-    assert len(TokenStore(str(env / "shim.db")).list()) == 1
+    assert len(Stored(str(env / "shim.db")).list()) == 1
 
 
 def test_tokens_list_on_an_empty_store_says_so(tmp_path, monkeypatch, capsys):

@@ -15,9 +15,10 @@ from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.params import number
 from shim.credentials.direct import base_uri_of
+from shim.credentials.replay import TIMESTAMP_WINDOW
 from shim.credentials.upstream_auth import FORM
 from shim.credentials.validator import Validator
-from shim.credentials.verifier import TIMESTAMP_WINDOW, Verifier, refusal
+from shim.credentials.verifier import Verifier, refusal
 from shim.errors import NotAuthenticated, Unauthenticated, answer
 from shim.stores.sqlite import SQLiteNonces, connect
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET

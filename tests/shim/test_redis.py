@@ -13,10 +13,10 @@ from starlette.testclient import TestClient
 
 from shim.config import ConfigError
 from shim.serving.app import create_app
-from shim.stores.tokens import RedisTokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
 from tests.servers import DURABLE, redis_server
+from tests.stored import Stored
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -34,7 +34,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def fresh(redis_url: str) -> None:
     """Empty Redis, then store the test users' tokens there, where every instance finds them."""
     redis.Redis.from_url(redis_url).flushdb()
-    store = RedisTokenStore(redis.Redis.from_url(redis_url), None)
+    store = Stored(redis_url=redis_url)
     for user in (ALICE, BOB):
         store.add(user.token, user.secret)
 
@@ -108,12 +108,44 @@ def test_secrets_in_redis_are_encrypted_with_the_key(redis_url: str):
     client = redis.Redis.from_url(redis_url)
     key = "0fake0fake0fake0fake0fake0fake0fake0fake0fk="
     client.delete("shim:tokens")
-    RedisTokenStore(client, key).add(DAVE.token, DAVE.secret)
+    Stored(redis_url=redis_url, key=key).add(DAVE.token, DAVE.secret)
 
     assert all(DAVE.secret not in str(value) for value in client.hvals("shim:tokens"))
-    assert RedisTokenStore(client, key).secret(DAVE.token) == DAVE.secret
+    assert Stored(redis_url=redis_url, key=key).secret(DAVE.token) == DAVE.secret
     with pytest.raises(ConfigError, match="is not the key"):
-        RedisTokenStore(client, "1fake1fake1fake1fake1fake1fake1fake1fake1fk=")
+        Stored(redis_url=redis_url, key="1fake1fake1fake1fake1fake1fake1fake1fake1fk=")
+
+
+def test_shim_tokens_manages_the_tokens_every_instance_reads(
+    two, redis_url: str, monkeypatch, capsys
+):
+    """The operator's commands and the request path use one token store: a token removed with
+    `shim tokens remove` is refused by an instance that has not read it lately, and `encrypt`
+    seals every secret in the hash."""
+    from shim.operator.cli import main
+
+    first, second = two
+    key = "0fake0fake0fake0fake0fake0fake0fake0fake0fk="
+    monkeypatch.setenv("SHIM_REDIS_URL", redis_url)
+    monkeypatch.setenv("SHIM_TOKEN_SECRET", DAVE.secret)
+
+    assert main(["tokens", "add", "--token", DAVE.token]) == 0
+    assert main(["tokens", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("secret in clear") == 3
+    assert DAVE.token not in listed
+    assert DAVE.secret not in listed
+    assert first.post(CREATE, headers=sign("POST", CREATE)).status_code == 200
+
+    monkeypatch.setenv("SHIM_SECRET_KEY", key)
+    assert main(["tokens", "encrypt"]) == 0
+    assert main(["tokens", "remove", "--token", ALICE.token]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "encrypted 3 secrets"
+    stored = redis.Redis.from_url(redis_url).hvals("shim:tokens")
+    assert all(DAVE.secret not in str(value) for value in stored)
+    assert Stored(redis_url=redis_url, key=key).secret(DAVE.token) == DAVE.secret
+    refused = second.post(CREATE, headers=sign("POST", CREATE))
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (401, 89)
 
 
 def test_comparisons_from_both_instances_make_one_report(make_client, redis_url, tmp_path: Path):

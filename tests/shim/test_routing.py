@@ -18,9 +18,9 @@ from shim.config import ConfigError
 from shim.operator.cli import main
 from shim.stores.routes import RoutingFile
 from shim.stores.sqlite import SQLiteSwitch, connect
-from shim.stores.tokens import TokenStore
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
+from tests.stored import Stored
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
@@ -318,7 +318,7 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
     """Each read against v1.1's own answer for @Twitter (the real recorded user object): what
     differs is explained or noise, whichever version serves. @Twitter calls verify_credentials
     itself, the one caller whose v1.1 object the reference has."""
-    store = TokenStore(settings.db_path)
+    store = Stored(settings.db_path)
     store.add(OWNER.token, OWNER.secret)
     store.close()
     fake_v2.muted.add((OWNER.user_id, "783214"))
