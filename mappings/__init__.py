@@ -9,11 +9,22 @@ endpoint is a flow and a row here. `ROUTABLE` adds the v1.1 calls v2 cannot serv
 from functools import partial
 from typing import Any
 
-from mappings import account, blocks, friends, friendships, lists, lookups, mutes, unserved
+from mappings import (
+    account,
+    blocks,
+    friends,
+    friendships,
+    lists,
+    lookups,
+    mutes,
+    tweet_lookups,
+    unserved,
+)
 from mappings.callers import OWN_USER
 from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
 from mappings.relations import parse_change
+from mappings.tweets import TWEET_LOOKUP
 from mappings.types import Access
 from mappings.users import BY_ID, BY_NAME
 
@@ -51,7 +62,7 @@ def user_list(path: str, listed: Listed) -> Endpoint[Listing]:
         repeat_v1=True,
         known=USERS | PAGES,
         errors=_list_errors(listed),
-        access=(*_list_access(listed), lists.TWEETS),
+        access=(*_list_access(listed), TWEET_LOOKUP),
     )
 
 
@@ -62,6 +73,25 @@ def _list_errors(listed: Listed) -> tuple[int, ...]:
 
 def _list_access(listed: Listed) -> tuple[Access, ...]:
     return (listed.access, BY_NAME) if listed.of_anyone else (listed.access,)
+
+
+# v1.1's Tweets all render alike (`statuses`): these are the differences any of them can show.
+TWEETS = frozenset({"tweet-no-v2-source", "tweet-viewer-flags"}) | USERS
+
+
+def tweet_show(path: str) -> Endpoint[tweet_lookups.Show]:
+    """statuses/show, with its id as a parameter or in the path (v1.1 took either)."""
+    return Endpoint(
+        GET,
+        path,
+        tweet_lookups.parse_show,
+        tweet_lookups.show,
+        comparable=True,
+        repeat_v1=True,
+        known=TWEETS,
+        errors=(38, 144, 179),
+        access=(TWEET_LOOKUP,),
+    )
 
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = (
@@ -175,6 +205,19 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         known=frozenset({"relationship-no-v2-source"}),
         errors=(38, 50, 63, 163, 195),
         access=(*LOOKUPS, OWN_USER),
+    ),
+    tweet_show("/1.1/statuses/show.json"),
+    tweet_show("/1.1/statuses/show/{id}.json"),
+    Endpoint(
+        ("GET", "POST"),
+        "/1.1/statuses/lookup.json",
+        tweet_lookups.parse_lookup,
+        tweet_lookups.lookup,
+        comparable=True,
+        repeat_v1=True,
+        known=TWEETS,
+        errors=(18, 38),
+        access=(TWEET_LOOKUP,),
     ),
 )
 

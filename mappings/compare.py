@@ -55,6 +55,22 @@ NO_RELATION = frozenset(
         "marked_spam",
     }
 )
+# A Tweet's fields v2 has no source for, and the link a cut compat Tweet ends with where v1.1
+# linked through t.co (docs/differences.md, "Fields of a Tweet v2 does not give").
+TWEET_NO_V2_SOURCE = frozenset(
+    {
+        "possibly_sensitive_appealable",
+        "metadata",
+        "source",
+        "quoted_status_permalink",
+        "source_status_id",
+        "source_status_id_str",
+        "source_user_id",
+        "source_user_id_str",
+        "additional_media_info",
+    }
+)
+COMPAT_LINK = "twitter.com/i/web/status/"
 CURSOR_FIELDS = frozenset(
     {"next_cursor", "next_cursor_str", "previous_cursor", "previous_cursor_str"}
 )
@@ -109,6 +125,14 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
     "total-count": (
         "`total_count`",
         lambda d, v1, v2: d.field == "total_count",
+    ),
+    "tweet-viewer-flags": (
+        "the caller's own `favorited` and `retweeted`",
+        lambda d, v1, v2: _leaf(d.field) in ("favorited", "retweeted"),
+    ),
+    "tweet-no-v2-source": (
+        "Fields of a Tweet v2 does not give",
+        lambda d, v1, v2: _leaf(d.field) in TWEET_NO_V2_SOURCE or COMPAT_LINK in str(d.v2),
     ),
 }
 

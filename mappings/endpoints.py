@@ -7,8 +7,10 @@ returns, besides the answer, what the shell should remember; `reusable` tells th
 v2 replies it may keep, so the shell never reads a v2 body to decide.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from mappings.callers import whoami
@@ -26,6 +28,15 @@ from mappings.types import (
 )
 
 A = TypeVar("A")
+ID = "{id}"
+"""In an endpoint's path, the one segment that carries an id (`/1.1/statuses/destroy/{id}.json`):
+the route hands it to the flow as the request's `id` parameter."""
+
+
+@cache
+def path_pattern(path: str) -> re.Pattern[str]:
+    """The exact spelling of a path, its `{id}` any one segment (a route matches no other)."""
+    return re.compile(re.escape(path).replace(re.escape(ID), "[^/]+"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +67,9 @@ class Endpoint(Generic[A]):
 
     @property
     def name(self) -> str:
-        """`/1.1/mutes/users/create.json` → `mutes/users/create`, as the routing file names it."""
-        return self.path.removeprefix("/1.1/").removesuffix(".json")
+        """`/1.1/mutes/users/create.json` → `mutes/users/create`, as the routing file names it
+        (`statuses/destroy/:id` for a path with an id, as v1.1's documentation wrote it)."""
+        return self.path.removeprefix("/1.1/").removesuffix(".json").replace(ID, ":id")
 
 
 @dataclass(frozen=True, slots=True)

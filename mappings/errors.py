@@ -3,7 +3,8 @@
 A flow's refusals are `V11Error`s; the shell raises its own failures by cause (`shim/errors.py`),
 whose one table gives their v1.1 codes; both are rendered as
 `{"errors":[{"code":N,"message":"…"}]}`. Codes and messages are Twitter's published response-code
-list (reference README, "v1.1 error codes"):
+list (reference README, "v1.1 error codes"; for codes the reference lacks, the copy of that page in
+wanggilim/Lively's TwitterErrorEnum.java, with egotter's checks of 144's and 179's messages):
 
     17  404 No user matches for specified terms.   a users/friendships lookup found nobody
     18  403 Too many terms specified in query.     more than 100 ids and names to look up
@@ -20,6 +21,8 @@ list (reference README, "v1.1 error codes"):
     130 503 Over capacity.                         upstream unavailable or too slow
     131 500 Internal error.                        upstream 5xx or unreadable answer
     135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
+    144 404 No status found with that ID.          a Tweet that is not there
+    179 403 Sorry, you are not authorized …        a protected account's Tweet
     158 403 You can't follow yourself.             friendships/create: source == target
     161 403 You are unable to follow more people … v2 refused a follow for the follow limit
     163 403 Could not determine source user.       friendships/show: a source not the caller
@@ -58,6 +61,8 @@ CODES: Mapping[int, tuple[int, str]] = {
     130: (503, "Over capacity."),
     131: (500, "Internal error."),
     135: (401, "Timestamp out of bounds."),
+    144: (404, "No status found with that ID."),
+    179: (403, "Sorry, you are not authorized to see this status."),
     158: (403, "You can't follow yourself."),
     161: (403, "You are unable to follow more people at this time."),
     163: (403, "Could not determine source user."),
@@ -144,9 +149,13 @@ def rate_limit_headers(reply: V2Reply) -> dict[str, str]:
     return {name: reply.headers[name] for name in RATE_LIMIT_HEADERS if name in reply.headers}
 
 
-def raise_for_v2(reply: V2Reply, *, unknown_user: int = UNKNOWN_USER["read"]) -> None:
+def raise_for_v2(
+    reply: V2Reply, *, unknown_user: int = UNKNOWN_USER["read"], hidden: int = NOT_AUTHORIZED
+) -> None:
     """Raise the V11Error a v2 reply stands for; return when it is a usable success. A lookup
-    that found no user raises `unknown_user` (a write's or a read's, from UNKNOWN_USER)."""
+    that found no user raises `unknown_user` (a write's or a read's, from UNKNOWN_USER; for a
+    Tweet, 144), one v2 may not show the caller `hidden` (a protected user's lists: v1.1's
+    older "Not authorized."; a Tweet: 179)."""
     if reply.status == NO_ANSWER or reply.status in (502, 503, 504):
         raise V11Error(130)
     if reply.status == 429:
@@ -166,7 +175,7 @@ def raise_for_v2(reply: V2Reply, *, unknown_user: int = UNKNOWN_USER["read"]) ->
         raise V11Error(131)
     if "errors" in reply.body and "data" not in reply.body:
         # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
-        raise _resource_error(reply.body["errors"], unknown_user)
+        raise _resource_error(reply.body["errors"], unknown_user, hidden)
 
 
 def _legacy_error(reply: V2Reply) -> V11Error | None:
@@ -188,7 +197,7 @@ def _forbidden(body: Mapping[str, object]) -> V11Error:
     return V11Error(220)
 
 
-def _resource_error(errors: object, unknown_user: int) -> V11Error:
+def _resource_error(errors: object, unknown_user: int, hidden: int) -> V11Error:
     """The v1.1 error for a v2 lookup that found no usable user."""
     first = errors[0] if isinstance(errors, list) and errors else {}
     detail = str(first.get("detail", "")) if isinstance(first, dict) else ""
@@ -197,5 +206,5 @@ def _resource_error(errors: object, unknown_user: int) -> V11Error:
     if isinstance(first, dict) and str(first.get("type", "")).endswith(
         "/not-authorized-for-resource"
     ):
-        return V11Error(NOT_AUTHORIZED)  # a protected user the caller does not follow
+        return V11Error(hidden)  # a protected account the caller does not follow
     return V11Error(unknown_user)

@@ -15,11 +15,10 @@ from typing import Any
 from mappings.cursors import V2_MOST, Cursors, Page, page_cursors, parse_page
 from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
 from mappings.params import LEGACY_ID, USER, Target, include_entities, is_true, parse_target
-from mappings.tweets import TWEET_FIELDS
+from mappings.tweets import TWEET_FIELDS, TWEET_LOOKUP
 from mappings.types import Access, Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
 from mappings.users import USER_FIELDS, found_user, lookup_call, relationships, v11_user
 
-TWEETS = Access("tweet lookup", write=False, probe="/2/tweets?ids=20")
 # v1.1 answered a list of a user that does not exist with 404, code 34 (J7mbo/twitter-api-php
 # issue 27, followers/ids of a deleted account; egg-mode issue 117, friends/list).
 UNKNOWN = UNKNOWN_USER["list"]
@@ -158,7 +157,7 @@ def _recent_tweets(listed_users: list[dict[str, Any]]) -> Steps[list[Any]]:
             "GET",
             "/2/tweets",
             (("ids", ",".join(chunk)), ("tweet.fields", TWEET_FIELDS)),
-            access=TWEETS,
+            access=TWEET_LOOKUP,
         )
         for chunk in chunks
     )

@@ -18,12 +18,16 @@ from typing import Any
 
 from mappings.entities import indices, v11_date, v11_urls
 from mappings.media import v11_media
+from mappings.types import Access
 
 TWEET_FIELDS = (
     "attachments,author_id,created_at,entities,geo,in_reply_to_user_id,lang,possibly_sensitive,"
     "public_metrics,referenced_tweets,source,withheld"
 )
 """The `tweet.fields` that `v11_tweet` reads."""
+
+TWEET_LOOKUP = Access("tweet lookup", write=False, probe="/2/tweets?ids=20")
+"""Reading Tweets by id (`GET /2/tweets/:id`, `GET /2/tweets?ids=`)."""
 
 COMPAT_LENGTH = 140
 COMPAT_CUT = 115  # 140 less the space, the ellipsis and a t.co link's 23 characters

@@ -81,6 +81,24 @@ def not_found(parameter: str, value: str) -> dict[str, str]:
     }
 
 
+def concrete(path: str) -> str:
+    """A route's path as a client sends it: an id where the path takes one (`{id}`)."""
+    return path.replace("{id}", "20")
+
+
+def tweet_missing(tweet_id: str) -> dict[str, str]:
+    """v2's error entry for a tweet it could not find (the user one's shape, api-facts 2.5)."""
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with id: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "id",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
+
+
 def rate_limits(limit: int, remaining: int, reset: int) -> dict[str, str]:
     names = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
     return dict(zip(names, map(str, (limit, remaining, reset)), strict=True))
@@ -163,6 +181,12 @@ class FakeV2:
         # Follows of a protected account waiting for its approval, by (source, target).
         self.requested: set[tuple[str, str]] = set()
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
+        # The tweets v2 knows, by id: its users' most recent ones, each by its user.
+        self.statuses: dict[str, dict[str, Any]] = {
+            tweet["id"]: {"author_id": user_id, **tweet}
+            for user_id, user in self.users.items()
+            for tweet in user.get("includes", {}).get("tweets", [])
+        }
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
@@ -273,6 +297,8 @@ class FakeV2:
                 return self.graph(token, owner, listed, request.url.params)
             case "GET", ["2", "tweets"]:
                 return self.tweets(request.url.params.get("ids", "").split(","))
+            case "GET", ["2", "tweets", tweet_id]:
+                return self.tweet(tweet_id)
             case ("POST" | "DELETE") as method, ["2", "users", token.user_id, "following", *end]:
                 return self.follow(request, token, method == "POST", end)
             case _, ["2", "users", token.user_id, _, *_]:
@@ -389,14 +415,29 @@ class FakeV2:
         return self.listed(token, owner, relation, params)
 
     def tweets(self, wanted: list[str]) -> httpx2.Response:
-        """/2/tweets?ids=: the tweets the fake's users hold as their most recent."""
-        known = {
-            tweet["id"]: tweet
-            for user in self.users.values()
-            for tweet in user.get("includes", {}).get("tweets", [])
-        }
-        found = [known[tweet_id] for tweet_id in wanted if tweet_id in known]
-        return v2_response(200, {"data": found} if found else {"errors": []})
+        """/2/tweets?ids=: the tweets the fake knows (`statuses`, its users' most recent ones),
+        with their authors, and an error for each one missing, as v2 answers."""
+        found = [self.statuses[i] for i in wanted if i in self.statuses]
+        body: dict[str, Any] = {"data": found} if found else {}
+        authors = self.authors(found)
+        if authors:
+            body["includes"] = {"users": authors}
+        missing = [tweet_missing(i) for i in wanted if i not in self.statuses]
+        if missing:
+            body["errors"] = missing
+        return v2_response(200, body, **rate_limits(900, 899, 1633594302))
+
+    def tweet(self, tweet_id: str) -> httpx2.Response:
+        """/2/tweets/:id: the tweet and its author, or v2's 200 with an error."""
+        tweet = self.statuses.get(tweet_id)
+        if tweet is None:
+            return v2_response(200, {"errors": [tweet_missing(tweet_id)]})
+        body = {"data": tweet, "includes": {"users": self.authors([tweet])}}
+        return v2_response(200, body, **rate_limits(900, 899, 1633594302))
+
+    def authors(self, tweets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = dict.fromkeys(t.get("author_id") for t in tweets)
+        return [self.users[i]["data"] for i in ids if i in self.users]
 
     def relate(self, request: httpx2.Request, token: Token, path: list[str]) -> httpx2.Response:
         """Make (POST), undo (DELETE …/:target) or list (GET) a relation the fake keeps."""

@@ -13,8 +13,9 @@ from urllib.parse import quote, unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mappings import ENDPOINTS
+from mappings.endpoints import ID, path_pattern
 from mappings.params import number
-from mappings.unserved import UNSERVED
+from mappings.unserved import UNSERVED, pattern
 from shim.credentials.upstream_auth import FORM
 from shim.errors import (
     BadQuery,
@@ -127,10 +128,22 @@ def named(path: str) -> tuple[str, ...]:
     return (*segments[:-1], segments[-1].split(".", 1)[0]) if segments else ()
 
 
-# The paths the shim routes itself: translated, or answered here as v2 cannot serve them.
-# (A path with an id, `saved_searches/show/:id`, is no one spelling to hold.)
-ROUTED = [endpoint.path for endpoint in ENDPOINTS] + [p for _, p in UNSERVED if ":" not in p]
-TRANSLATED = {named(path): path for path in ROUTED}
+# The paths the shim routes itself, translated or answered here as v2 cannot serve them, each
+# as a server reading leniently would name it (an id's segment, `{id}`, standing for any one)
+# and as the one spelling the shim's route matches.
+ROUTED = [endpoint.path for endpoint in ENDPOINTS] + [pattern(p) for _, p in UNSERVED]
+SHAPES = [(named(path), path_pattern(path)) for path in ROUTED]
+
+
+def routed_spelling(path: str) -> re.Pattern[str] | None:
+    """The exact spelling of the routed endpoint a path names, in whatever spelling, if any."""
+    segments = named(path)
+    for shape, exact in SHAPES:
+        if len(shape) == len(segments) and all(
+            want in (ID, got) for want, got in zip(shape, segments, strict=True)
+        ):
+            return exact
+    return None
 
 
 def fenced(scope: Scope) -> Refused | None:
@@ -143,8 +156,8 @@ def fenced(scope: Scope) -> Refused | None:
     if not PATH.fullmatch(path) or AMBIGUOUS.search(path):
         return NoSuchPage()
     decoded = unquote(path, encoding="latin-1")
-    exact = TRANSLATED.get(named(unquote(path)))  # as UTF-8, as the upstream decodes a name
-    if not is_normal(decoded) or (exact is not None and path != exact):
+    exact = routed_spelling(unquote(path))  # as UTF-8, as the upstream decodes a name
+    if not is_normal(decoded) or (exact is not None and not exact.fullmatch(path)):
         return NoSuchPage()
     return None
 

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import httpx2
 from starlette.applications import Starlette
@@ -26,7 +26,7 @@ from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from mappings.unserved import UNSERVED, pattern
 from shim.config import Settings
-from shim.edge.limits import BodyLimit, PathFence, target
+from shim.edge.limits import BodyLimit, PathFence, routed_spelling, target
 from shim.edge.requests_log import RequestId
 from shim.edge.throttle import Throttle
 from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
@@ -45,7 +45,6 @@ log = logging.getLogger("shim")
 SIGN_IN = {"/oauth/request_token": "request_token", "/oauth/access_token": "access_token"}
 BROWSER = ("/oauth/authorize", "/oauth/authenticate")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-TRANSLATED = frozenset(endpoint.path for endpoint in ENDPOINTS) | {path for _, path in UNSERVED}
 Endpoint = Callable[[Request], object]
 
 
@@ -57,7 +56,7 @@ def passing(resources: Resources) -> Endpoint:
         path, query = target(request.scope)
         # A translated path asked with another method is no page: v1.1 has none there either;
         # nor is one of the calls v2 cannot serve (`shim.serving.unserved`).
-        if path in TRANSLATED or not (
+        if routed_spelling(unquote(path)) is not None or not (
             resources.settings.passthrough and passthrough.forwards(path)
         ):
             raise NoSuchPage

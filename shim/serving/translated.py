@@ -67,7 +67,9 @@ class Translated:
         query = target(call.request.scope)[1]
         content_type = call.request.headers.get("content-type", "")
         params = v11_params(query, call.body, content_type)
-        return V11Request(call.request.method, self.endpoint.path, params)
+        # An id in the path (`statuses/destroy/:id`) is the request's `id`, ahead of any other.
+        in_path = tuple(call.request.path_params.items())
+        return V11Request(call.request.method, self.endpoint.path, (*in_path, *params))
 
 
 def override(request: Request, token: str | None) -> Backend | None:

@@ -20,6 +20,9 @@ TIER = V2Reply(403, {}, ERRORS["tier_without_access"])
 # Per endpoint: a request it accepts, and the kind of access its first v2 call needs. A new
 # row fails `test_every_row_is_here` until it is added.
 FIRST_CALL = {
+    "statuses/show": ({"id": "20"}, "tweet lookup"),
+    "statuses/show/:id": ({"id": "20"}, "tweet lookup"),
+    "statuses/lookup": ({"id": "20,21"}, "tweet lookup"),
     "mutes/users/create": ({"user_id": "783214"}, "muting"),
     "mutes/users/destroy": ({"user_id": "783214"}, "user lookup by id"),
     "mutes/users/ids": ({}, "the mute list"),
@@ -65,6 +68,13 @@ def agreeing(call: V2Call) -> V2Reply:
         return V2Reply(200, {}, {"data": dict.fromkeys(relation, call.method == "POST")})
     if call.path == "/2/users/me":
         return V2Reply(200, {}, minimal_user(ME.user_id, "me"))
+    if call.path.startswith("/2/tweets"):
+        tweet = {
+            "id": "20",
+            "text": "just setting up my twttr",
+            "created_at": "2006-03-21T20:50:14.000Z",
+        }
+        return V2Reply(200, {}, {"data": [tweet] if call.path == "/2/tweets" else tweet})
     user = twitter_user()
     user["data"]["connection_status"] = ["following", "blocking", "muting"]
     # Lookups of several users and lists (/2/users/:id/<relation>) answer a list of them.

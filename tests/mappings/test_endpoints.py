@@ -5,7 +5,7 @@ import pytest
 from mappings import ENDPOINTS
 from mappings.callers import OWN_USER
 from mappings.compare import KNOWN
-from mappings.endpoints import Done, reusable, run
+from mappings.endpoints import ID, Done, reusable, run
 from mappings.errors import CODES, V11Error
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
 from mappings.users import BY_ID, lookup_params
@@ -21,7 +21,7 @@ def test_names_are_the_paths_the_routing_file_uses():
     assert "friendships/lookup" in names
     assert len(set(names)) == len(names)
     for endpoint in ENDPOINTS:
-        assert endpoint.path == f"/1.1/{endpoint.name}.json"
+        assert endpoint.path == f"/1.1/{endpoint.name}.json".replace(":id", ID)
 
 
 def test_every_row_names_known_differences_and_codes_that_exist():

@@ -10,9 +10,8 @@ from mappings.blocks import BLOCKS
 from mappings.cursors import cursor_for
 from mappings.errors import V11Error
 from mappings.friends import FOLLOWERS, FRIENDS
-from mappings.lists import TWEETS
 from mappings.params import Target
-from mappings.tweets import TWEET_FIELDS
+from mappings.tweets import TWEET_FIELDS, TWEET_LOOKUP
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
 from mappings.users import BY_NAME, USER_FIELDS, lookup_call
 from tests.fakes import ERRORS, NOT_AUTHORIZED, load, not_found, twitter_user
@@ -204,7 +203,7 @@ def test_friends_list_users_have_v11s_keys_in_v11s_order_and_their_status():
                     "GET",
                     "/2/tweets",
                     (("ids", user["most_recent_tweet_id"]), ("tweet.fields", TWEET_FIELDS)),
-                    access=TWEETS,
+                    access=TWEET_LOOKUP,
                 ),
             ),
             (V2Reply(200, {}, {"data": [tweet]}),),
@@ -260,7 +259,7 @@ def test_a_refused_tweet_lookup_leaves_the_users_without_status():
                     "GET",
                     "/2/tweets",
                     (("ids", user["most_recent_tweet_id"]), ("tweet.fields", TWEET_FIELDS)),
-                    access=TWEETS,
+                    access=TWEET_LOOKUP,
                 ),
             ),
             (V2Reply(403, {}, ERRORS["tier_without_access"]),),
