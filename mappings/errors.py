@@ -39,7 +39,7 @@ authorized."}`, for a protected user's lists (twit's log in zehfernandes/twitter
 obsidian issue 4, 2021), here `NOT_AUTHORIZED`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mappings.types import NO_ANSWER, V2Reply
 
@@ -147,6 +147,20 @@ def for_access(error: V11Error, endpoint: str, access: str) -> V11Error:
 def rate_limit_headers(reply: V2Reply) -> dict[str, str]:
     """The `x-rate-limit-*` headers of a v2 reply, to pass on to the client."""
     return {name: reply.headers[name] for name in RATE_LIMIT_HEADERS if name in reply.headers}
+
+
+def tightest(replies: Sequence[V2Reply]) -> dict[str, str]:
+    """The `x-rate-limit-*` headers to answer with when one v1.1 call took several v2 calls:
+    those of the window with the fewest calls left (the one that will refuse first), among the
+    replies that state a whole, numeric window; else the first reply's."""
+    whole = [
+        found
+        for found in map(rate_limit_headers, replies)
+        if len(found) == len(RATE_LIMIT_HEADERS) and found["x-rate-limit-remaining"].isdigit()
+    ]
+    if whole:
+        return min(whole, key=lambda found: int(found["x-rate-limit-remaining"]))
+    return rate_limit_headers(replies[0]) if replies else {}
 
 
 def raise_for_v2(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mappings.cursors import V2_MOST, Cursors, Page, page_cursors, parse_page
-from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
+from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, tightest
 from mappings.params import LEGACY_ID, USER, Target, include_entities, is_true, parse_target
 from mappings.tweets import TWEET_FIELDS, TWEET_LOOKUP
 from mappings.types import Access, Caller, Flow, Known, Steps, V2Call, V2Reply, V11Reply, V11Request
@@ -73,16 +73,18 @@ def parse_users(listed: Listed, request: V11Request, known: Known) -> Listing:
 
 def ids(listed: Listed, listing: Listing, caller: Caller) -> Flow:
     """A page of the list, ids only."""
-    users, last, cursors = yield from _pages(listed, listing, caller, ())
+    users, pages, cursors = yield from _pages(listed, listing, caller, ())
     found = [user["id"] if listing.stringify else int(user["id"]) for user in users]
-    return _reply(listed, "ids", found, last, cursors)
+    return _reply(listed, "ids", found, pages, cursors)
 
 
 def users(listed: Listed, listing: Listing, caller: Caller) -> Flow:
     """A page of the list, as v1.1 user objects, each with its most recent tweet."""
     fields = (("user.fields", USER_FIELDS),)
-    listed_users, last, cursors = yield from _pages(listed, listing, caller, fields)
-    tweets = (yield from _recent_tweets(listed_users)) if listing.with_status else []
+    listed_users, pages, cursors = yield from _pages(listed, listing, caller, fields)
+    tweets, looked_up = (
+        (yield from _recent_tweets(listed_users)) if listing.with_status else ([], [])
+    )
     own = listing.owner is None
     found = [
         v11_user(
@@ -96,7 +98,7 @@ def users(listed: Listed, listing: Listing, caller: Caller) -> Flow:
         )
         for user in listed_users
     ]
-    return _reply(listed, "users", found, last, cursors)
+    return _reply(listed, "users", found, [*pages, *looked_up], cursors)
 
 
 def _owner(listed: Listed, request: V11Request) -> Target | None:
@@ -120,12 +122,13 @@ def _owner_id(listing: Listing, caller: Caller) -> Steps[str]:
 
 def _pages(
     listed: Listed, listing: Listing, caller: Caller, fields: tuple[tuple[str, str], ...]
-) -> Steps[tuple[list[dict[str, Any]], V2Reply, Cursors]]:
+) -> Steps[tuple[list[dict[str, Any]], list[V2Reply], Cursors]]:
     """The users of as many v2 pages as `count` needs (one after the other: each needs the
-    token the one before gave), the last reply, and the v1.1 cursors."""
+    token the one before gave), their replies, and the v1.1 cursors."""
     owner = yield from _owner_id(listing, caller)
     path = f"/2/users/{owner}/{listed.name}"
     found: list[dict[str, Any]] = []
+    replies: list[V2Reply] = []
     token, previous = listing.page.token, None
     # Each call adds up to V2_MOST users: no more calls than the count needs, whatever v2 says.
     for call in range(-(-listing.page.count // V2_MOST)):
@@ -134,6 +137,7 @@ def _pages(
             params.append(("pagination_token", token))
         (reply,) = yield (V2Call("GET", path, (*params, *fields), access=listed.access),)
         raise_for_v2(reply, unknown_user=UNKNOWN)
+        replies.append(reply)
         meta = reply.body.get("meta", {}) if isinstance(reply.body, dict) else {}
         meta = meta if isinstance(meta, dict) else {}
         if call == 0:
@@ -142,15 +146,15 @@ def _pages(
         token = meta.get("next_token")
         if not isinstance(token, str) or not token or len(found) >= listing.page.count:
             break
-    return found, reply, page_cursors({"next_token": token, "previous_token": previous})
+    return found, replies, page_cursors({"next_token": token, "previous_token": previous})
 
 
-def _recent_tweets(listed_users: list[dict[str, Any]]) -> Steps[list[Any]]:
+def _recent_tweets(listed_users: list[dict[str, Any]]) -> Steps[tuple[list[Any], list[V2Reply]]]:
     """The listed users' most recent tweets, 100 ids a call in one batch. A lookup that fails
     leaves those users without `status` rather than failing the page (docs/differences.md)."""
     wanted = [u["most_recent_tweet_id"] for u in listed_users if "most_recent_tweet_id" in u]
     if not wanted:
-        return []
+        return [], []
     chunks = [wanted[start : start + 100] for start in range(0, len(wanted), 100)]
     replies = yield tuple(
         V2Call(
@@ -166,14 +170,17 @@ def _recent_tweets(listed_users: list[dict[str, Any]]) -> Steps[list[Any]]:
         data = reply.body.get("data") if isinstance(reply.body, dict) else None
         if reply.status == 200 and isinstance(data, list):
             tweets += data
-    return tweets
+    return tweets, list(replies)
 
 
-def _reply(listed: Listed, key: str, found: list[Any], last: V2Reply, cursors: Cursors) -> V11Reply:
+def _reply(
+    listed: Listed, key: str, found: list[Any], replies: list[V2Reply], cursors: Cursors
+) -> V11Reply:
     body = {key: found, **cursors.fields}
     if listed.total_count:
         body["total_count"] = None  # v1.1's own value on these pages: it never counted
-    return V11Reply(200, body, rate_limit_headers(last), cursors.remember)
+    # Several v2 calls: the window that will refuse first (docs/differences.md).
+    return V11Reply(200, body, tightest(replies), cursors.remember)
 
 
 def _page_users(reply: V2Reply) -> list[dict[str, Any]]:

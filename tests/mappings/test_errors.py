@@ -2,7 +2,7 @@
 
 import pytest
 
-from mappings.errors import CODES, NOT_AUTHORIZED, NOT_ENROLLED, V11Error, raise_for_v2
+from mappings.errors import CODES, NOT_AUTHORIZED, NOT_ENROLLED, V11Error, raise_for_v2, tightest
 from mappings.types import NO_ANSWER, V2Reply
 from tests.fakes import load
 
@@ -88,3 +88,23 @@ def test_not_authorized_has_v11s_older_shape_naming_the_request():
         401,
         {"request": "/1.1/friends/ids.json", "error": "Not authorized."},
     )
+
+
+def window(remaining: str, limit: str = "15") -> V2Reply:
+    headers = {
+        "x-rate-limit-limit": limit,
+        "x-rate-limit-remaining": remaining,
+        "x-rate-limit-reset": "9",
+    }
+    return V2Reply(200, headers, {})
+
+
+def test_several_calls_answer_with_the_tightest_window():
+    """A v1.1 call that took several v2 calls is limited by the one with the fewest left."""
+    assert tightest([window("14"), window("3", "900"), window("7")]) == window("3", "900").headers
+    assert (
+        tightest([V2Reply(200, {"x-rate-limit-remaining": "x"}, {}), window("5")])
+        == window("5").headers
+    )
+    assert tightest([V2Reply(200, {}, {})]) == {}
+    assert tightest([]) == {}

@@ -125,10 +125,11 @@ def test_one_v11_page_of_2500_takes_three_v2_pages_one_after_the_other():
         )
     )
     thousand = [str(n) for n in range(1, 1001)]
+    tight = V2Reply(200, LIMITS | {"x-rate-limit-remaining": "1"}, page(thousand, "T3").body)
     reply = play(
         get("followers/ids", count="2500"),
         ((first,), (page(thousand, "T2", previous="BACK"),)),
-        ((second,), (page(thousand, "T3"),)),
+        ((second,), (tight,)),
         ((third,), (page(thousand[:500], "T4"),)),
     )
 
@@ -136,6 +137,7 @@ def test_one_v11_page_of_2500_takes_three_v2_pages_one_after_the_other():
     assert reply.body["next_cursor"] == cursor_for("T4")
     assert reply.body["previous_cursor"] == -cursor_for("BACK")
     assert reply.cursors == {str(cursor_for("T4")): "T4", str(cursor_for("BACK")): "BACK"}
+    assert reply.headers == tight.headers  # the window with the fewest calls left
 
 
 def test_the_pages_stop_where_the_list_ends():
