@@ -47,12 +47,20 @@ PUBLISHED: Mapping[str, Published] = {
     "users/show": Published("GET /2/users/by/username/:username", 100, DAY),
     "users/lookup": Published("GET /2/users", 100, DAY),
     "friendships/lookup": Published("GET /2/users", 100, DAY),
+    "blocks/list": Published("GET /2/users/:id/blocking", 5, QUARTER),
+    # friendships/show reads the target by id or name, and the caller once (/2/users/me).
+    "friendships/show": Published("GET /2/users/:id", 100, DAY),
+    "statuses/show": Published("GET /2/tweets/:id", 15, QUARTER),
+    "statuses/show/:id": Published("GET /2/tweets/:id", 15, QUARTER),
+    "statuses/lookup": Published("GET /2/tweets", 15, QUARTER),
 }
+# friends/ids, followers/ids, friends/list and followers/list read v2's following and
+# followers lists, which X's rate-limit table leaves out: they are reported once seen.
 # The shim answers rate_limit_status itself, at no upstream cost: it reports v1.1's own limit
 # for it (180, the recording's), always whole.
 OWN = ("application/rate_limit_status", 180)
 # v1.1's name for a path where it differs from the path (the recording's `/users/show/:id`).
-KEYS: Mapping[str, str] = {"users/show": "/users/show/:id"}
+KEYS: Mapping[str, str] = {"users/show": "/users/show/:id", "statuses/show": "/statuses/show/:id"}
 RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 MOST_RESOURCES = 64  # families a `resources` parameter may name; v1.1 had about 40
 LONGEST = 80  # characters of a v1.1 path kept as a key; its longest endpoint has about 50

@@ -161,8 +161,10 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
         "remaining": 11,
         "reset": reset,
     }
-    assert mine["resources"]["statuses"] == {
-        "/statuses/home_timeline": {"limit": 75, "remaining": 74, "reset": 4_100_000_000}
+    assert mine["resources"]["statuses"]["/statuses/home_timeline"] == {
+        "limit": 75,
+        "remaining": 74,
+        "reset": 4_100_000_000,
     }
     assert set(mine["resources"]) == {"mutes", "statuses"}
     assert theirs["resources"]["mutes"]["/mutes/users/ids"]["limit"] == 100
