@@ -63,3 +63,15 @@ def make_client(settings: Settings, fake_v2: FakeV2) -> Iterator[MakeClient]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Callable[[str], str]:
+    """Write a routing file; returns its path."""
+
+    def write(text: str) -> str:
+        path = tmp_path / "routing.toml"
+        path.write_text(text)
+        return str(path)
+
+    return write

@@ -1,8 +1,6 @@
 """Follow, unfollow and friendships/show through the app against the fake v2, and compared with
 v1.1's own answers (the fake v1.1 answers from the real recordings)."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.fakes import ALICE, FakeV2, minimal_user, sign
@@ -11,18 +9,6 @@ from tests.shim.test_routing import ADMIN_TOKEN, BASE, comparing, wait_for_compa
 FOLLOW = f"{BASE}/1.1/friendships/create.json?screen_name=Twitter"
 UNFOLLOW = f"{BASE}/1.1/friendships/destroy.json?user_id=783214"
 SHOW = f"{BASE}/1.1/friendships/show.json?target_screen_name=Twitter"
-
-
-@pytest.fixture
-def config(tmp_path: Path):
-    """Write a routing file; returns its path."""
-
-    def write(text: str) -> str:
-        path = tmp_path / "routing.toml"
-        path.write_text(text)
-        return str(path)
-
-    return write
 
 
 def post(client, url: str):

@@ -29,18 +29,6 @@ ADMIN_TOKEN = "fake-admin-token-of-32-characters"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-@pytest.fixture
-def config(tmp_path: Path):
-    """Write a routing file; returns its path."""
-
-    def write(text: str) -> str:
-        path = tmp_path / "routing.toml"
-        path.write_text(text)
-        return str(path)
-
-    return write
-
-
 def routed(make_client: MakeClient, config, text: str):
     return make_client(config_path=config(text), admin_token=ADMIN_TOKEN)
 
