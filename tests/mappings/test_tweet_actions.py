@@ -108,7 +108,10 @@ def test_retweet_answers_the_new_retweet_found_among_the_callers_newest():
     page = {**answer, "data": [other, answer["data"]], "meta": {"result_count": 2}}
     reply = play(
         post("statuses/retweet/{id}.json", id=ORIGINAL["id_str"]),
-        ((change("POST", RETWEETS, ORIGINAL["id_str"]),), (changed("retweeted", True),)),
+        (
+            (change("POST", RETWEETS, ORIGINAL["id_str"]), read_call(ORIGINAL["id_str"])),
+            (changed("retweeted", True), V2Reply(200, READ_LIMITS, v2_answer(ORIGINAL))),
+        ),
         ((newest(),), (V2Reply(200, READ_LIMITS, page),)),
     )
 
@@ -122,21 +125,27 @@ def test_retweet_answers_the_new_retweet_found_among_the_callers_newest():
 def test_retweet_not_found_among_the_newest_answers_the_original_retweeted():
     reply = play(
         post("statuses/retweet/{id}.json", id=ORIGINAL["id_str"]),
-        ((change("POST", RETWEETS, ORIGINAL["id_str"]),), (changed("retweeted", True),)),
+        (
+            (change("POST", RETWEETS, ORIGINAL["id_str"]), read_call(ORIGINAL["id_str"])),
+            (changed("retweeted", True), V2Reply(200, {}, v2_answer(ORIGINAL))),
+        ),
         ((newest(),), (V2Reply(403, {}, {"title": "Forbidden"}),)),
-        ((read_call(ORIGINAL["id_str"]),), (V2Reply(200, {}, v2_answer(ORIGINAL)),)),
     )
 
     assert reply.body["id_str"] == ORIGINAL["id_str"]
     assert reply.body["retweeted"] is True
 
 
-def test_liking_a_tweet_not_there_is_144_whatever_the_change_said():
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [("favorites/create.json", LIKES), ("statuses/retweet/{id}.json", RETWEETS)],
+)
+def test_liking_or_retweeting_a_tweet_not_there_is_144_whatever_the_change_said(path, action):
     with pytest.raises(V11Error) as error:
         play(
-            post("favorites/create.json", id="404"),
+            post(path, id="404"),
             (
-                (change("POST", LIKES, "404"), read_call("404")),
+                (change("POST", action, "404"), read_call("404")),
                 (
                     V2Reply(400, {}, {"title": "Invalid Request"}),
                     V2Reply(200, {}, {"errors": [tweet_missing("404")]}),
