@@ -1,6 +1,7 @@
 """A stand-in for API v2 and the credentials tests use. Every credential here is fake."""
 
 import asyncio
+import html
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -452,7 +453,7 @@ class FakeV2:
         (tweepy's recording); the same text again is refused as v2 refuses it."""
         text = body.get("text", "")
         mine = [t for t in self.statuses.values() if t.get("author_id") == token.user_id]
-        if text and any(t["text"] == text for t in mine):
+        if text and any(t["text"] == html.escape(text, quote=False) for t in mine):
             detail = "You are not allowed to create a Tweet with duplicate content."
             refusal = {"detail": detail, "type": "about:blank", "title": "Forbidden"}
             return v2_response(403, refusal | {"status": 403})
@@ -460,7 +461,7 @@ class FakeV2:
         replied = body.get("reply", {}).get("in_reply_to_tweet_id")
         if replied:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": replied}]
-        data = {"id": tweet["id"], "text": text}
+        data = {"id": tweet["id"], "text": tweet["text"]}
         return v2_response(201, {"data": data}, **rate_limits(200, 199, 1635976418))
 
     def new_tweet(self, author_id: str, text: str) -> dict[str, Any]:
@@ -468,7 +469,7 @@ class FakeV2:
         tweet_id = str(1456012973835788293 + self.posted)
         tweet = {
             "id": tweet_id,
-            "text": text,
+            "text": html.escape(text, quote=False),  # v2 escapes &, < and > in text
             "created_at": "2021-11-03T21:38:38.000Z",
             "author_id": author_id,
             "public_metrics": {"retweet_count": 0, "like_count": 0},
