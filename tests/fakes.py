@@ -188,6 +188,7 @@ class FakeV2:
             for user_id, user in self.users.items()
             for tweet in user.get("includes", {}).get("tweets", [])
         }
+        self.seeded_statuses = deepcopy(self.statuses)
         # Who likes which Tweet, by (user, tweet); a Tweet's retweets are Tweets in `statuses`.
         self.likes: set[tuple[str, str]] = set()
         self.posted = 0  # Tweets posted through it, each a new id after its users' own
@@ -195,7 +196,8 @@ class FakeV2:
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
     def forget(self) -> None:
-        """Back to how it started: no calls seen, no relations but the seeded follows."""
+        """Back to how it started: no calls seen, no relations but the seeded follows, no
+        Tweets but its users' own."""
         self.calls.clear()
         self.canned.clear()
         self.muted.clear()
@@ -203,6 +205,7 @@ class FakeV2:
         self.related["following"] = set(self.seeded)
         self.requested.clear()
         self.likes.clear()
+        self.statuses = deepcopy(self.seeded_statuses)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
