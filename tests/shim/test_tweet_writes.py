@@ -110,7 +110,7 @@ def test_a_dry_run_never_sends_a_tweet_write(
     )
     (tmp_path / "routing.toml").write_text(routes)
     mine = fake_v2.new_tweet(ALICE.user_id, "mine")["id"]
-    client = make_client(config_path=str(tmp_path / "routing.toml"))
+    client: Any = make_client(config_path=str(tmp_path / "routing.toml"))
     answers = [
         post(client, "statuses/update.json", status="not yet"),
         post(client, f"statuses/destroy/{mine}.json"),
