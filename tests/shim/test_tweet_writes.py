@@ -2,7 +2,6 @@
 legacy client does them, no v1.1 call made; and a dry run that never sends their v2 writes."""
 
 import time
-from pathlib import Path
 from typing import Any
 
 from tests.conftest import MakeClient
@@ -100,17 +99,14 @@ def test_a_retweet_answers_the_new_retweet_and_an_unretweet_the_original(
     assert v11_calls(fake_v2) == []
 
 
-def test_a_dry_run_never_sends_a_tweet_write(
-    make_client: MakeClient, tmp_path: Path, fake_v2: FakeV2
-):
+def test_a_dry_run_never_sends_a_tweet_write(make_client: MakeClient, config, fake_v2: FakeV2):
     """The client gets v1.1's answer; the translation's reads go to v2, its writes never."""
     routes = "".join(
         f'[routes."{name}"]\nmode = "dry-run"\n'
         for name in ("statuses/update", "statuses/destroy/:id", "favorites/create")
     )
-    (tmp_path / "routing.toml").write_text(routes)
     mine = fake_v2.new_tweet(ALICE.user_id, "mine")["id"]
-    client: Any = make_client(config_path=str(tmp_path / "routing.toml"))
+    client: Any = make_client(config_path=config(routes))
     answers = [
         post(client, "statuses/update.json", status="not yet"),
         post(client, f"statuses/destroy/{mine}.json"),
