@@ -98,13 +98,15 @@ def tweet_show(path: str) -> Endpoint[tweet_lookups.Show]:
 
 
 def tweet_action(
-    path: str, flow: Callable[[tweet_lookups.Show, Caller], Flow], *extra: Access
+    path: str,
+    action: tweet_actions.Action,
+    flow: Callable[[tweet_lookups.Show, Caller], Flow],
+    *extra: Access,
 ) -> Endpoint[tweet_lookups.Show]:
     """A write to one Tweet named by its `id` (a parameter, or in the path), answered with a
     v1.1 Tweet. None is compared: the version called second sees the first one's change, and
     v1.1 refused a repeat (139, 144, 327) where v2 does not, so a comparison would set a
     refusal against an answer; `statuses/destroy` and `retweet` cannot be repeated at all."""
-    action = tweet_actions.RETWEETS if "retweet" in path else tweet_actions.LIKES
     return Endpoint(
         POST,
         path,
@@ -268,11 +270,16 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         access=(TWEET_LOOKUP, tweet_writes.TWEETING),
     ),
     tweet_action(
-        "/1.1/statuses/retweet/{id}.json", tweet_actions.retweet, tweet_actions.OWN_TWEETS
+        "/1.1/statuses/retweet/{id}.json",
+        tweet_actions.RETWEETS,
+        tweet_actions.retweet,
+        tweet_actions.OWN_TWEETS,
     ),
-    tweet_action("/1.1/statuses/unretweet/{id}.json", tweet_actions.unretweet),
-    tweet_action("/1.1/favorites/create.json", tweet_actions.like),
-    tweet_action("/1.1/favorites/destroy.json", tweet_actions.unlike),
+    tweet_action(
+        "/1.1/statuses/unretweet/{id}.json", tweet_actions.RETWEETS, tweet_actions.unretweet
+    ),
+    tweet_action("/1.1/favorites/create.json", tweet_actions.LIKES, tweet_actions.like),
+    tweet_action("/1.1/favorites/destroy.json", tweet_actions.LIKES, tweet_actions.unlike),
 )
 
 # The names the routing file may route: the translated endpoints, then those v2 cannot serve.

@@ -2,19 +2,17 @@
 python-twitter) against `shim serve` over TLS, with v1.1 itself refusing those calls upstream
 (453), as today's X does for most apps: every answer comes from v2."""
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-import requests
 import tweepy
 
 from mappings.errors import CODES
 from tests.e2e.conftest import Server
 from tests.e2e.test_follows import no_v11
-from tests.e2e.test_unchanged_clients import PYTHON_TWITTER, ROOT, session
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, ERRORS, twitter_user, v2_response
+from tests.e2e.test_unchanged_clients import python_twitter_session
+from tests.fakes import ALICE, ERRORS, twitter_user, v2_response
 
 pytestmark = pytest.mark.e2e
 
@@ -39,11 +37,8 @@ def refusing_v11(server: Server) -> Server:
 
 
 @pytest.fixture
-def api(refusing_v11: Server, track: Callable[[requests.Session], requests.Session]) -> tweepy.API:
-    auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
-    client = tweepy.API(auth, host=refusing_v11.host)
-    track(client.session)
-    return client
+def api(refusing_v11: Server, tweepy_api: Callable[[], tweepy.API]) -> tweepy.API:
+    return tweepy_api()
 
 
 def test_a_bot_that_posts_a_line_a_day_runs_unchanged(refusing_v11: Server, api):
@@ -96,14 +91,7 @@ def test_tweepy_retweets_unretweets_likes_and_unlikes(refusing_v11: Server, api)
 
 
 def test_python_twitter_posts_and_deletes_through_its_base_url(refusing_v11: Server):
-    if not (PYTHON_TWITTER / "twitter").is_dir():
-        pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
-
-    seen = session(
-        "python-twitter-tweets",
-        f"https://{refusing_v11.host}/1.1",
-        env={"PYTHONPATH": os.pathsep.join([str(PYTHON_TWITTER), str(ROOT)])},
-    )
+    seen = python_twitter_session("python-twitter-tweets", refusing_v11)
 
     tweet_id, text, author, created_at = seen["posted"]
     assert (text, author) == ("a line from python-twitter", ALICE.user_id)
