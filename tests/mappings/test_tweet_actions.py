@@ -20,12 +20,9 @@ ME = Caller("1072250532645998596")  # @TweepyDev, whose token made the recording
 LIKED, UNLIKED = V11["favorites/create"]["body"], V11["favorites/destroy"]["body"]
 RETWEET, UNRETWEETED = V11["retweet"]["body"], V11["unretweet"]["body"]
 ORIGINAL = RETWEET["retweeted_status"]
-# v2's real answers to the changes (tweepy's like/unlike and retweet/unretweet recordings).
-CHANGE_LIMITS = {
-    "x-rate-limit-limit": "50",
-    "x-rate-limit-remaining": "48",
-    "x-rate-limit-reset": "1619531089",
-}
+# The rate-limit window of v2's real like answer (tweepy's recording).
+LIKE_HEADERS = load("reference/tweet_writes.json")["v2"]["like"]["headers"]
+CHANGE_LIMITS = {k: v for k, v in LIKE_HEADERS.items() if k.startswith("x-rate-limit-")}
 READ_LIMITS = {
     "x-rate-limit-limit": "900",
     "x-rate-limit-remaining": "899",
