@@ -48,7 +48,22 @@ def test_update_posts_then_answers_the_tweet_read_back_as_v11_did():
         assert reply.body[key] == POSTED[key], key
     assert reply.body["user"]["screen_name"] == POSTED["user"]["screen_name"]
     # The tightest of the two windows: the create's (199 left of 200).
-    assert reply.headers == CREATED["headers"]
+    assert (reply.headers["x-rate-limit-limit"], reply.headers["x-rate-limit-remaining"]) == (
+        "200",
+        "199",
+    )
+
+
+def test_update_trims_the_user_and_goes_extended_when_asked():
+    reply = play(
+        post("statuses/update.json", status="testing 1000", trim_user="t", tweet_mode="extended"),
+        ((create({"text": "testing 1000"}),), (created(POSTED),)),
+        ((read_call(POSTED["id_str"]),), (V2Reply(200, {}, v2_answer(POSTED)),)),
+    )
+
+    assert reply.body["user"] == {"id": POSTED["user"]["id"], "id_str": POSTED["user"]["id_str"]}
+    assert reply.body["full_text"] == POSTED["text"]
+    assert "text" not in reply.body
 
 
 def test_v2s_real_create_answer_is_what_the_flow_reads():
@@ -184,7 +199,7 @@ def test_destroy_reads_the_tweet_then_deletes_it_and_answers_it():
 
     assert keys(reply.body, NO_V2_SOURCE) == keys(DELETED, NO_V2_SOURCE)
     assert reply.body["id_str"] == DELETED["id_str"]
-    assert reply.headers == gone["headers"]  # 49 left of 50: the tighter window
+    assert reply.headers["x-rate-limit-remaining"] == "49"  # of 50: the tighter window
 
 
 def test_destroy_of_another_users_tweet_is_183_and_deletes_nothing():
