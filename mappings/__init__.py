@@ -6,6 +6,7 @@ endpoint is a flow and a row here. `ROUTABLE` adds the v1.1 calls v2 cannot serv
 (`mappings/unserved.py`), which the routing file may route too.
 """
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,9 @@ from mappings import (
     lists,
     lookups,
     mutes,
+    tweet_actions,
     tweet_lookups,
+    tweet_writes,
     unserved,
 )
 from mappings.callers import OWN_USER
@@ -25,7 +28,7 @@ from mappings.endpoints import Endpoint
 from mappings.lists import Listed, Listing
 from mappings.relations import parse_change
 from mappings.tweets import TWEET_LOOKUP
-from mappings.types import Access
+from mappings.types import Access, Caller, Flow
 from mappings.users import BY_ID, BY_NAME
 
 # Differences every answer holding v1.1 user objects can show (compare.KNOWN).
@@ -91,6 +94,29 @@ def tweet_show(path: str) -> Endpoint[tweet_lookups.Show]:
         known=TWEETS,
         errors=(38, 144, 179),
         access=(TWEET_LOOKUP,),
+    )
+
+
+def tweet_action(
+    path: str,
+    action: tweet_actions.Action,
+    flow: Callable[[tweet_lookups.Show, Caller], Flow],
+    *extra: Access,
+) -> Endpoint[tweet_lookups.Show]:
+    """A write to one Tweet named by its `id` (a parameter, or in the path), answered with a
+    v1.1 Tweet. None is compared: the version called second sees the first one's change, and
+    v1.1 refused a repeat (139, 144, 327) where v2 does not, so a comparison would set a
+    refusal against an answer; `statuses/destroy` and `retweet` cannot be repeated at all."""
+    return Endpoint(
+        POST,
+        path,
+        tweet_lookups.parse_show,
+        flow,
+        comparable=False,
+        repeat_v1=False,
+        known=TWEETS,
+        errors=(38, 144, 179),
+        access=(action.access, TWEET_LOOKUP, *extra),
     )
 
 
@@ -219,6 +245,41 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         errors=(18, 38),
         access=(TWEET_LOOKUP,),
     ),
+    Endpoint(
+        POST,
+        "/1.1/statuses/update.json",
+        tweet_writes.parse_update,
+        tweet_writes.update,
+        # Posting twice posts twice (or is refused as a duplicate): never sent to both versions.
+        comparable=False,
+        repeat_v1=False,
+        known=TWEETS,
+        errors=(44, 170, 186, 187, 324, 385),
+        access=(tweet_writes.TWEETING, TWEET_LOOKUP),
+    ),
+    Endpoint(
+        POST,
+        "/1.1/statuses/destroy/{id}.json",
+        tweet_lookups.parse_show,
+        tweet_writes.destroy,
+        # The version called second would find the Tweet gone (144): nothing to compare.
+        comparable=False,
+        repeat_v1=False,
+        known=TWEETS,
+        errors=(38, 144, 179, 183),
+        access=(TWEET_LOOKUP, tweet_writes.TWEETING),
+    ),
+    tweet_action(
+        "/1.1/statuses/retweet/{id}.json",
+        tweet_actions.RETWEETS,
+        tweet_actions.retweet,
+        tweet_actions.OWN_TWEETS,
+    ),
+    tweet_action(
+        "/1.1/statuses/unretweet/{id}.json", tweet_actions.RETWEETS, tweet_actions.unretweet
+    ),
+    tweet_action("/1.1/favorites/create.json", tweet_actions.LIKES, tweet_actions.like),
+    tweet_action("/1.1/favorites/destroy.json", tweet_actions.LIKES, tweet_actions.unlike),
 )
 
 # The names the routing file may route: the translated endpoints, then those v2 cannot serve.

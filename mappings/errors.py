@@ -11,6 +11,7 @@ wanggilim/Lively's TwitterErrorEnum.java, with egotter's checks of 144's and 179
     32  401 Could not authenticate you.            bad signature, replayed nonce
     34  404 Sorry, that page does not exist.       unknown path or method
     38  403 … parameter is missing.                neither user_id nor screen_name
+    44  400 attachment_url parameter is invalid.   statuses/update: neither a Tweet nor a DM link
     50  404 User not found.                        no such user, on a read (UNKNOWN_USER)
     63  403 User has been suspended.               target suspended
     64  403 Your account is suspended …            the caller is suspended
@@ -22,17 +23,29 @@ wanggilim/Lively's TwitterErrorEnum.java, with egotter's checks of 144's and 179
     131 500 Internal error.                        upstream 5xx or unreadable answer
     135 401 Timestamp out of bounds.               oauth_timestamp over 5 minutes off
     144 404 No status found with that ID.          a Tweet that is not there
-    179 403 Sorry, you are not authorized …        a protected account's Tweet
     158 403 You can't follow yourself.             friendships/create: source == target
     161 403 You are unable to follow more people … v2 refused a follow for the follow limit
     163 403 Could not determine source user.       friendships/show: a source not the caller
+    170 403 Missing required parameter: status.    statuses/update with no text, media or link (1)
+    179 403 Sorry, you are not authorized …        a protected account's Tweet
+    183 403 You may not delete another user's …    statuses/destroy of a Tweet not the caller's (2)
+    186 403 Tweet needs to be a bit shorter.       v2 refused the text as too long
+    187 403 Status is a duplicate.                 v2 refused duplicate content
     195 403 Missing or invalid url parameter.      a cursor this shim did not issue
     215 400 Bad Authentication data.               no or unparseable Authorization
     220 403 Your credentials do not allow …        v2 refused the token for this call
     251 410 This endpoint has been retired …       v2 has no replacement (mappings/unserved.py)
     271 403 You can't mute yourself.               source == target
     272 403 You are not muting the specified user. unmuting yourself
+    324 400 The validation of media ids failed.    more than four media ids, or one not a number
     353 403 … requires a matching csrf cookie …    a cross-site post to the operator's switch
+    385 403 You attempted to reply to a Tweet …    v2 refused a reply to a Tweet gone or hidden
+
+(1) 170's message as clients matched it (a twitter4j app, id 15930621171 of the code index:
+`e.getErrorMessage().equals("Missing required parameter: status.")`), its status as the 403
+Twitter answered its other update refusals with. (2) 183's whole body as twitter4j reported it
+(`{"errors":[{"code":183,"message":"You may not delete another user's status."}]}`, a test's
+TwitterException, and tweet deleters matching the message), 403 as the other refusals.
 
 and one older refusal without a code: 401 `{"request":"/1.1/friends/ids.json","error":"Not
 authorized."}`, for a protected user's lists (twit's log in zehfernandes/twitter-following-map-
@@ -51,6 +64,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     32: (401, "Could not authenticate you."),
     34: (404, "Sorry, that page does not exist."),
     38: (403, "screen_name or user_id parameter is missing."),
+    44: (400, "attachment_url parameter is invalid."),
     50: (404, "User not found."),
     63: (403, "User has been suspended."),
     64: (403, "Your account is suspended and is not permitted to access this feature."),
@@ -64,6 +78,10 @@ CODES: Mapping[int, tuple[int, str]] = {
     144: (404, "No status found with that ID."),
     179: (403, "Sorry, you are not authorized to see this status."),
     158: (403, "You can't follow yourself."),
+    170: (403, "Missing required parameter: status."),
+    183: (403, "You may not delete another user's status."),
+    186: (403, "Tweet needs to be a bit shorter."),
+    187: (403, "Status is a duplicate."),
     161: (403, "You are unable to follow more people at this time."),
     163: (403, "Could not determine source user."),
     195: (403, "Missing or invalid url parameter."),
@@ -72,7 +90,9 @@ CODES: Mapping[int, tuple[int, str]] = {
     251: (410, "This endpoint has been retired and should not be used."),
     271: (403, "You can't mute yourself."),
     272: (403, "You are not muting the specified user."),
+    324: (400, "The validation of media ids failed."),
     353: (403, "This request requires a matching csrf cookie and header."),
+    385: (403, "You attempted to reply to a Tweet that is deleted or not visible to you."),
 }
 
 # What v1.1 answered for a user that does not exist (or cannot: a malformed id or name), by
@@ -190,6 +210,15 @@ def raise_for_v2(
     if "errors" in reply.body and "data" not in reply.body:
         # v2 reports a missing user as HTTP 200 with an "errors" array (reference README).
         raise _resource_error(reply.body["errors"], unknown_user, hidden)
+
+
+def words(body: Mapping[str, object]) -> str:
+    """The words of a v2 refusal: its title, detail and each error's message and detail."""
+    errors = body.get("errors")
+    entries = [e for e in errors if isinstance(e, Mapping)] if isinstance(errors, list) else []
+    texts = [body.get("title"), body.get("detail")]
+    texts += [entry.get(key) for entry in entries for key in ("message", "detail")]
+    return " ".join(text for text in texts if isinstance(text, str))
 
 
 def _legacy_error(reply: V2Reply) -> V11Error | None:

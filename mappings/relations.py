@@ -14,7 +14,7 @@ making it: the DELETE and, with an id, the lookup in one batch.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers
+from mappings.errors import UNKNOWN_USER, V11Error, raise_for_v2, rate_limit_headers, words
 from mappings.lists import Listed
 from mappings.params import Target, include_entities, is_true, parse_target
 from mappings.types import Access, Caller, Flow, Known, V2Call, V2Reply, V11Reply, V11Request
@@ -133,20 +133,11 @@ def _raise_for_change(relation: Relation, changed: V2Reply) -> None:
     """The change's own failure: a refusal the relation names by its words (the follow limit),
     else what any v2 failure stands for."""
     if changed.status == 403 and isinstance(changed.body, Mapping):
-        said = _said(changed.body).lower()
-        for words, code in relation.refusals:
-            if words in said:
+        said = words(changed.body).lower()
+        for phrase, code in relation.refusals:
+            if phrase in said:
                 raise V11Error(code, headers=rate_limit_headers(changed))
     raise_for_v2(changed)
-
-
-def _said(body: Mapping[str, object]) -> str:
-    """The words of a v2 refusal: its title, detail and each error's message and detail."""
-    errors = body.get("errors")
-    entries = [e for e in errors if isinstance(e, Mapping)] if isinstance(errors, list) else []
-    texts = [body.get("title"), body.get("detail")]
-    texts += [entry.get(key) for entry in entries for key in ("message", "detail")]
-    return " ".join(text for text in texts if isinstance(text, str))
 
 
 def _answer(relation: Relation, change: Change, found: V2Reply, changed: V2Reply) -> V11Reply:

@@ -20,6 +20,14 @@ NO_PLAN: tuple[str, ...] = ()  # not in the table: Enterprise, if X offers it at
 
 TIERS: Mapping[str, tuple[str, ...]] = {
     "GET /2/tweets": EVERY_PLAN,
+    "GET /2/tweets/:id": EVERY_PLAN,
+    "POST /2/tweets": EVERY_PLAN,
+    "DELETE /2/tweets/:id": EVERY_PLAN,
+    "GET /2/users/:id/tweets": EVERY_PLAN,
+    "POST /2/users/:id/likes": EVERY_PLAN,
+    "DELETE /2/users/:id/likes/:tweet_id": EVERY_PLAN,
+    "POST /2/users/:id/retweets": EVERY_PLAN,
+    "DELETE /2/users/:id/retweets/:tweet_id": EVERY_PLAN,
     "GET /2/users/me": EVERY_PLAN,
     "GET /2/users": EVERY_PLAN,
     "GET /2/users/:id": EVERY_PLAN,

@@ -52,7 +52,7 @@ class V2Call:
     method: str
     path: str
     params: tuple[tuple[str, str], ...] = ()
-    json: Mapping[str, str] | None = None
+    json: Mapping[str, object] | None = None
     cache: bool = False
     repeatable: bool = False
     access: Access = field(kw_only=True)

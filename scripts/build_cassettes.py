@@ -20,8 +20,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mappings.statuses import tweet_params  # noqa: E402
 from mappings.tweets import TWEET_FIELDS  # noqa: E402
 from mappings.users import lookup_params  # noqa: E402
+from tests.v2_shapes import v2_answer  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 V2 = "https://api.x.com"
@@ -53,6 +55,7 @@ NOT_ENROLLED, TOO_MANY = ERRORS["client_not_enrolled"], ERRORS["too_many_request
 LIMITED = {**MUTE_HEADERS, "x-rate-limit-remaining": ["0"]}
 REASONS = {
     200: "OK",
+    201: "Created",
     401: "Unauthorized",
     403: "Forbidden",
     429: "Too Many Requests",
@@ -224,6 +227,31 @@ def verify_credentials() -> dict[str, Any]:
     )
 
 
+WRITES = json.loads((DATA / "reference" / "tweet_writes.json").read_text())
+CREATED = WRITES["v2"]["create"]["body"]["data"]
+
+
+def v2_write(name: str, method: str, path: str, sent: dict[str, str] | None = None) -> Any:
+    """One of v2's real Tweet write answers (tweepy, 2021), its body and headers."""
+    answer = WRITES["v2"][name]
+    headers = {key: [value] for key, value in answer["headers"].items()}
+    return interaction(method, path, answer["status"], answer["body"], headers, sent)
+
+
+def tweet_read(v11: dict[str, Any]) -> dict[str, Any]:
+    """A Tweet read with the shim's fields: a recorded v1.1 Tweet re-expressed in v2's shape
+    (tests/v2_shapes.py; the reference has no v2 Tweet with them), with the headers of tweepy's
+    real /2/tweets recording."""
+    path = f"/2/tweets/{v11['id_str']}?{urlencode(tweet_params())}"
+    return interaction("GET", path, 200, v2_answer(v11), TWEETS_HEADERS)
+
+
+# The Tweet v2's real create answer named, read back: the recorded v1.1 update answer with the
+# id and text v2 gave.
+POSTED = WRITES["v11"]["update"]["body"] | {"id": int(CREATED["id"]), "id_str": CREATED["id"]}
+POSTED["text"] = CREATED["text"]
+LIKED = WRITES["v11"]["favorites/create"]["body"]
+
 CASSETTES = {
     "mutes_create_by_user_id": [mute(ALICE), by_id()],
     "mutes_create_by_screen_name": [by_name(), mute(ALICE)],
@@ -282,6 +310,14 @@ CASSETTES = {
         mute(ALICE, 503, "<html><body>Over capacity</body></html>", HTML),
         mute(ALICE),
         by_id(),
+    ],
+    "statuses_update": [
+        v2_write("create", "POST", "/2/tweets", {"text": CREATED["text"]}),
+        tweet_read(POSTED),
+    ],
+    "favorites_create": [
+        v2_write("like", "POST", f"/2/users/{ALICE}/likes", {"tweet_id": LIKED["id_str"]}),
+        tweet_read(LIKED),
     ],
     "mutes_create_internal_error": [
         mute(ALICE, 500, "<html><body>Internal Server Error</body></html>", HTML),

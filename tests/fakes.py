@@ -1,6 +1,7 @@
 """A stand-in for API v2 and the credentials tests use. Every credential here is fake."""
 
 import asyncio
+import html
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -187,17 +188,24 @@ class FakeV2:
             for user_id, user in self.users.items()
             for tweet in user.get("includes", {}).get("tweets", [])
         }
+        self.seeded_statuses = deepcopy(self.statuses)
+        # Who likes which Tweet, by (user, tweet); a Tweet's retweets are Tweets in `statuses`.
+        self.likes: set[tuple[str, str]] = set()
+        self.posted = 0  # Tweets posted through it, each a new id after its users' own
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
     def forget(self) -> None:
-        """Back to how it started: no calls seen, no relations but the seeded follows."""
+        """Back to how it started: no calls seen, no relations but the seeded follows, no
+        Tweets but its users' own."""
         self.calls.clear()
         self.canned.clear()
         self.muted.clear()
         self.related["blocking"].clear()
         self.related["following"] = set(self.seeded)
         self.requested.clear()
+        self.likes.clear()
+        self.statuses = deepcopy(self.seeded_statuses)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
@@ -299,6 +307,14 @@ class FakeV2:
                 return self.tweets(request.url.params.get("ids", "").split(","))
             case "GET", ["2", "tweets", tweet_id]:
                 return self.tweet(tweet_id)
+            case "POST", ["2", "tweets"]:
+                return self.post_tweet(token, json.loads(request.content))
+            case "DELETE", ["2", "tweets", tweet_id]:
+                return self.delete_tweet(token, tweet_id)
+            case "GET", ["2", "users", user_id, "tweets"]:
+                return self.timeline(user_id, int(request.url.params.get("max_results", "10")))
+            case (("POST" | "DELETE"), ["2", "users", token.user_id, ("likes" | "retweets"), *end]):
+                return self.react(request, token, parts[3], end)
             case ("POST" | "DELETE") as method, ["2", "users", token.user_id, "following", *end]:
                 return self.follow(request, token, method == "POST", end)
             case _, ["2", "users", token.user_id, _, *_]:
@@ -432,8 +448,88 @@ class FakeV2:
         tweet = self.statuses.get(tweet_id)
         if tweet is None:
             return v2_response(200, {"errors": [tweet_missing(tweet_id)]})
-        body = {"data": tweet, "includes": {"users": self.authors([tweet])}}
+        body = {"data": tweet, "includes": self.included([tweet])}
         return v2_response(200, body, **rate_limits(900, 899, 1633594302))
+
+    def post_tweet(self, token: Token, body: dict[str, Any]) -> httpx2.Response:
+        """POST /2/tweets: a new Tweet by the caller, 201 with its id and text, as v2 answers
+        (tweepy's recording); the same text again is refused as v2 refuses it."""
+        text = body.get("text", "")
+        mine = [t for t in self.statuses.values() if t.get("author_id") == token.user_id]
+        if text and any(t["text"] == html.escape(text, quote=False) for t in mine):
+            detail = "You are not allowed to create a Tweet with duplicate content."
+            refusal = {"detail": detail, "type": "about:blank", "title": "Forbidden"}
+            return v2_response(403, refusal | {"status": 403})
+        tweet = self.new_tweet(token.user_id, text)
+        replied = body.get("reply", {}).get("in_reply_to_tweet_id")
+        if replied:
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": replied}]
+        data = {"id": tweet["id"], "text": tweet["text"]}
+        return v2_response(201, {"data": data}, **rate_limits(200, 199, 1635976418))
+
+    def new_tweet(self, author_id: str, text: str) -> dict[str, Any]:
+        self.posted += 1
+        tweet_id = str(1456012973835788293 + self.posted)
+        tweet = {
+            "id": tweet_id,
+            "text": html.escape(text, quote=False),  # v2 escapes &, < and > in text
+            "created_at": "2021-11-03T21:38:38.000Z",
+            "author_id": author_id,
+            "public_metrics": {"retweet_count": 0, "like_count": 0},
+        }
+        self.statuses[tweet_id] = tweet
+        return tweet
+
+    def delete_tweet(self, token: Token, tweet_id: str) -> httpx2.Response:
+        tweet = self.statuses.get(tweet_id)
+        if tweet is None or tweet.get("author_id") != token.user_id:
+            return v2_response(403, ERRORS["forbidden"])
+        del self.statuses[tweet_id]
+        return v2_response(200, {"data": {"deleted": True}}, **rate_limits(50, 49, 1635976419))
+
+    def react(
+        self, request: httpx2.Request, token: Token, action: str, end: list[str]
+    ) -> httpx2.Response:
+        """Like or retweet (POST {"tweet_id"}) and undo it (DELETE …/:tweet_id), as v2
+        answers: `{"data":{"liked"|"retweeted": bool}}`, a second time the same."""
+        tweet_id = end[0] if end else json.loads(request.content)["tweet_id"]
+        if tweet_id not in self.statuses or len(end) > 1:
+            return v2_response(400, {"title": "Invalid Request", "errors": [{"message": "no"}]})
+        make = request.method == "POST"
+        if action == "likes":
+            (self.likes.add if make else self.likes.discard)((token.user_id, tweet_id))
+            return self.changed("liked", make)
+        retweets = [t for t in self.statuses.values() if self.retweet_of(t, token, tweet_id)]
+        if make and not retweets:
+            original = self.statuses[tweet_id]
+            retweet = self.new_tweet(token.user_id, f"RT: {original['text']}")
+            retweet["referenced_tweets"] = [{"type": "retweeted", "id": tweet_id}]
+        for retweet in [] if make else retweets:
+            del self.statuses[retweet["id"]]
+        return self.changed("retweeted", make)
+
+    @staticmethod
+    def retweet_of(tweet: dict[str, Any], token: Token, tweet_id: str) -> bool:
+        refs = tweet.get("referenced_tweets", [])
+        retweeted = {"type": "retweeted", "id": tweet_id} in refs
+        return retweeted and tweet.get("author_id") == token.user_id
+
+    def timeline(self, user_id: str, size: int) -> httpx2.Response:
+        """/2/users/:id/tweets: the user's newest Tweets first, with the Tweets they refer to
+        and their authors."""
+        mine = [t for t in self.statuses.values() if t.get("author_id") == user_id]
+        page = sorted(mine, key=lambda t: int(t["id"]), reverse=True)[:size]
+        body: dict[str, Any] = {"meta": {"result_count": len(page)}}
+        if page:
+            body |= {"data": page, "includes": self.included(page)}
+        return v2_response(200, body, **rate_limits(900, 899, 1633594302))
+
+    def included(self, tweets: list[dict[str, Any]]) -> dict[str, Any]:
+        """`includes` for Tweets: the Tweets they refer to that the fake knows, and authors."""
+        refs = [r["id"] for t in tweets for r in t.get("referenced_tweets", [])]
+        referred = [self.statuses[i] for i in dict.fromkeys(refs) if i in self.statuses]
+        found: dict[str, Any] = {"users": self.authors([*tweets, *referred])}
+        return found | ({"tweets": referred} if referred else {})
 
     def authors(self, tweets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ids = dict.fromkeys(t.get("author_id") for t in tweets)

@@ -279,3 +279,40 @@ def test_friendships_show_is_the_recorded_relationship(make_client: MakeClient):
     source["id_str"] = ALICE.user_id
     assert shown == {"relationship": {**recorded["relationship"], "source": source}}
     assert list(shown["relationship"]["source"]) == list(recorded["relationship"]["source"])
+
+
+WRITES = load("reference/tweet_writes.json")
+TWEET_KEYS_NO_V2_SOURCE = {"possibly_sensitive_appealable", "metadata"}
+
+
+@pytest.mark.parametrize(
+    ("cassette", "url", "recorded", "remaining"),
+    [
+        (
+            "statuses_update",
+            "http://testserver/1.1/statuses/update.json?status=Test%20Tweet",
+            WRITES["v11"]["update"]["body"],
+            "199",
+        ),
+        (
+            "favorites_create",
+            "http://testserver/1.1/favorites/create.json?id=145344012",
+            WRITES["v11"]["favorites/create"]["body"],
+            "48",
+        ),
+    ],
+)
+def test_a_tweet_write_answers_v11s_tweet_in_v11s_order(
+    make_client: MakeClient, cassette: str, url: str, recorded: dict[str, Any], remaining: str
+):
+    """v2's real create and like answers, then the Tweet read: the keys of tweepy's recorded
+    v1.1 answers, in their order; the window of the write, the tighter."""
+    response = replay(make_client, cassette, url)
+    tweet = response.json()
+
+    assert response.status_code == 200
+    assert [k for k in tweet if k not in TWEET_KEYS_NO_V2_SOURCE] == [
+        k for k in recorded if k not in TWEET_KEYS_NO_V2_SOURCE
+    ]
+    assert tweet["favorited"] is recorded["favorited"]
+    assert response.headers["x-rate-limit-remaining"] == remaining

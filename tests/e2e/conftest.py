@@ -8,6 +8,7 @@ import httpx2
 import pytest
 import requests
 import trustme
+import tweepy
 
 from shim.config import Settings
 from shim.serving.app import create_app
@@ -17,6 +18,7 @@ from tests.fakes import (
     CONSUMER_KEY,
     CONSUMER_SECRET,
     FakeV2,
+    Token,
     minimal_user,
     twitter_user,
 )
@@ -94,3 +96,18 @@ def track() -> Iterator[Callable[[requests.Session], requests.Session]]:
     yield add
     for session in opened:
         session.close()
+
+
+@pytest.fixture
+def tweepy_api(
+    server: Server, track: Callable[[requests.Session], requests.Session]
+) -> Callable[..., tweepy.API]:
+    """tweepy's v1.1 API with only its host changed."""
+
+    def make(token: Token = ALICE, secret: str = CONSUMER_SECRET) -> tweepy.API:
+        auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, secret, token.token, token.secret)
+        api = tweepy.API(auth, host=server.host)
+        track(api.session)
+        return api
+
+    return make

@@ -147,6 +147,25 @@ def python_twitter_follows(base_url: str) -> dict[str, Any]:
     }
 
 
+def python_twitter_tweets(base_url: str) -> dict[str, Any]:
+    """python-twitter's post and delete, a duplicate post refused, and what it saw of them."""
+    import twitter  # python-twitter, from the folder scripts/install puts it in
+
+    api = twitter.Api(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, base_url=base_url)
+    posted = api.PostUpdate("a line from python-twitter")
+    try:
+        api.PostUpdate("a line from python-twitter")
+        again: Any = None
+    except twitter.TwitterError as error:
+        again = error.message[0]
+    deleted = api.DestroyStatus(posted.id)
+    return {
+        "posted": [posted.id_str, posted.text, posted.user.id_str, posted.created_at],
+        "again": again,
+        "deleted": [deleted.id_str, deleted.text],
+    }
+
+
 def tweepy3(host: str) -> tuple[Client, Callable[[], dict[str, Any]]]:
     """tweepy 3.10, as apps written for it call it: the target positionally, which tweepy 3
     sends as `id` (its `allowed_param` lists `id` first), an id or a screen name as v1 took it.
@@ -187,6 +206,8 @@ if __name__ == "__main__":
     name, *arguments = sys.argv[1:]
     if name == "python-twitter-follows":
         print(json.dumps(python_twitter_follows(*arguments)))
+    elif name == "python-twitter-tweets":
+        print(json.dumps(python_twitter_tweets(*arguments)))
     elif name == "tweepy3":
         client, limits = tweepy3(*arguments)
         first = limits()  # as its apps start: before their first real call

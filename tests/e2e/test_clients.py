@@ -27,21 +27,6 @@ from tests.fakes import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def tweepy_api(
-    server: Server, track: Callable[[requests.Session], requests.Session]
-) -> Callable[..., tweepy.API]:
-    """tweepy's v1.1 API with only its host changed."""
-
-    def make(token: Token = ALICE, secret: str = CONSUMER_SECRET) -> tweepy.API:
-        auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, secret, token.token, token.secret)
-        api = tweepy.API(auth, host=server.host)
-        track(api.session)
-        return api
-
-    return make
-
-
 def test_tweepy_mutes_and_unmutes_by_screen_name(server: Server, tweepy_api):
     api = tweepy_api()
 

@@ -2,17 +2,15 @@
 against `shim serve` over TLS, with v1.1 itself refusing every call upstream (453), as today's
 X does for most apps: every answer comes from v2."""
 
-import os
 from collections.abc import Callable
 
 import pytest
-import requests
 import tweepy
 
 from mappings.errors import CODES
 from tests.e2e.conftest import Server
-from tests.e2e.test_unchanged_clients import PYTHON_TWITTER, ROOT, session
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, ERRORS, v2_response
+from tests.e2e.test_unchanged_clients import python_twitter_session
+from tests.fakes import ALICE, ERRORS, v2_response
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +29,8 @@ def refusing_v11(server: Server) -> Server:
 
 
 @pytest.fixture
-def api(refusing_v11: Server, track: Callable[[requests.Session], requests.Session]) -> tweepy.API:
-    auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
-    client = tweepy.API(auth, host=refusing_v11.host)
-    track(client.session)
-    return client
+def api(refusing_v11: Server, tweepy_api: Callable[[], tweepy.API]) -> tweepy.API:
+    return tweepy_api()
 
 
 def no_v11(server: Server) -> None:
@@ -77,14 +72,7 @@ def test_tweepy_sees_the_v11_errors_of_follows(refusing_v11: Server, api):
 
 
 def test_python_twitter_follows_through_its_base_url(refusing_v11: Server):
-    if not (PYTHON_TWITTER / "twitter").is_dir():
-        pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
-
-    seen = session(
-        "python-twitter-follows",
-        f"https://{refusing_v11.host}/1.1",
-        env={"PYTHONPATH": os.pathsep.join([str(PYTHON_TWITTER), str(ROOT)])},
-    )
+    seen = python_twitter_session("python-twitter-follows", refusing_v11)
 
     assert seen["followed"] == ["Twitter", True]
     assert seen["shown"]["source"]["following"] is True

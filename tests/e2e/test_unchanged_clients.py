@@ -57,6 +57,14 @@ def session(
     return seen
 
 
+def python_twitter_session(name: str, server: Server) -> dict[str, Any]:
+    """A python-twitter session in legacy.py (`name`), its `base_url` the shim's."""
+    if not (PYTHON_TWITTER / "twitter").is_dir():
+        pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
+    env = {"PYTHONPATH": os.pathsep.join([str(PYTHON_TWITTER), str(ROOT)])}
+    return session(name, f"https://{server.host}/1.1", env=env)
+
+
 def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
     """What every client must see, and what the upstream must (not) have been asked."""
     assert seen["muted"] == seen["unmuted"] == TWITTER
@@ -86,15 +94,9 @@ def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
 
 
 def test_python_twitter_through_its_base_url(server: Server):
-    if not (PYTHON_TWITTER / "twitter").is_dir():
-        pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
     graph(server.fake)
 
-    seen = session(
-        "python-twitter",
-        f"https://{server.host}/1.1",
-        env={"PYTHONPATH": os.pathsep.join([str(PYTHON_TWITTER), str(ROOT)])},
-    )
+    seen = python_twitter_session("python-twitter", server)
 
     check_session(seen, server.fake)
     assert seen["not_muting"] == {"code": 272, "message": CODES[272][1]}

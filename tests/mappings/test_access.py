@@ -23,6 +23,12 @@ FIRST_CALL = {
     "statuses/show": ({"id": "20"}, "tweet lookup"),
     "statuses/show/:id": ({"id": "20"}, "tweet lookup"),
     "statuses/lookup": ({"id": "20,21"}, "tweet lookup"),
+    "statuses/update": ({"status": "hi"}, "tweeting"),
+    "statuses/destroy/:id": ({"id": "20"}, "tweet lookup"),
+    "statuses/retweet/:id": ({"id": "20"}, "retweeting"),
+    "statuses/unretweet/:id": ({"id": "20"}, "retweeting"),
+    "favorites/create": ({"id": "20"}, "liking"),
+    "favorites/destroy": ({"id": "20"}, "liking"),
     "mutes/users/create": ({"user_id": "783214"}, "muting"),
     "mutes/users/destroy": ({"user_id": "783214"}, "user lookup by id"),
     "mutes/users/ids": ({}, "the mute list"),
@@ -62,7 +68,10 @@ def answered(steps: Steps[Done], answer: Callable[[V2Call], V2Reply]) -> tuple[D
 
 
 def agreeing(call: V2Call) -> V2Reply:
-    """v2 doing what is asked: a write done, a user found with every relation there."""
+    """v2 doing what is asked: a write done (a Tweet posted), a user found with every relation
+    there, a Tweet found, the caller's."""
+    if call.path == "/2/tweets" and call.method == "POST":
+        return V2Reply(201, {}, {"data": {"id": "20", "text": "hi"}})
     if call.access.write:
         relation = call.path.split("/")[4:5]  # /2/users/:id/<relation>[/:target]
         return V2Reply(200, {}, {"data": dict.fromkeys(relation, call.method == "POST")})
@@ -73,6 +82,7 @@ def agreeing(call: V2Call) -> V2Reply:
             "id": "20",
             "text": "just setting up my twttr",
             "created_at": "2006-03-21T20:50:14.000Z",
+            "author_id": ME.user_id,
         }
         return V2Reply(200, {}, {"data": [tweet] if call.path == "/2/tweets" else tweet})
     user = twitter_user()
@@ -92,7 +102,8 @@ def test_every_read_has_a_probe_and_no_write_has_one():
     reported allowed unasked, and a write is never tried (a probe must change nothing)."""
     kinds = {access for endpoint in ENDPOINTS for access in endpoint.access}
 
-    assert {kind.name for kind in kinds if kind.write} == {"muting", "following"}
+    writes = {kind.name for kind in kinds if kind.write}
+    assert writes == {"muting", "following", "tweeting", "retweeting", "liking"}
     for kind in kinds:
         assert bool(kind.probe) != kind.write, kind
         assert kind.write or kind.probe.startswith("/2/"), kind

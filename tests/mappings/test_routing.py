@@ -78,7 +78,7 @@ def test_the_issues_example_parses():
 @pytest.mark.parametrize(
     ("data", "complaint"),
     [
-        ({"routes": {"statuses/update": {}}}, "not an endpoint the shim routes"),
+        ({"routes": {"account/update_profile": {}}}, "not an endpoint the shim routes"),
         ({"routes": {"mutes/users/create": {"mode": "v3"}}}, "mode must be one of"),
         ({"routes": {"mutes/users/create": {"primary": "v3"}}}, "primary must be"),
         ({"routes": {"mutes/users/create": {"rollout": 101}}}, "rollout must be"),

@@ -187,7 +187,7 @@ def test_unknown_pages(make_client: MakeClient, fake_v2: FakeV2, method, path):
 
 
 def test_with_pass_through_off_other_api_paths_are_unknown(make_client: MakeClient, fake_v2):
-    url = f"{BASE}/1.1/statuses/update.json?status=hi"
+    url = f"{BASE}/1.1/account/update_profile.json?description=hi"
     response = make_client(passthrough=False).post(url, headers=sign("POST", url))
 
     assert refusal(response) == (404, 34)

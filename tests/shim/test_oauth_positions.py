@@ -79,15 +79,15 @@ def test_a_body_signed_pass_through_post_keeps_the_rest_of_its_body(
 ):
     url, headers, body = signed(
         "POST",
-        f"{BASE}/1.1/statuses/update.json",
+        f"{BASE}/1.1/account/update_profile.json",
         SIGNATURE_TYPE_BODY,
-        form={"status": "Hello%2C%20world"},
+        form={"description": "Hello%2C%20world"},
     )
     answer = make_client().post(url, headers=headers, content=body)
 
     assert answer.status_code == 200, answer.text
     sent = [part for part in body.split("&") if not part.startswith("oauth_")]
-    assert answer.json()["body"] == "&".join(sent) == "status=Hello%2C+world"
+    assert answer.json()["body"] == "&".join(sent) == "description=Hello%2C+world"
     no_oauth_left(fake_v2)
 
 

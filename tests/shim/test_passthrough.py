@@ -27,12 +27,12 @@ def test_a_v11_get_passes_through_unchanged(make_client: MakeClient, fake_v2: Fa
 
 def test_a_form_post_keeps_its_body_and_is_signed_with_it(make_client: MakeClient, fake_v2):
     """The fake v2 checks the signature over the form body too, so this fails if it is dropped."""
-    url = f"{BASE}/1.1/statuses/update.json"
-    form = {"status": "Hello, world & friends"}
+    url = f"{BASE}/1.1/account/update_profile.json"
+    form = {"description": "Hello, world & friends"}
     response = make_client().post(url, data=form, headers=sign("POST", url, form=form))
 
     assert response.status_code == 200
-    assert response.json()["body"] == "status=Hello%2C+world+%26+friends"
+    assert response.json()["body"] == "description=Hello%2C+world+%26+friends"
     assert response.json()["content_type"] == "application/x-www-form-urlencoded"
 
 

@@ -16,7 +16,7 @@ from shim.edge.limits import MOST_PARAMETERS
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, CONSUMER_KEY, FakeV2, Token, sign
 
-BASE = "http://testserver/1.1/statuses/update.json"
+BASE = "http://testserver/1.1/account/update_profile.json"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 STRANGER = Token("1500000000000000009-" + "nope" * 10, "fake-secret-nobody-has", "")
 BIG = 1_000_000  # under SHIM_MAX_BODY's default of 1 MiB
@@ -105,7 +105,7 @@ def test_a_known_token_with_a_large_body_is_still_served(make_client: MakeClient
     answer = make_client().post(BASE, headers=sign("POST", BASE, ALICE, form=body), data=body)
 
     assert answer.status_code == 200, answer.text
-    assert fake_v2.paths() == [("POST", "/1.1/statuses/update.json")]
+    assert fake_v2.paths() == [("POST", "/1.1/account/update_profile.json")]
 
 
 @LARGE_FORMS

@@ -10,7 +10,7 @@ from tests.conftest import MakeClient
 from tests.fakes import FakeV2, sign, v2_response
 
 CREATE = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
-UPDATE = "http://testserver/1.1/statuses/update.json?status=hi"
+UPDATE = "http://testserver/1.1/account/update_profile.json?description=hi"
 OVER = httpx2.Response(503, text="<html>Over capacity</html>")
 LIMITS = {
     "x-rate-limit-limit": "50",
@@ -94,7 +94,7 @@ def test_each_failure_is_a_v11_error(make_client, fake_v2, failure, expected):
 
 def test_a_pass_through_call_is_never_retried(make_client, fake_v2):
     """The shim cannot know whether an arbitrary call is safe to repeat."""
-    script = Script(fake_v2, "/1.1/statuses/update.json", OVER, v2_response(200, {}))
+    script = Script(fake_v2, "/1.1/account/update_profile.json", OVER, v2_response(200, {}))
     response, _ = run(make_client, script, UPDATE)
 
     assert response.status_code == 503
