@@ -130,6 +130,10 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         "the caller's own `favorited` and `retweeted`",
         lambda d, v1, v2: _leaf(d.field) in ("favorited", "retweeted"),
     ),
+    "search-completed-in": (
+        "`completed_in`, v1.1's own search time",
+        lambda d, v1, v2: d.field == "search_metadata.completed_in",
+    ),
     "tweet-no-v2-source": (
         "Fields of a Tweet v2 does not give",
         lambda d, v1, v2: _leaf(d.field) in TWEET_NO_V2_SOURCE or COMPAT_LINK in str(d.v2),
