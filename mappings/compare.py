@@ -42,7 +42,9 @@ class Difference:
 
 
 # Fields v2 has no source for, answered with v1.1's defaults (README, "Fields of the user object").
-NO_V2_SOURCE = frozenset({"geo_enabled", *THEME, *COLOURS, "translator_type"})
+NO_V2_SOURCE = frozenset(
+    {"geo_enabled", *THEME, *COLOURS, "translator_type", "is_translation_enabled"}
+)
 # friendships/show's keys v2 has no source for (docs/differences.md).
 NO_RELATION = frozenset(
     {

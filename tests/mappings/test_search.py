@@ -13,7 +13,7 @@ from mappings.statuses import tweet_params
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
 from tests.fakes import load
 from tests.mappings.play import finish, play, translate
-from tests.v2_shapes import v2_answer
+from tests.v2_shapes import v2_page
 
 ME = Caller("1500000000000000001")
 RECORDING = load("reference/testsearchtweets.json")["interactions"][0]
@@ -24,19 +24,7 @@ V2_RECORDED = load("reference/test_client_search_recent_tweets.decoded.json")["i
 
 
 def as_v2(statuses: list[dict[str, Any]], next_token: str | None = "b26v") -> dict[str, Any]:
-    """The recorded v1.1 statuses as one v2 search answer: their data, includes merged."""
-    data: list[dict[str, Any]] = []
-    includes: dict[str, list[Any]] = {}
-    for status in statuses:
-        answer = v2_answer(status)
-        data.append(answer["data"])
-        for kind, items in answer.get("includes", {}).items():
-            seen = includes.setdefault(kind, [])
-            seen += [item for item in items if item not in seen]
-    meta: dict[str, Any] = {"result_count": len(data)}
-    if next_token:
-        meta["next_token"] = next_token
-    return {"data": data, "includes": includes, "meta": meta}
+    return v2_page(statuses, next_token)
 
 
 def get(**params: str) -> Any:
