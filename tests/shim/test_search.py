@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.conftest import MakeClient
-from tests.fakes import FakeV2, load, sign, twitter_user, v2_response
+from tests.fakes import APP_ONLY, FakeV2, load, sign, twitter_user, v2_response
 from tests.shim.test_routing import ADMIN_TOKEN, comparing, wait_for_comparisons
 from tests.v2_shapes import v2_page
 
@@ -78,3 +78,12 @@ def test_compared_with_v11s_recorded_answer_only_known_differences(
 
 def cut(status: dict[str, Any]) -> bool:
     return bool(status["truncated"] or status.get("retweeted_status", {}).get("truncated"))
+
+
+def test_an_app_only_token_is_refused_as_on_every_translated_call(
+    make_client: MakeClient, fake_v2: FakeV2
+):
+    answer = make_client().get(f"{BASE}?q=shim", headers={"Authorization": f"Bearer {APP_ONLY}"})
+
+    assert (answer.status_code, answer.json()["errors"][0]["code"]) == (403, 220)
+    assert fake_v2.calls == []
