@@ -176,3 +176,54 @@ def test_a_retweets_original_carries_metadata_too():
 
     original = reply.body["statuses"][0]["retweeted_status"]
     assert original["metadata"] == retweet["retweeted_status"]["metadata"]
+
+
+def too_old(name: str, value: str) -> V2Reply:
+    """v2's 400 for a bound before its seven days, in its own words."""
+    message = f"Invalid '{name}':'{value}'. '{name}' must be on or after 2026-11-27T23:00Z"
+    error = {"parameters": {name: [value]}, "message": message}
+    return V2Reply(400, LIMITS, {"errors": [error], "title": "Invalid Request"})
+
+
+def test_a_start_older_than_v2s_week_bounds_nothing_as_in_v11():
+    """v1.1 searched the same seven days and took `since:2019-01-01` without complaint."""
+    page = as_v2(RECORDED["statuses"][:2], None)
+    reply = play(
+        get(q="tweepy since:2019-01-01"),
+        (
+            (searched("tweepy", ("start_time", "2019-01-01T00:00:00Z")),),
+            (too_old("start_time", "2019-01-01T00:00Z"),),
+        ),
+        ((searched("tweepy"),), (V2Reply(200, {**LIMITS, "x-rate-limit-remaining": "174"}, page),)),
+    )
+
+    assert len(reply.body["statuses"]) == 2
+    assert reply.headers["x-rate-limit-remaining"] == "174"  # the tighter of the two windows
+
+
+def test_an_end_older_than_v2s_week_finds_nothing_as_in_v11():
+    reply = play(
+        get(q="tweepy", until="2019-01-01"),
+        (
+            (searched("tweepy", ("end_time", "2019-01-01T00:00:00Z")),),
+            (too_old("end_time", "2019-01-01T00:00Z"),),
+        ),
+    )
+
+    assert reply.body["statuses"] == []
+    assert "next_results" not in reply.body["search_metadata"]
+
+
+def test_an_end_in_the_future_bounds_nothing():
+    message = (
+        "Invalid 'end_time':'2099-01-01T00:00Z'. "
+        "'end_time' must be a minimum of 10 seconds prior to the request time."
+    )
+    late = V2Reply(400, {}, {"errors": [{"message": message}]})
+    reply = play(
+        get(q="tweepy until:2099-01-01"),
+        ((searched("tweepy", ("end_time", "2099-01-01T00:00:00Z")),), (late,)),
+        ((searched("tweepy"),), (V2Reply(200, {}, {}),)),
+    )
+
+    assert reply.body["statuses"] == []
