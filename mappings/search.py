@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 
 from mappings.errors import V11Error, raise_for_v2, tightest
 from mappings.params import number
-from mappings.search_query import DATE, QueryError, rewrite
+from mappings.search_query import QueryError, day, rewrite
 from mappings.statuses import Rendering, parse_rendering, tweet_params, v11_statuses
 from mappings.types import Access, Caller, Flow, Known, V2Call, V2Reply, V11Reply, V11Request
 
@@ -76,9 +76,10 @@ def parse(request: V11Request, known: Known) -> Search:
         params["until_id"] = str(min(max_id + 1, int(params.get("until_id", max_id + 1))))
     until = request.param("until")
     if until is not None and "end_time" not in params:
-        if not DATE.fullmatch(until):
-            raise V11Error(INVALID, "until: takes a date written YYYY-MM-DD.")
-        params["end_time"] = f"{until}T00:00:00Z"
+        try:
+            params["end_time"] = day(until, "until")
+        except QueryError as error:
+            raise V11Error(INVALID, str(error)) from None
     count = number(request.param("count"), 3)
     count = min(max(count or DEFAULT_COUNT, 1), MOST_COUNT)
     ordered = [("query", query.text), ("max_results", str(max(count, V2_LEAST)))]

@@ -179,13 +179,18 @@ def _term(token: str, params: dict[str, str], alone: bool) -> str | None:
 def _parameter(name: str, value: str) -> str:
     """A v1.1 date or id operator's value as the v2 parameter's."""
     if name in ("since", "until"):
-        try:
-            day = date.fromisoformat(value) if DATE.fullmatch(value) else None
-        except ValueError:
-            day = None
-        if day is None:
-            raise QueryError(f"{name}: takes a date written YYYY-MM-DD.")
-        return f"{day.isoformat()}T00:00:00Z"
+        return day(value, name)
     if ID.fullmatch(value) is None:
         raise QueryError(f"{name}: takes a Tweet id.")
     return str(int(value) + 1) if name == "max_id" else str(int(value))
+
+
+def day(value: str, name: str) -> str:
+    """A v1.1 date (YYYY-MM-DD, a real day) as v2's time at its start."""
+    try:
+        found = date.fromisoformat(value) if DATE.fullmatch(value) else None
+    except ValueError:
+        found = None
+    if found is None:
+        raise QueryError(f"{name}: takes a date written YYYY-MM-DD.")
+    return f"{found.isoformat()}T00:00:00Z"

@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mappings.errors import V11Error
 from mappings.search import PATH, SEARCH
@@ -149,6 +151,7 @@ def test_max_id_is_inclusive_and_the_rest_become_v2_parameters():
         ({"q": "a", "lang": "en lang:fr"}, 195, 403),
         ({"q": "a", "max_id": "x"}, 195, 403),
         ({"q": "a", "until": "tomorrow"}, 195, 403),
+        ({"q": "a", "until": "2026-02-30"}, 195, 403),
     ],
 )
 def test_what_cannot_be_searched_is_refused_before_any_v2_call(params, code, status):
@@ -227,3 +230,26 @@ def test_an_end_in_the_future_bounds_nothing():
     )
 
     assert reply.body["statuses"] == []
+
+
+PARAMETERS = st.dictionaries(
+    st.sampled_from(["q", "count", "since_id", "max_id", "until", "lang", "result_type"]),
+    st.text(max_size=40),
+)
+
+
+@given(PARAMETERS)
+def test_any_request_is_checked_or_refused_as_v11_would(params: dict[str, str]):
+    """Whatever the parameters, the request becomes one v2 call or a v1.1 error, never a crash."""
+    try:
+        batch = next(get(**params))
+    except V11Error as error:
+        refused: V11Error | None = error
+    else:
+        refused = None
+    if refused is not None:
+        assert refused.code in (25, 195)
+        return
+    (call,) = batch
+    assert call.path == PATH
+    assert 10 <= int(dict(call.params)["max_results"]) <= 100
