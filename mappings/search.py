@@ -38,6 +38,9 @@ BOUNDS = ("start_time", "end_time", "since_id", "until_id")
 OLDER, LATER = "older", "later"
 # v2's words for a bound before its seven days (a time, an id), and for an end in the future.
 SIDES = {OLDER: ("must be on or after", "created after"), LATER: ("prior to the request time",)}
+# Bounds that leave nothing to find: an end before the window, a start after now. Any other
+# bound outside the window bounds nothing.
+NOTHING_LEFT = {("end_time", OLDER), ("until_id", OLDER), ("start_time", LATER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +95,15 @@ def parse(request: V11Request, known: Known) -> Search:
 
 def search(request: Search, caller: Caller) -> Flow:
     """GET /1.1/search/tweets.json → GET /2/tweets/search/recent. Both versions searched the
-    last seven days, but v1.1 took bounds outside them and v2 refuses them (400): a lower bound
-    older than the window bounds nothing, so it is left out and the search asked again; an
-    upper bound older than it leaves nothing to find; one in the future bounds nothing."""
+    last seven days, but v1.1 took bounds outside them and v2 refuses them (400): a start
+    before the window or an end after now bounds nothing, so it is left out and the search
+    asked again; an end before the window or a start after now leaves nothing to find."""
     call = V2Call("GET", PATH, (*request.params, *tweet_params()), access=SEARCH)
     (reply,) = yield (call,)
     replies = [reply]
     outside = _outside(reply)
     if outside is not None:
-        if outside & {("end_time", OLDER), ("until_id", OLDER)}:
+        if outside & NOTHING_LEFT:
             return V11Reply(200, _answer(request, {}), tightest(replies))
         dropped = {name for name, _ in outside}
         params = tuple((k, v) for k, v in call.params if k not in dropped)

@@ -217,6 +217,17 @@ def test_an_end_older_than_v2s_week_finds_nothing_as_in_v11():
     assert "next_results" not in reply.body["search_metadata"]
 
 
+def test_a_start_in_the_future_finds_nothing():
+    message = "'start_time' must be a minimum of 10 seconds prior to the request time."
+    late = V2Reply(400, {}, {"errors": [{"message": message}]})
+    reply = play(
+        get(q="tweepy since:2099-01-01"),
+        ((searched("tweepy", ("start_time", "2099-01-01T00:00:00Z")),), (late,)),
+    )
+
+    assert reply.body["statuses"] == []
+
+
 def test_an_end_in_the_future_bounds_nothing():
     message = (
         "Invalid 'end_time':'2099-01-01T00:00Z'. "
