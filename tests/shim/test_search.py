@@ -2,13 +2,13 @@
 answer, refusals without an upstream call, and compare mode against v1.1's real recorded answer."""
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from tests.conftest import MakeClient
 from tests.fakes import APP_ONLY, FakeV2, load, sign, twitter_user, v2_response
-from tests.shim.test_routing import ADMIN_TOKEN, comparing, wait_for_comparisons
+from tests.shim.test_routing import comparing, routed, wait_for_comparisons
 from tests.v2_shapes import v2_page
 
 BASE = "http://testserver/1.1/search/tweets.json"
@@ -50,7 +50,7 @@ def test_what_v2_cannot_search_is_refused_without_an_upstream_call(
 
 
 def test_compared_with_v11s_recorded_answer_only_known_differences(
-    make_client: MakeClient, tmp_path: Path, fake_v2: FakeV2
+    make_client: MakeClient, config: Callable[[str], str], fake_v2: FakeV2
 ):
     """v1.1 answers with its real recording, v2 with the same Tweets in v2's shape: whatever
     differs is one of the differences docs/differences.md names."""
@@ -61,9 +61,7 @@ def test_compared_with_v11s_recorded_answer_only_known_differences(
     fake_v2.canned[("GET", "/1.1/search/tweets.json")] = v2_response(200, v11)
     page = v2_page(whole, next_token="more")
     fake_v2.canned[("GET", "/2/tweets/search/recent")] = v2_response(200, page)
-    routing = tmp_path / "routing.toml"
-    routing.write_text(comparing(["search/tweets"], "v2"))
-    client = make_client(config_path=str(routing), admin_token=ADMIN_TOKEN)
+    client = routed(make_client, config, comparing(["search/tweets"], "v2"))
 
     answer = search(client, "tweepy")
     report = wait_for_comparisons(client, 1)["search/tweets"]
