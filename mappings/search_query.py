@@ -7,7 +7,8 @@ then one pass that groups them. Two things differ besides the operators' names:
   joe` (ckoepp/TwitterSearch issue 24, 2015, tried on twitter.com/search; loklak, whose search
   followed Twitter's syntax: "OR binds stronger than AND", fossasia/loklak_webclient issue 347).
   v2 applies AND first: "apple OR iphone ipad would be evaluated as apple OR (iphone ipad)"
-  (docs.x.com/x-api/posts/search/integrate/build-a-query, "Order of operations"). So every v1.1 OR run is written in parentheses: `a b OR c` → `a (b OR c)`.
+  (docs.x.com/x-api/posts/search/integrate/build-a-query, "Order of operations"). So every
+  v1.1 OR run among other terms is written in parentheses: `a b OR c` → `a (b OR c)`.
 - Dates and ids. v1.1's `since:`/`until:` (YYYY-MM-DD, until exclusive) and `since_id:`/`max_id:`
   (max_id inclusive) were query operators; v2 has them only as the parameters `start_time`,
   `end_time`, `since_id`, `until_id` (exclusive: max_id + 1), so they must stand alone, ANDed
