@@ -291,6 +291,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         known=TWEETS | {"search-completed-in"},
         errors=(25, 195),
         access=(search.SEARCH,),
+        anyone=True,
     ),
 )
 

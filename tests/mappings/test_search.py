@@ -264,3 +264,10 @@ def test_any_request_is_checked_or_refused_as_v11_would(params: dict[str, str]):
     (call,) = batch
     assert call.path == PATH
     assert 10 <= int(dict(call.params)["max_results"]) <= 100
+
+
+def test_a_search_needs_no_caller():
+    """Nobody known (an app-only token, or a token whose user the shim has not asked about):
+    the search is the first and only call, no /2/users/me."""
+    request = V11Request("GET", "/1.1/search/tweets.json", (("q", "a"),))
+    play(translate(request, Known()), ((searched("a"),), (V2Reply(200, {}, {}),)))

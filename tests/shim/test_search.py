@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.conftest import MakeClient
-from tests.fakes import APP_ONLY, FakeV2, load, sign, twitter_user, v2_response
+from tests.fakes import APP_ONLY, BOB, FakeV2, Token, load, sign, twitter_user, v2_response
 from tests.shim.test_routing import comparing, routed, wait_for_comparisons
 from tests.v2_shapes import v2_page
 
@@ -78,10 +78,24 @@ def cut(status: dict[str, Any]) -> bool:
     return bool(status["truncated"] or status.get("retweeted_status", {}).get("truncated"))
 
 
-def test_an_app_only_token_is_refused_as_on_every_translated_call(
-    make_client: MakeClient, fake_v2: FakeV2
-):
-    answer = make_client().get(f"{BASE}?q=shim", headers={"Authorization": f"Bearer {APP_ONLY}"})
+def test_an_app_only_token_searches_as_in_v11(make_client: MakeClient, fake_v2: FakeV2):
+    """v1.1's search took an app's bearer token, and v2's recent search takes one too: the
+    search names no user, so none is asked for."""
+    fake_v2.bearers[APP_ONLY] = Token(APP_ONLY, "", "")
+    url = f"{BASE}?q=solid"
+    answer = make_client().get(url, headers={"Authorization": f"Bearer {APP_ONLY}"})
 
-    assert (answer.status_code, answer.json()["errors"][0]["code"]) == (403, 220)
-    assert fake_v2.calls == []
+    assert answer.status_code == 200, answer.text
+    assert [s["id_str"] for s in answer.json()["statuses"]] == [RECENT]
+    (call,) = fake_v2.calls
+    assert call.url.path == "/2/tweets/search/recent"
+    assert call.headers["authorization"] == f"Bearer {APP_ONLY}"
+
+
+def test_a_user_search_asks_v2_nothing_but_the_search(make_client: MakeClient, fake_v2: FakeV2):
+    """BOB's token carries no user id; the search does not need one: no /2/users/me."""
+    url = f"{BASE}?q=solid"
+    answer = make_client().get(url, headers=sign("GET", url, BOB))
+
+    assert answer.status_code == 200
+    assert fake_v2.paths() == [("GET", "/2/tweets/search/recent")]
