@@ -316,6 +316,8 @@ def test_a_tweet_write_answers_v11s_tweet_in_v11s_order(
     ]
     assert tweet["favorited"] is recorded["favorited"]
     assert response.headers["x-rate-limit-remaining"] == remaining
+
+
 def test_a_search_answers_v11s_statuses_and_search_metadata(make_client: MakeClient):
     """The v1.1 query reaches v2 rewritten (`-filter:retweets` → `-is:retweet`), and the answer
     has the real v1.1 search's shape with v2's real rate-limit headers."""
