@@ -83,6 +83,32 @@ def test_tweepys_cursor_pages_every_tweet_once_and_stops(
     no_v11(searching)
 
 
+def test_a_follow_bot_searches_likes_and_retweets(
+    searching: Server, track: Callable[[requests.Session], requests.Session]
+):
+    """The follow bot's whole job: the ids search hands out are ones v2's like and retweet take."""
+    auth = tweepy.OAuth1UserHandler(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
+    api = tweepy.API(auth, host=searching.host)
+    track(api.session)
+
+    found = list(tweepy.Cursor(api.search_tweets, q="giveaway -filter:retweets").items(3))
+    for status in found:
+        api.create_favorite(status.id)
+        api.retweet(status.id)
+
+    wanted = GIVEAWAYS[::-1][:3]
+    assert [status.id_str for status in found] == wanted
+    assert {(ALICE.user_id, tweet_id) for tweet_id in wanted} <= searching.fake.likes
+    retweeted = [
+        ref["id"]
+        for tweet in searching.fake.statuses.values()
+        if tweet.get("author_id") == ALICE.user_id
+        for ref in tweet.get("referenced_tweets", [])
+    ]
+    assert sorted(retweeted) == sorted(wanted)
+    no_v11(searching)
+
+
 def test_python_twitter_searches_by_term_and_by_raw_query(searching: Server):
     if not (PYTHON_TWITTER / "twitter").is_dir():
         pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
