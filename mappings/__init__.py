@@ -18,6 +18,7 @@ from mappings import (
     lists,
     lookups,
     mutes,
+    search,
     tweet_actions,
     tweet_lookups,
     tweet_writes,
@@ -280,6 +281,18 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
     ),
     tweet_action("/1.1/favorites/create.json", tweet_actions.LIKES, tweet_actions.like),
     tweet_action("/1.1/favorites/destroy.json", tweet_actions.LIKES, tweet_actions.unlike),
+    Endpoint(
+        GET,
+        "/1.1/search/tweets.json",
+        search.parse,
+        search.search,
+        comparable=True,
+        repeat_v1=True,
+        known=TWEETS | {"search-completed-in"},
+        errors=(25, 195),
+        access=(search.SEARCH,),
+        anyone=True,
+    ),
 )
 
 # The names the routing file may route: the translated endpoints, then those v2 cannot serve.

@@ -42,7 +42,9 @@ class Difference:
 
 
 # Fields v2 has no source for, answered with v1.1's defaults (README, "Fields of the user object").
-NO_V2_SOURCE = frozenset({"geo_enabled", *THEME, *COLOURS, "translator_type"})
+NO_V2_SOURCE = frozenset(
+    {"geo_enabled", *THEME, *COLOURS, "translator_type", "is_translation_enabled"}
+)
 # friendships/show's keys v2 has no source for (docs/differences.md).
 NO_RELATION = frozenset(
     {
@@ -129,6 +131,10 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
     "tweet-viewer-flags": (
         "the caller's own `favorited` and `retweeted`",
         lambda d, v1, v2: _leaf(d.field) in ("favorited", "retweeted"),
+    ),
+    "search-completed-in": (
+        "`completed_in`, v1.1's own search time",
+        lambda d, v1, v2: d.field == "search_metadata.completed_in",
     ),
     "tweet-no-v2-source": (
         "Fields of a Tweet v2 does not give",

@@ -33,6 +33,10 @@ ID = "{id}"
 the route hands it to the flow as the request's `id` parameter."""
 
 
+NOBODY = Caller("")
+"""The caller a flow that never reads one (`Endpoint.anyone`) gets when none is known."""
+
+
 @cache
 def path_pattern(path: str) -> re.Pattern[str]:
     """The exact spelling of a path, its `{id}` any one segment (a route matches no other)."""
@@ -53,7 +57,9 @@ class Endpoint(Generic[A]):
     v1.1 codes its own parameters and lookups can give (authentication and upstream trouble
     come on top, for every endpoint alike). `access`: the kinds of v2 access its calls need
     (each call carries its own), for `shim check` to probe and a refusal to name when no one
-    call was refused."""
+    call was refused. `anyone`: the flow never reads its caller (search), so no /2/users/me is
+    asked for it, and an app-only bearer token, which names no user, may call it as v1.1's
+    app-only reads took one."""
 
     methods: tuple[str, ...]
     path: str
@@ -64,6 +70,7 @@ class Endpoint(Generic[A]):
     known: frozenset[str]
     errors: tuple[int, ...]
     access: tuple[Access, ...]
+    anyone: bool = False
 
     @property
     def name(self) -> str:
@@ -97,7 +104,9 @@ def run(endpoint: Endpoint[Any], request: V11Request, known: Known) -> Steps[Don
     try:
         arguments = endpoint.parse(request, known)
         caller = known.caller
-        if caller is None:
+        if caller is None and endpoint.anyone:
+            caller = NOBODY
+        elif caller is None:
             caller = learned = yield from _watched(whoami(), last)
         reply = yield from _watched(endpoint.flow(arguments, caller), last)
     except V11Error as error:

@@ -8,6 +8,8 @@ wanggilim/Lively's TwitterErrorEnum.java, with egotter's checks of 144's and 179
 
     17  404 No user matches for specified terms.   a users/friendships lookup found nobody
     18  403 Too many terms specified in query.     more than 100 ids and names to look up
+    25  400 Query parameters are missing.          search/tweets without `q` (quoted in
+                                                   0xfuturistic/Twitter-Giveaways-Bot issue 20)
     32  401 Could not authenticate you.            bad signature, replayed nonce
     34  404 Sorry, that page does not exist.       unknown path or method
     38  403 … parameter is missing.                neither user_id nor screen_name
@@ -61,6 +63,7 @@ CODES: Mapping[int, tuple[int, str]] = {
     NOT_AUTHORIZED: (401, "Not authorized."),
     17: (404, "No user matches for specified terms."),
     18: (403, "Too many terms specified in query."),
+    25: (400, "Query parameters are missing."),
     32: (401, "Could not authenticate you."),
     34: (404, "Sorry, that page does not exist."),
     38: (403, "screen_name or user_id parameter is missing."),

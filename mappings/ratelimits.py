@@ -53,6 +53,7 @@ PUBLISHED: Mapping[str, Published] = {
     "statuses/show": Published("GET /2/tweets/:id", 15, QUARTER),
     "statuses/show/:id": Published("GET /2/tweets/:id", 15, QUARTER),
     "statuses/lookup": Published("GET /2/tweets", 15, QUARTER),
+    "search/tweets": Published("GET /2/tweets/search/recent", 60, QUARTER),
 }
 # friends/ids, followers/ids, friends/list and followers/list read v2's following and
 # followers lists, which X's rate-limit table leaves out: they are reported once seen.

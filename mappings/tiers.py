@@ -28,6 +28,7 @@ TIERS: Mapping[str, tuple[str, ...]] = {
     "DELETE /2/users/:id/likes/:tweet_id": EVERY_PLAN,
     "POST /2/users/:id/retweets": EVERY_PLAN,
     "DELETE /2/users/:id/retweets/:tweet_id": EVERY_PLAN,
+    "GET /2/tweets/search/recent": EVERY_PLAN,
     "GET /2/users/me": EVERY_PLAN,
     "GET /2/users": EVERY_PLAN,
     "GET /2/users/:id": EVERY_PLAN,

@@ -208,6 +208,19 @@ def recent_tweets() -> dict[str, Any]:
     return interaction("GET", f"/2/tweets?{query}", 200, {"data": [tweet]}, TWEETS_HEADERS)
 
 
+SEARCH_HEADERS = recorded("test_client_search_recent_tweets", 0)["headers"]
+
+
+def recent_search(query: str) -> dict[str, Any]:
+    """A v2 recent search finding @Twitter's most recent tweet, with the headers of tweepy's
+    real /2/tweets/search/recent recording (its body holds only ids and texts)."""
+    (tweet,) = TWITTER["includes"]["tweets"]
+    found = {"data": [{**tweet, "author_id": TWITTER["data"]["id"]}]}
+    body = found | {"includes": {"users": [TWITTER["data"]]}, "meta": {"result_count": 1}}
+    params = urlencode((("query", query), ("max_results", "15"), *tweet_params()))
+    return interaction("GET", f"/2/tweets/search/recent?{params}", 200, body, SEARCH_HEADERS)
+
+
 def graph_page(listed: str, query: str, recording: dict[str, Any]) -> dict[str, Any]:
     """@Twitter's following or followers page as tweepy recorded it (2021), body and headers."""
     path = f"/2/users/783214/{listed}?{query}"
@@ -271,6 +284,7 @@ CASSETTES = {
     "friends_ids_of_a_user": [graph_page("following", "max_results=1000", FOLLOWING)],
     "followers_ids_first_page": [graph_page("followers", "max_results=100", FOLLOWERS)],
     "passthrough_verify_credentials": [verify_credentials()],
+    "search_tweets": [recent_search("solid -is:retweet")],
     "verify_credentials": [verified()],
     "users_show_by_id": [by_id()],
     "users_lookup_by_screen_name": [

@@ -3,6 +3,7 @@
 import asyncio
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -305,6 +306,8 @@ class FakeV2:
                 return self.graph(token, owner, listed, request.url.params)
             case "GET", ["2", "tweets"]:
                 return self.tweets(request.url.params.get("ids", "").split(","))
+            case "GET", ["2", "tweets", "search", "recent"]:
+                return self.search(request.url.params)
             case "GET", ["2", "tweets", tweet_id]:
                 return self.tweet(tweet_id)
             case "POST", ["2", "tweets"]:
@@ -530,6 +533,48 @@ class FakeV2:
         referred = [self.statuses[i] for i in dict.fromkeys(refs) if i in self.statuses]
         found: dict[str, Any] = {"users": self.authors([*tweets, *referred])}
         return found | ({"tweets": referred} if referred else {})
+
+    def search(self, params: httpx2.QueryParams) -> httpx2.Response:
+        """/2/tweets/search/recent over the tweets the fake knows, newest first: `query`'s terms
+        all match (`matches`), between `since_id` and `until_id` (both exclusive), at most
+        `max_results`, with a `next_token` while more are left."""
+        terms = re.findall(r"\([^()]*\)|\S+", params.get("query", ""))
+        since, until = int(params.get("since_id", 0)), int(params.get("until_id", 2**64))
+        found = sorted(
+            (
+                t
+                for t in self.statuses.values()
+                if since < int(t["id"]) < until and all(self.matches(t, term) for term in terms)
+            ),
+            key=lambda t: -int(t["id"]),
+        )
+        page = found[: int(params.get("max_results", 10))]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta |= {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"]}
+        if len(found) > len(page):
+            meta["next_token"] = f"next-{page[-1]['id']}"
+        body: dict[str, Any] = {"data": page} if page else {}
+        if page:
+            body["includes"] = self.included(page)
+        return v2_response(200, body | {"meta": meta}, **rate_limits(450, 449, 1633594302))
+
+    def matches(self, tweet: dict[str, Any], term: str) -> bool:
+        """One query term, the few the tests use: a word (in the text, any case), `from:name`,
+        `is:retweet`, `has:links`, each negated by `-`, and `(a OR b)`."""
+        if term.startswith("("):
+            return any(self.matches(tweet, t) for t in term[1:-1].split() if t != "OR")
+        if term.startswith("-"):
+            return not self.matches(tweet, term[1:])
+        name, _, value = term.partition(":")
+        if name == "from":
+            author = self.users.get(tweet.get("author_id", ""), {}).get("data", {})
+            return str(author.get("username", "")).lower() == value.lower()
+        if term == "is:retweet":
+            return any(r["type"] == "retweeted" for r in tweet.get("referenced_tweets", []))
+        if term == "has:links":
+            return bool(tweet.get("entities", {}).get("urls"))
+        return term.lower() in tweet["text"].lower()
 
     def authors(self, tweets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ids = dict.fromkeys(t.get("author_id") for t in tweets)

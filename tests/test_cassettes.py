@@ -316,3 +316,24 @@ def test_a_tweet_write_answers_v11s_tweet_in_v11s_order(
     ]
     assert tweet["favorited"] is recorded["favorited"]
     assert response.headers["x-rate-limit-remaining"] == remaining
+
+
+def test_a_search_answers_v11s_statuses_and_search_metadata(make_client: MakeClient):
+    """The v1.1 query reaches v2 rewritten (`-filter:retweets` → `-is:retweet`), and the answer
+    has the real v1.1 search's shape with v2's real rate-limit headers."""
+    url = "http://testserver/1.1/search/tweets.json?q=solid%20-filter%3Aretweets"
+    response = replay(make_client, "search_tweets", url, method="GET")
+
+    recorded = json.loads(
+        load("reference/testsearchtweets.json")["interactions"][0]["response"]["body"]["string"]
+    )
+    body = response.json()
+    assert list(body) == list(recorded)
+    # One Tweet found, no page after it: all the recorded keys in their order but next_results.
+    assert list(body["search_metadata"]) == [
+        key for key in recorded["search_metadata"] if key != "next_results"
+    ]
+    (status,) = body["statuses"]
+    assert (status["id_str"], status["user"]["screen_name"]) == ("1149770607585824769", "Twitter")
+    assert status["metadata"] == {"iso_language_code": "en", "result_type": "recent"}
+    assert response.headers["x-rate-limit-limit"] == "450"

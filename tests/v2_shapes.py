@@ -28,6 +28,23 @@ def v2_answer(v11: dict[str, Any]) -> dict[str, Any]:
     return {"data": data, "includes": {k: v for k, v in includes.items() if v}}
 
 
+def v2_page(statuses: list[dict[str, Any]], next_token: str | None = None) -> dict[str, Any]:
+    """Recorded v1.1 Tweets as one v2 page of them (a search's, a timeline's): their data in
+    order, their includes merged, `meta` with `next_token` where given."""
+    data: list[dict[str, Any]] = []
+    includes: dict[str, list[Any]] = {}
+    for status in statuses:
+        answer = v2_answer(status)
+        data.append(answer["data"])
+        for kind, items in answer["includes"].items():
+            kept = includes.setdefault(kind, [])
+            kept += [item for item in items if item not in kept]
+    meta: dict[str, Any] = {"result_count": len(data)}
+    if next_token:
+        meta["next_token"] = next_token
+    return {"data": data, "includes": includes, "meta": meta}
+
+
 def iso(v11_date: str) -> str:
     moment = datetime.strptime(v11_date, "%a %b %d %H:%M:%S %z %Y")
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -36,6 +53,7 @@ def iso(v11_date: str) -> str:
 def v2_user(user: dict[str, Any]) -> dict[str, Any]:
     """A v1.1 user object as v2's user with the shim's user.fields."""
     urls = user.get("entities", {}).get("url", {}).get("urls", [])
+    described = user.get("entities", {}).get("description", {}).get("urls", [])
     found = {
         "id": user["id_str"],
         "name": user["name"],
@@ -54,7 +72,10 @@ def v2_user(user: dict[str, Any]) -> dict[str, Any]:
             "listed_count": user["listed_count"],
             "like_count": user["favourites_count"],
         },
-        "entities": {"url": {"urls": [_url(u) for u in urls]}} if urls else {},
+        "entities": {
+            **({"url": {"urls": [_url(u) for u in urls]}} if urls else {}),
+            **({"description": {"urls": [_url(u) for u in described]}} if described else {}),
+        },
     }
     if "profile_banner_url" in user:
         found["profile_banner_url"] = user["profile_banner_url"]

@@ -45,12 +45,16 @@ class Translated:
         # says how much of the caller authenticating must bring (`identity.Wanted`).
         per_user = chosen_backend is None and needs_user(routing, self.endpoint.name, now)
         chosen = None if per_user else plan(routing, self.endpoint.name, "", now, chosen_backend)
+        anyone = self.endpoint.anyone
         call = await resources.identity.authenticate(
-            request, body, app_only=False, wanted=wanted(chosen)
+            request, body, app_only=anyone, wanted=wanted(chosen)
         )
         if chosen is None:
-            assert call.caller is not None  # "asked": authenticate named the caller or raised
-            chosen = plan(routing, self.endpoint.name, call.caller.user_id, now, chosen_backend)
+            # "asked": authenticate named the caller or raised, unless an app-only token came
+            # where anyone may call: it names no user, and plans as the empty one.
+            assert call.caller is not None or anyone
+            user_id = call.caller.user_id if call.caller else ""
+            chosen = plan(routing, self.endpoint.name, user_id, now, chosen_backend)
         call = replace(call, v11=self.v11(call))
         started = time.monotonic()
         with resources.slots.holding(call.credentials.key):

@@ -166,6 +166,26 @@ def python_twitter_tweets(base_url: str) -> dict[str, Any]:
     }
 
 
+def python_twitter_search(base_url: str) -> dict[str, Any]:
+    """python-twitter's GetSearch both ways its users call it: a `term`, and a `raw_query` (the
+    query string as the user wrote it, as its documentation shows), and a query v2 cannot say."""
+    import twitter  # python-twitter, from the folder scripts/install puts it in
+
+    api = twitter.Api(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, base_url=base_url)
+    term = api.GetSearch(term="giveaway -filter:retweets", count=10, result_type="recent")
+    raw = api.GetSearch(raw_query="q=giveaway%20OR%20contest%20number&count=5&since=2014-07-19")
+    try:
+        api.GetSearch(term="giveaway :)")
+        refused: Any = None
+    except twitter.TwitterError as error:
+        refused = error.message[0]
+    return {
+        "term": [[s.id_str, s.user.screen_name] for s in term],
+        "raw": [s.id_str for s in raw],
+        "refused": refused,
+    }
+
+
 def tweepy3(host: str) -> tuple[Client, Callable[[], dict[str, Any]]]:
     """tweepy 3.10, as apps written for it call it: the target positionally, which tweepy 3
     sends as `id` (its `allowed_param` lists `id` first), an id or a screen name as v1 took it.
@@ -204,7 +224,9 @@ def tweepy3(host: str) -> tuple[Client, Callable[[], dict[str, Any]]]:
 
 if __name__ == "__main__":
     name, *arguments = sys.argv[1:]
-    if name == "python-twitter-follows":
+    if name == "python-twitter-search":
+        print(json.dumps(python_twitter_search(*arguments)))
+    elif name == "python-twitter-follows":
         print(json.dumps(python_twitter_follows(*arguments)))
     elif name == "python-twitter-tweets":
         print(json.dumps(python_twitter_tweets(*arguments)))

@@ -29,6 +29,7 @@ FIRST_CALL = {
     "statuses/unretweet/:id": ({"id": "20"}, "retweeting"),
     "favorites/create": ({"id": "20"}, "liking"),
     "favorites/destroy": ({"id": "20"}, "liking"),
+    "search/tweets": ({"q": "twitter"}, "recent search"),
     "mutes/users/create": ({"user_id": "783214"}, "muting"),
     "mutes/users/destroy": ({"user_id": "783214"}, "user lookup by id"),
     "mutes/users/ids": ({}, "the mute list"),
@@ -84,7 +85,8 @@ def agreeing(call: V2Call) -> V2Reply:
             "created_at": "2006-03-21T20:50:14.000Z",
             "author_id": ME.user_id,
         }
-        return V2Reply(200, {}, {"data": [tweet] if call.path == "/2/tweets" else tweet})
+        listed = call.path in ("/2/tweets", "/2/tweets/search/recent")
+        return V2Reply(200, {}, {"data": [tweet] if listed else tweet})
     user = twitter_user()
     user["data"]["connection_status"] = ["following", "blocking", "muting"]
     # Lookups of several users and lists (/2/users/:id/<relation>) answer a list of them.

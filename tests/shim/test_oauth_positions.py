@@ -64,7 +64,7 @@ def test_a_query_signed_pass_through_is_re_signed_in_the_header(
     make_client: MakeClient, fake_v2: FakeV2
 ):
     """The fake checks the header signature over the query it gets: the rest must be intact."""
-    raw = f"{BASE}/1.1/search/tweets.json?q=%23python%20shim&count=2"
+    raw = f"{BASE}/1.1/users/search.json?q=%23python%20shim&count=2"
     url, headers, _ = signed("GET", raw, SIGNATURE_TYPE_QUERY)
     answer = make_client().get(url, headers=headers)
 
@@ -115,7 +115,7 @@ def test_a_query_or_body_signed_request_is_still_checked(make_client: MakeClient
 def test_no_oauth_value_from_the_query_reaches_a_log_line(
     make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ):
-    url, headers, _ = signed("GET", f"{BASE}/1.1/search/tweets.json?q=x", SIGNATURE_TYPE_QUERY)
+    url, headers, _ = signed("GET", f"{BASE}/1.1/users/search.json?q=x", SIGNATURE_TYPE_QUERY)
     with caplog.at_level(logging.INFO):  # as `shim serve` logs
         make_client().get(url, headers=headers)
 
@@ -124,4 +124,4 @@ def test_no_oauth_value_from_the_query_reaches_a_log_line(
     logged = "\n".join(line for line in lines if BASE not in line)
     assert ALICE.token not in logged
     assert "oauth_signature=" not in logged.replace("oauth_signature=…", "")
-    assert "api.x.com/1.1/search/tweets.json?q=x " in logged  # the upstream call's line
+    assert "api.x.com/1.1/users/search.json?q=x " in logged  # the upstream call's line

@@ -37,7 +37,7 @@ def test_a_form_post_keeps_its_body_and_is_signed_with_it(make_client: MakeClien
 
 
 def test_encoded_paths_and_queries_are_kept(make_client: MakeClient):
-    url = f"{BASE}/1.1/search/tweets.json?q=%23python%20shim&count=2"
+    url = f"{BASE}/1.1/users/search.json?q=%23python%20shim&count=2"
     response = make_client().get(url, headers=sign("GET", url))
 
     assert response.status_code == 200
@@ -91,10 +91,10 @@ def test_every_method_passes_and_the_upstream_status_comes_back(make_client, fak
 
 
 def test_an_app_only_token_passes_through_unidentified(make_client, fake_v2: FakeV2):
-    """v1.1's app-only reads (search, lookups) take an app's bearer token, which v2's
+    """v1.1's app-only reads (trends, lookups) take an app's bearer token, which v2's
     /2/users/me cannot identify: it goes on as it came."""
-    url = "http://testserver/1.1/search/tweets.json?q=shim"
+    url = "http://testserver/1.1/trends/place.json?id=1"
     make_client().get(url, headers={"Authorization": f"Bearer {APP_ONLY}"})
 
-    assert fake_v2.paths() == [("GET", "/1.1/search/tweets.json")]
+    assert fake_v2.paths() == [("GET", "/1.1/trends/place.json")]
     assert fake_v2.calls[0].headers["authorization"] == f"Bearer {APP_ONLY}"
