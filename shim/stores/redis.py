@@ -10,7 +10,6 @@ when Redis is back. The token hash is read through the same client (`shim.stores
 import asyncio
 import json
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -23,7 +22,6 @@ from redis.backoff import NoBackoff
 from mappings.compare import Difference
 from mappings.types import V2Reply
 from shim.errors import StoreUnavailable
-from shim.stores.clock import StoreClock
 from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
 from shim.stores.memory import TTLCache
 from shim.stores.routes import AUDIT_KEPT
@@ -71,29 +69,6 @@ class Layered(Generic[V]):
     def stats(self) -> dict[str, int]:
         shared = self._shared.stats()
         return {"hits": self._local.hits + shared["hits"], "misses": shared["misses"]}
-
-
-class RedisNonces:
-    """Nonces in Redis: SET NX makes "first one wins" hold across instances, and PXAT has
-    Redis drop one at `expires_at` on its own clock, the one every instance judges by. Redis
-    must never evict them while they live (docs/operations.md)."""
-
-    def __init__(self, client: redis.asyncio.Redis, clock: StoreClock) -> None:
-        self._redis = client
-        self._clock = clock
-
-    async def add(self, key: str, expires_at: float) -> bool:
-        name, at = PREFIX + "nonce:" + key, math.ceil(expires_at * 1000)
-        if not self._clock.due():
-            return bool(await bounded(self._redis.set(name, b"1", nx=True, pxat=at)))
-        async with self._redis.pipeline(transaction=False) as pipe:  # one round trip still
-            pipe.time()
-            pipe.set(name, b"1", nx=True, pxat=at)
-            sent = time.monotonic()
-            answer, added = await bounded(pipe.execute())
-        self._clock.learn(answer, sent, time.monotonic())
-        self._clock.watch()
-        return bool(added)
 
 
 class RedisCache(Generic[V]):
