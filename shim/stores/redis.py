@@ -16,12 +16,11 @@ from typing import Any, Generic, TypeVar
 
 import redis
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from mappings.compare import Difference
 from mappings.types import V2Reply
 from shim.errors import StoreUnavailable
+from shim.stores import connections
 from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
 from shim.stores.memory import TTLCache
 from shim.stores.routes import AUDIT_KEPT
@@ -32,7 +31,6 @@ V = TypeVar("V")
 R = TypeVar("R")
 PREFIX = "shim:"
 REDIS_TIMEOUT = 0.5  # seconds one Redis call may take on the request path
-REDIS_CONNECTIONS = 64  # per instance; a request waits for one at most REDIS_TIMEOUT
 COMPARISON_TTL = 7 * 86_400  # comparison counters are dropped a week after their last change
 
 
@@ -129,7 +127,10 @@ class RedisRoutes:
     """Routes set with `shim routing` in one Redis key, the audit in a list trimmed to its
     bound: every instance reads them once a second."""
 
-    KEY, AUDIT = PREFIX + "routes", PREFIX + "routing_audit"
+    # One hash tag, so the transaction that writes both touches one slot of a Redis Cluster.
+    KEY, AUDIT = PREFIX + "{routes}", PREFIX + "{routes}:audit"
+    FORMER = ((PREFIX + "routes", KEY), (PREFIX + "routing_audit", AUDIT))
+    """Their names before Redis Cluster was supported, renamed at start (`renamed`)."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self._redis = client
@@ -201,15 +202,16 @@ class RedisComparisons:
 
 
 def async_client(url: str, timeout: float = REDIS_TIMEOUT) -> redis.asyncio.Redis:
-    pool = redis.asyncio.BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_CONNECTIONS,
-        timeout=timeout,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),  # one try: `bounded` is the whole time budget
-    )
-    return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
+    """The request path's client, whichever way Redis is run (`shim.stores.connections`)."""
+    return connections.async_client(url, timeout)
+
+
+def renamed(client: redis.Redis) -> None:
+    """Keys an earlier version wrote under other names, renamed once (only a single server
+    can hold them: a cluster was not supported then)."""
+    for old, new in RedisRoutes.FORMER:
+        if client.exists(old):
+            client.renamenx(old, new)
 
 
 def dump_reply(reply: V2Reply) -> str:

@@ -17,6 +17,7 @@ from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
 from shim.stores.clock import StoreClock, store_clock
+from shim.stores.connections import primaries, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
 from shim.stores.redis import (
@@ -28,6 +29,7 @@ from shim.stores.redis import (
     async_client,
     dump_reply,
     load_reply,
+    renamed,
 )
 from shim.stores.sqlite import (
     ComparisonStore,
@@ -149,10 +151,14 @@ def require_durable(url: str) -> None:
     """Refuse a Redis that could drop what the shim keeps there: an eviction policy other than
     noeviction can evict live nonces (a replay is then accepted) and, as allkeys-*, the token
     store; without persistence a Redis restart forgets both."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     try:
-        config = client.config_get("maxmemory-policy") | client.config_get("appendonly")
-        config |= client.config_get("save")
+        configs = [
+            node.config_get("maxmemory-policy")
+            | node.config_get("appendonly")
+            | node.config_get("save")
+            for node in primaries(client)  # each master of a cluster
+        ]
     except redis.ResponseError:  # a managed Redis may not allow CONFIG: say what to check
         log.warning(
             "cannot read Redis's configuration: make sure it has maxmemory-policy noeviction "
@@ -163,14 +169,15 @@ def require_durable(url: str) -> None:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()
-    for problem in unsafe(config).values():
-        raise ConfigError(problem)
+    for config in configs:
+        for problem in unsafe(config).values():
+            raise ConfigError(problem)
 
 
 def read_marker(url: str) -> tuple[float | None, bool]:
     """The marker's moment and whether it was written on a loss, for `shim check`; (None,
     False) when there is none."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     try:
         found = load_marker(client.get(MARKER))
     except redis.RedisError as error:
@@ -182,8 +189,9 @@ def read_marker(url: str) -> tuple[float | None, bool]:
 
 def marked(url: str, clock: StoreClock) -> Marker:
     """The marker in Redis, written now on a first start (`shim.stores.watch.mark`)."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     try:
+        renamed(client)
         return mark(client, clock)
     except redis.RedisError as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None

@@ -25,9 +25,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+from redis.exceptions import RedisClusterException
 
 from shim.errors import StoreUnavailable
 from shim.stores.clock import StoreClock
@@ -123,11 +126,10 @@ class StoreWatch:
         if found.lost:
             log.warning(
                 "Redis lost the shim's data (its marker changed): requests signed before %s "
-                "are refused (503, code 130) until %s, as their nonces may be forgotten; tokens "
-                "users signed in with are gone (401, code 89, until they sign in again) and "
-                "cursors issued before are refused (403, code 195)",
+                "are refused (503, code 130), as their nonces may be forgotten; tokens users "
+                "signed in with are gone (401, code 89, until they sign in again) and cursors "
+                "issued before are refused (403, code 195)",
                 stamp(found.since),
-                stamp(found.since + LOSS_REPORTED),
             )
 
     async def check(self) -> None:
@@ -135,10 +137,8 @@ class StoreWatch:
         found: dict[str, str] = {}
         try:
             await self.seen(await bounded(self._redis.get(MARKER)))
-            config: dict[str | None, str | None] = {}
-            for name in CONFIG:
-                config |= await self._config(name)
-            found = unsafe(config) if config else {}
+            for config in await self._configs():
+                found |= unsafe(config)
         except StoreUnavailable:
             found = {"unreachable": "Redis does not answer"}
         except redis.ResponseError:
@@ -149,18 +149,32 @@ class StoreWatch:
             log.warning("store problem over: %s", reason)
         self._found = found
 
-    async def _config(self, name: str) -> dict[str | None, str | None]:
+    async def _configs(self) -> list[dict[str | None, str | None]]:
+        """The durability settings of the server, or of each master of a cluster."""
+        client: Any = self._redis
+        cluster = isinstance(client, redis.asyncio.cluster.RedisCluster)
+        nodes = client.get_primaries() if cluster else [None]
+        found = []
         try:
             async with asyncio.timeout(1.0):
-                return await self._redis.config_get(name)
-        except (redis.ConnectionError, TimeoutError, OSError):
+                for node in nodes:
+                    at = {"target_nodes": node} if node else {}
+                    config: dict[str | None, str | None] = {}
+                    for name in CONFIG:
+                        config |= await client.config_get(name, **at)
+                    found.append(config)
+                return found
+        except (redis.ConnectionError, RedisClusterException, TimeoutError, OSError):
             raise StoreUnavailable from None
 
     async def keep_watch(self) -> None:
         """Check every CHECK_EVERY seconds, until cancelled."""
         while True:
             await asyncio.sleep(CHECK_EVERY)
-            await self.check()
+            try:
+                await self.check()
+            except Exception as error:  # the watch must outlive whatever one look meets
+                log.warning("Redis not checked: %s", type(error).__name__)
 
     def problems(self) -> list[str]:
         """What keeps the store from serving safely now: a readiness check's reasons. A loss
@@ -189,12 +203,18 @@ class RedisNonces:
         self._redis = client
         self._clock = clock
         self._watch = watch
+        # A cluster's pipeline takes no TIME (it has no key): asked alone, once a second.
+        self._time_apart = isinstance(client, redis.asyncio.cluster.RedisCluster)
 
     def whole_since(self) -> float:
         return self._watch.whole_since()
 
     async def add(self, key: str, expires_at: float) -> bool:
         name, at = PREFIX + "nonce:" + key, math.ceil(expires_at * 1000)
+        if self._time_apart and self._clock.due():
+            sent = time.monotonic()
+            self._clock.learn(await bounded(self._redis.time()), sent, time.monotonic())
+            self._clock.watch()
         timed = self._clock.due()
         async with self._redis.pipeline(transaction=False) as pipe:  # one round trip
             pipe.get(MARKER)

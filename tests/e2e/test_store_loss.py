@@ -3,27 +3,19 @@ serve`. Before, the replay of a request from before the restart was accepted, no
 logged and nothing showed it; now the replay is refused (503, code 130), and the log, /metrics
 and `shim check` say why."""
 
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from tests.e2e.processes import start, stop
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, FakeV2App, sign, twitter_user
+from tests.e2e.redis_shims import MUTE, Running, code, until
+from tests.fakes import ALICE, FakeV2, FakeV2App, sign, twitter_user
 from tests.servers import DURABLE, RedisServer, redis_server, serving
 from tests.stored import Stored
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = "fake-admin-token-for-store-loss-of-32"
-MUTE = "/1.1/mutes/users/create.json?user_id=783214"
 NOT_DURABLE = ("--save", "", "--appendonly", "no")
 
 
@@ -31,63 +23,6 @@ NOT_DURABLE = ("--save", "", "--appendonly", "no")
 def upstream() -> Iterator[str]:
     with serving(FakeV2App(FakeV2(twitter_user()))) as port:
         yield f"http://127.0.0.1:{port}"
-
-
-class Running:
-    """`shim serve` on a Redis whose files are in `folder`."""
-
-    def __init__(self, tmp_path: Path, tls: Any, upstream: str, url: str) -> None:
-        Stored(redis_url=url).add(ALICE.token, ALICE.secret)
-        self.env = {"SHIM_ADMIN_TOKEN": ADMIN, "SHIM_REDIS_URL": url}
-        self.process, self.host = start(tmp_path, tls, upstream, env=self.env)
-        self.tls = tls
-        self.session = requests.Session()
-
-    def call(self, path: str, headers: dict[str, str] | None = None) -> requests.Response:
-        url = f"https://{self.host}{path}"
-        signed = headers or sign("POST" if "create" in path else "GET", url)
-        method = "POST" if "create" in path else "GET"
-        return self.session.request(method, url, headers=signed, timeout=30, verify=self.tls[0])
-
-    def problems(self) -> set[str]:
-        scraped = self.call("/metrics", {"Authorization": f"Bearer {ADMIN}"}).text
-        return set(re.findall(r'shim_store_problem\{reason="([a-z_]+)"\} 1\.0', scraped))
-
-    def dashboard(self) -> str:
-        return self.call("/_shim/", {"Authorization": f"Bearer {ADMIN}"}).text
-
-    def check(self, upstream: str) -> str:
-        env = {
-            **os.environ,
-            **self.env,
-            "SHIM_CONSUMER_KEY": CONSUMER_KEY,
-            "SHIM_CONSUMER_SECRET": CONSUMER_SECRET,
-            "SHIM_UPSTREAM_URL": upstream,
-        }
-        ran = subprocess.run(
-            [sys.executable, "-m", "shim", "check", "--offline"],
-            env=env,
-            capture_output=True,
-            timeout=60,
-        )
-        return ran.stdout.decode() + ran.stderr.decode()
-
-    def stop(self) -> str:
-        self.session.close()
-        return stop(self.process)
-
-
-def code(answer: requests.Response) -> tuple[int, int]:
-    return answer.status_code, answer.json()["errors"][0]["code"]
-
-
-def until(check: Any, seconds: float) -> Any:
-    """Poll `check` until it returns something true, or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the deadline"
-        time.sleep(0.1)
-    return found
 
 
 def restarted_empty(
@@ -99,7 +34,7 @@ def restarted_empty(
     folder.mkdir()
     first = redis_server(folder, *DURABLE)
     served = first.__enter__()
-    shim = Running(tmp_path, tls, upstream, served.url)
+    shim = Running(tmp_path / "shim", tls, upstream, served.url)
     headers = sign("POST", f"https://{shim.host}{MUTE}")
     assert shim.call(MUTE, headers).status_code == 200
     first.__exit__(None, None, None)

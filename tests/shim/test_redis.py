@@ -348,3 +348,17 @@ def test_shim_check_says_when_the_clock_disagrees_with_redis(settings, redis_url
     assert "40.0 s behind Redis's" in stepped["clock"].detail
     assert "NTP" in stepped["clock"].fix
     assert right["clock"].status == "ok"
+
+
+def test_routes_kept_under_their_former_names_are_renamed_at_start(make_client, redis_url: str):
+    """Routes an earlier version kept (`shim:routes`, `shim:routing_audit`) are found under
+    the names that put both in one Redis Cluster slot."""
+    fresh(redis_url)
+    direct = redis.Redis.from_url(redis_url)
+    direct.set("shim:routes", '{"mutes/users/create": {"mode": "v1"}}')
+    direct.rpush("shim:routing_audit", "an earlier change")
+    make_client(redis_url=redis_url)
+
+    assert direct.get("shim:{routes}") == b'{"mutes/users/create": {"mode": "v1"}}'
+    assert direct.lrange("shim:{routes}:audit", 0, -1) == [b"an earlier change"]
+    assert not direct.exists("shim:routes", "shim:routing_audit")
