@@ -19,10 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 
-import redis
-
 from shim.config import ConfigError
-from shim.stores.connections import sync_client
+from shim.stores.connections import FAILURES, sync_client
 
 log = logging.getLogger("shim.shared")
 
@@ -81,7 +79,7 @@ def store_clock(url: str, machine: Callable[[], float]) -> StoreClock:
         sent = time.monotonic()
         answer = client.time()
         clock.learn(answer, sent, time.monotonic())
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()

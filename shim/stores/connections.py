@@ -26,6 +26,7 @@ import redis.cluster
 import redis.sentinel
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 from shim.config import ConfigError
@@ -33,6 +34,8 @@ from shim.config import ConfigError
 SYNC_TIMEOUT = 2.0  # seconds one call of the start-up checks may take
 REDIS_CONNECTIONS = 64  # per instance (per node in a cluster)
 SENTINEL_ONLY = ("sentinel_username", "sentinel_password")
+FAILURES = (redis.RedisError, RedisClusterException)
+"""What a call to Redis may raise: a cluster's own errors are not `RedisError`s."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,10 @@ def sync_client(url: str, timeout: float = SYNC_TIMEOUT) -> redis.Redis:
     if at.kind == "cluster":
         nodes = [redis.cluster.ClusterNode(h, p) for h, p in at.nodes]  # type: ignore[no-untyped-call]
         options = {k: v for k, v in at.options().items() if k != "db"}
-        return redis.cluster.RedisCluster(startup_nodes=nodes, **bounds, **options)  # type: ignore[return-value]
+        try:  # a cluster client asks for the slots at once
+            return redis.cluster.RedisCluster(startup_nodes=nodes, **bounds, **options)  # type: ignore[return-value]
+        except FAILURES as error:
+            raise unreachable(error) from None
     if at.kind == "sentinel":
         sentinels = redis.sentinel.Sentinel(
             at.nodes, sentinel_kwargs=sentinel_options(at) | bounds, **bounds, **at.options()
@@ -162,6 +168,10 @@ class SyncSentinelMaster(redis.Redis):
         self.connection_pool.disconnect()
         for asked in self.connection_pool.sentinel_manager.sentinels:  # type: ignore[attr-defined]
             asked.close()
+
+
+def unreachable(error: Exception) -> ConfigError:
+    return ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})")
 
 
 def sentinel_options(at: Where) -> dict[str, Any]:

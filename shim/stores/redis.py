@@ -39,7 +39,7 @@ async def bounded(call: Awaitable[R], timeout: float = REDIS_TIMEOUT) -> R:
     try:
         async with asyncio.timeout(timeout):
             return await call
-    except (redis.RedisError, TimeoutError, OSError) as error:
+    except (*connections.FAILURES, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
         raise StoreUnavailable from None
 

@@ -17,7 +17,7 @@ from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
 from shim.stores.clock import StoreClock, store_clock
-from shim.stores.connections import primaries, sync_client
+from shim.stores.connections import FAILURES, primaries, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
 from shim.stores.redis import (
@@ -165,7 +165,7 @@ def require_durable(url: str) -> None:
             "and persistence (appendonly yes, or save)"
         )
         return
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()
@@ -180,7 +180,7 @@ def read_marker(url: str) -> tuple[float | None, bool]:
     client = sync_client(url)
     try:
         found = load_marker(client.get(MARKER))
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()
@@ -193,7 +193,7 @@ def marked(url: str, clock: StoreClock) -> Marker:
     try:
         renamed(client)
         return mark(client, clock)
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()

@@ -19,7 +19,7 @@ import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
 from shim.config import ConfigError, Settings
-from shim.stores.connections import sync_client
+from shim.stores.connections import FAILURES, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import StoredToken, Tokens
 from shim.stores.redis import PREFIX, REDIS_TIMEOUT, as_text, async_client, bounded
@@ -211,7 +211,7 @@ def check_redis(url: str, sealer: Sealer) -> None:
         check = sealer.check(as_text(stored) if stored is not None else None)
         if check is not None:
             client.set(TOKENS + ":check", check, nx=True)
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()
