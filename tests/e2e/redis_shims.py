@@ -28,17 +28,21 @@ MUTE = "/1.1/mutes/users/create.json?user_id=783214"
 class Running:
     """`shim serve` with SHIM_REDIS_URL `url` (ALICE's token stored there), in `folder`."""
 
-    def __init__(self, folder: Path, tls: Any, upstream: str, url: str, add: bool = True) -> None:
+    def __init__(
+        self, folder: Path, tls: Any, upstream: str, url: str, add: bool = True, **env: str
+    ) -> None:
         if add:
             Stored(redis_url=url).add(ALICE.token, ALICE.secret)
         folder.mkdir(exist_ok=True)
-        self.env = {"SHIM_ADMIN_TOKEN": ADMIN, "SHIM_REDIS_URL": url}
+        self.env = {"SHIM_ADMIN_TOKEN": ADMIN, "SHIM_REDIS_URL": url, **env}
         self.process, self.host = start(folder, tls, upstream, env=self.env)
         self.tls = tls
         self.session = requests.Session()
 
     def url(self, path: str) -> str:
-        return f"https://{self.host}{path}"
+        """What clients sign: SHIM_PUBLIC_URL's origin when set (instances behind one
+        balancer), else this instance's own."""
+        return self.env.get("SHIM_PUBLIC_URL", f"https://{self.host}") + path
 
     def call(
         self, path: str, headers: dict[str, str] | None = None, method: str = ""
@@ -46,7 +50,7 @@ class Running:
         method = method or ("POST" if "create" in path else "GET")
         signed = headers or sign(method, self.url(path))
         return self.session.request(
-            method, self.url(path), headers=signed, timeout=30, verify=self.tls[0]
+            method, f"https://{self.host}{path}", headers=signed, timeout=30, verify=self.tls[0]
         )
 
     def problems(self) -> set[str]:
