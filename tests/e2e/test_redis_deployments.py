@@ -19,8 +19,9 @@ pytestmark = pytest.mark.e2e
 IDS = "/1.1/mutes/users/ids.json?count=20"
 PASSWORD = "acl-pass-not-to-be-logged"
 # The ACL docs/operations.md gives: the shim's keys and the commands it needs, nothing more.
-ACL = ("--user", "default", "off", "--user", "shim", "on", f">{PASSWORD}", "~shim:*")
-ACL += ("+@read", "+@write", "+@transaction", "+time", "+ping", "+config|get", "+@connection")
+USER = ("--user", "default", "off", "--user", "shim", "on", f">{PASSWORD}", "~shim:*")
+ALLOWED = ("+@read", "+@write", "+@transaction", "+time", "+ping", "+config|get", "+@connection")
+ACL = (*USER, *ALLOWED)
 
 
 @pytest.fixture
@@ -112,9 +113,9 @@ def test_two_instances_share_a_cluster_through_a_failover(
         nodes = ",".join(f"127.0.0.1:{s.port}" for s in servers[:3])
         url = f"redis+cluster://{nodes}"
         # Behind one balancer: both verify signatures made for one public origin.
-        behind = {"SHIM_PUBLIC_URL": "https://shim.example"}
-        one = Running(tmp_path / "one", tls, upstream, url, **behind)
-        other = Running(tmp_path / "other", tls, upstream, url, add=False, **behind)
+        behind = "https://shim.example"
+        one = Running(tmp_path / "one", tls, upstream, url, SHIM_PUBLIC_URL=behind)
+        other = Running(tmp_path / "other", tls, upstream, url, False, SHIM_PUBLIC_URL=behind)
         try:
             served_once(one, other)
             page = one.call(IDS).json()
