@@ -122,6 +122,8 @@ class StoreWatch:
             found = load_marker(await bounded(self._redis.get(MARKER)))
             if found is None:
                 raise StoreUnavailable  # gone again at once: ask on the next request
+        if found.id == self._marker.id:
+            return  # a request under way at the same time took it in already: said once
         self._marker = found
         if found.lost:
             log.warning(
