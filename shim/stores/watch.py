@@ -129,8 +129,9 @@ class StoreWatch:
             log.warning(
                 "Redis lost the shim's data (its marker changed): requests signed before %s "
                 "are refused (503, code 130), as their nonces may be forgotten; tokens users "
-                "signed in with are gone (401, code 89, until they sign in again) and cursors "
-                "issued before are refused (403, code 195)",
+                "signed in with are gone (401, code 89, until they sign in again), cursors "
+                "issued before are refused (403, code 195), and the all-v1 switch and the routes "
+                "set with `shim routing` are back to their defaults",
                 stamp(found.since),
             )
 
