@@ -74,28 +74,50 @@ class RedisServer:
     process: subprocess.Popen[bytes]  # to pause (SIGSTOP) and resume (SIGCONT)
 
 
-@contextmanager
-def redis_server(folder: Path, *settings: str, port: int | None = None) -> Iterator[RedisServer]:
-    """A real redis-server with these settings, its data in `folder`, on `port` (a free one by
-    default, so a restart can come back where it was); stopped after."""
-    server = shutil.which("redis-server")
-    if server is None:
+def installed(program: str) -> str:
+    """The path of a Redis program; missing fails the test in CI, skips it elsewhere."""
+    found = shutil.which(program)
+    if found is None:
         if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+            pytest.fail(f"{program} is missing: .ci/run installs it")
+        pytest.skip(f"{program} is not installed (apt-get install redis-server redis-tools)")
+    return found
+
+
+@contextmanager
+def redis_server(
+    folder: Path,
+    *settings: str,
+    port: int | None = None,
+    tls: tuple[str, str, str] | None = None,
+    user: str = "",
+    first: tuple[str, ...] = (),
+) -> Iterator[RedisServer]:
+    """A real redis-server with these settings, its data in `folder`, on `port` (a free one by
+    default, so a restart can come back where it was); stopped after. With `tls` (CA,
+    certificate, key files) it listens over TLS only; `user` ("name:password") is how its URL
+    signs in; `first` comes before every option (a configuration file, for a sentinel)."""
+    server = installed("redis-server")
     port = port or free_port()
+    listen = ["--port", str(port)]
+    if tls:
+        ca, cert, key = tls
+        listen = ["--port", "0", "--tls-port", str(port), "--tls-cert-file", cert]
+        listen += ["--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"]
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *settings],
+        [server, *first, *listen, "--bind", "127.0.0.1", "--dir", str(folder), *settings],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    signed = f"{user}@" if user else ""
+    scheme, query = ("rediss", f"?ssl_ca_certs={tls[0]}") if tls else ("redis", "")
+    url = f"{scheme}://{signed}127.0.0.1:{port}/0{query}"
     deadline = time.monotonic() + 10
     while True:
         try:
             redis.Redis.from_url(url).ping()
             break
-        except redis.ConnectionError:
+        except (redis.ConnectionError, redis.ResponseError):  # a sentinel knows no database
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 raise RuntimeError("redis-server did not start") from None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from mappings.params import number
 from shim.credentials.direct import Signed
-from shim.errors import BadAuthData, NotAuthenticated, StaleTimestamp
+from shim.errors import BadAuthData, NotAuthenticated, StaleTimestamp, StoreUnavailable
 from shim.stores.protocols import Nonces
 
 TIMESTAMP_WINDOW = 300
@@ -39,7 +39,13 @@ async def first_use(nonces: Nonces, signed: Signed) -> None:
     """Record the nonce of a request whose signature is valid; `NotAuthenticated` when it was
     recorded already (a replay)."""
     key = nonce_key(signed.consumer_key, signed.token, signed.timestamp, signed.nonce)
+    signed_at = int(signed.timestamp)
+    # Fail closed: signed before the store's memory of nonces begins, it may be a replay.
+    if signed_at < nonces.whole_since():
+        raise StoreUnavailable
     # Kept while the request's own timestamp is in the window: then it is refused anyway.
-    expires_at = int(signed.timestamp) + TIMESTAMP_WINDOW + 1
-    if not await nonces.add(key, expires_at):
+    added = await nonces.add(key, signed_at + TIMESTAMP_WINDOW + 1)
+    if signed_at < nonces.whole_since():  # this very call found the store had lost them
+        raise StoreUnavailable
+    if not added:
         raise NotAuthenticated

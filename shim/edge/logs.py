@@ -26,8 +26,10 @@ SECRET_VALUE = rf"({_NAME}[\"']?+\s*+[=:]\s*+[\"']?+)[^&\"'\s,}}]+"
 The same text compiles over bytes (`shim.serving.recording`) and in linear time over any input."""
 CREDENTIAL = r"((?:OAuth|Bearer|Basic)\s+)[^\"'\r\n]+"
 """The credentials of an Authorization header."""
-_MASKS = [(re.compile(p, re.IGNORECASE), r"\1…") for p in (SECRET_VALUE, CREDENTIAL)]
-WORDS = ("oauth", "token", "bearer", "basic")
+URL_PASSWORD = r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://[^:/@\s]*+:)[^@/\s]++(?=@)"
+"""The password of a URL such as SHIM_REDIS_URL's `redis://user:password@host`: the user stays."""
+_MASKS = [(re.compile(p, re.IGNORECASE), r"\1…") for p in (SECRET_VALUE, CREDENTIAL, URL_PASSWORD)]
+WORDS = ("oauth", "token", "bearer", "basic", "://")
 """One of these is in every text the patterns match, in ASCII text in any case."""
 
 

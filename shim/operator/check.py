@@ -19,8 +19,9 @@ from shim.errors import StoreUnavailable
 from shim.stores.clock import NTP_FIX, SKEW_LIMIT, disagreement, store_clock
 from shim.stores.protocols import Tokens
 from shim.stores.routes import RoutingFile
-from shim.stores.state import require_durable
+from shim.stores.state import read_marker, require_durable
 from shim.stores.tokens import mask, open_tokens
+from shim.stores.watch import LOSS_REPORTED, stamp
 
 Status = Literal["ok", "warn", "error"]
 
@@ -68,6 +69,7 @@ def _offline(settings: Settings, clock: Callable[[], float]) -> Iterator[Verdict
     yield from _tokens(settings)
     if settings.redis_url:
         yield from _clock(settings.redis_url, clock)
+        yield from _loss(settings.redis_url, clock)
     if settings.config_path is not None:
         try:
             RoutingFile(settings.config_path, ROUTABLE, _NoSwitch())
@@ -128,6 +130,24 @@ def _clock(url: str, machine: Callable[[], float]) -> Iterator[Verdict]:
         )
     else:
         yield Verdict("clock", "ok", f"agrees with Redis's within {SKEW_LIMIT:g} s")
+
+
+def _loss(url: str, clock: Callable[[], float]) -> Iterator[Verdict]:
+    """A loss of Redis's data the running instances saw lately (`shim.stores.watch`): a
+    warning, not an error, since `shim serve` starts anyway and fails closed by itself."""
+    try:
+        since, lost = read_marker(url)
+    except ConfigError:
+        return  # Redis unreachable: the token store's verdict says so already
+    if lost and since is not None and clock() < since + LOSS_REPORTED:
+        yield Verdict(
+            "Redis data",
+            "warn",
+            f"Redis lost the shim's data (seen at {stamp(since)}): requests signed before are "
+            "refused (503, 130), tokens users signed in with and cursors issued are gone",
+            "find why Redis restarted without its files (docs/operations.md); users sign in "
+            "again, or `shim tokens add` each token",
+        )
 
 
 class _NoSwitch:

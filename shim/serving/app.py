@@ -9,6 +9,7 @@ API pass through to the upstream; `/_shim/…` and `/metrics` are the operator's
 is v1.1's 404, code 34.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -118,6 +119,7 @@ async def dashboard_page(resources: Resources, request: Request) -> Response:
         dashboard.form_token(resources.settings.admin_token),
         resources.upstream.breaker.state,
         list(resources.dry_runs.recent),
+        [reason for reason, now in resources.kept.reasons().items() if now],
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
@@ -167,8 +169,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await resources.warn_of_plaintext()
-        with recording(record) if record else nullcontext():
-            yield
+        watching = asyncio.create_task(resources.kept.keep_watch())
+        try:
+            with recording(record) if record else nullcontext():
+                yield
+        finally:
+            watching.cancel()
         log.info("caches at shutdown: %s", resources.stats())
         await resources.aclose()
 

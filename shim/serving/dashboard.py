@@ -25,6 +25,13 @@ text-align:left;vertical-align:top} th{color:#59636e;font-weight:600}
 .alert{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;
 margin-bottom:16px}
 """
+STORE_PROBLEMS = {
+    "data_lost": "lost the shim's data; requests signed before the loss are refused (503, 130), "
+    "and tokens and cursors issued before it are gone (docs/operations.md)",
+    "not_durable": "has no persistence: a restart would forget every token and nonce",
+    "evicting": "may evict live nonces and tokens: set maxmemory-policy noeviction",
+    "unreachable": "does not answer",
+}
 V1, V2, GOOD, KNOWN, BAD = "#8c959f", "#0969da", "#1a7f37", "#54aeff", "#cf222e"
 
 
@@ -69,9 +76,11 @@ def html(
     form: str,
     breaker: str,
     planned: Sequence[Planned] = (),
+    store_problems: Sequence[str] = (),
 ) -> str:
     """The whole page; `form` is the token its switch's form carries, `breaker` the upstream
-    circuit breaker's state, `planned` the latest dry runs."""
+    circuit breaker's state, `planned` the latest dry runs, `store_problems` the reasons
+    Redis is not as it should be now (`shim.stores.watch.REASONS`)."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -81,6 +90,10 @@ def html(
         )
         if routing.all_v1
         else ""
+    )
+    alert += "".join(
+        f'<div class="alert">Redis: {escape(STORE_PROBLEMS.get(reason, reason))}</div>'
+        for reason in store_problems
     )
     empty = "" if endpoints else "<p>No traffic yet.</p>"
     return (

@@ -134,7 +134,7 @@ def open_resources(
     names = ROUTABLE
     routing = RoutingFile(settings.config_path, names, kept.all_v1, store=kept.routes)
     metrics = Metrics(lambda: cache_stats(kept), lambda: upstream.breaker.state)
-    metrics.watch_clock(kept.skew)
+    metrics.watch_store(kept.skew, kept.reasons)
     backends = Backends(upstream, kept.callers, kept.cursors, settings.upstream_timeout)
     comparer = Comparer(backends, kept.comparisons, shadows, breaker, metrics)
     # Dry runs share the comparisons' budget: both are work done after answering.

@@ -64,6 +64,24 @@ class SkewCollector(Collector):
             )
 
 
+class StoreCollector(Collector):
+    """The shared store's problems by reason, read when scraped: 1 while one holds
+    (`shim.stores.watch`); no samples without Redis."""
+
+    def __init__(self, reasons: Callable[[], Mapping[str, bool]]) -> None:
+        self._reasons = reasons
+
+    def collect(self) -> Iterator[Metric]:
+        reasons = self._reasons()
+        if reasons:
+            family = GaugeMetricFamily(
+                "shim_store_problem", "Redis's problems by reason", labels=["reason"]
+            )
+            for reason, now in reasons.items():
+                family.add_metric([reason], 1.0 if now else 0.0)
+            yield family
+
+
 class Metrics:
     def __init__(
         self,
@@ -129,8 +147,11 @@ class Metrics:
             status = exchange.response.status_code
             self.served(exchange.name, exchange.backend, status, exchange.code, exchange.seconds)
 
-    def watch_clock(self, skew: Callable[[], float | None]) -> None:
+    def watch_store(
+        self, skew: Callable[[], float | None], reasons: Callable[[], Mapping[str, bool]]
+    ) -> None:
         self.registry.register(SkewCollector(skew))
+        self.registry.register(StoreCollector(reasons))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

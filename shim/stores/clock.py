@@ -19,9 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 
-import redis
-
 from shim.config import ConfigError
+from shim.stores.connections import FAILURES, sync_client
 
 log = logging.getLogger("shim.shared")
 
@@ -74,13 +73,13 @@ def disagreement(skew: float) -> str:
 def store_clock(url: str, machine: Callable[[], float]) -> StoreClock:
     """Redis's clock as read now, at start: nothing is judged before it is known. (`shim
     serve` has said already if the clocks disagree: `shim.operator.check.offline`.)"""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     clock = StoreClock(machine)
     try:
         sent = time.monotonic()
         answer = client.time()
         clock.learn(answer, sent, time.monotonic())
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()

@@ -35,6 +35,12 @@ class Nonces(Protocol):
         already there (a replay). Raises `StoreUnavailable` when the key cannot be stored."""
         ...
 
+    def whole_since(self) -> float:
+        """Seconds on the store's clock from which its memory of nonces is whole: a request
+        signed before may have been used and forgotten (`shim.stores.watch`), so it is
+        refused."""
+        ...
+
 
 class Switch(Protocol):
     """The all-v1 switch: in the SQLite file, or in Redis for every instance; either way it

@@ -10,20 +10,17 @@ when Redis is back. The token hash is read through the same client (`shim.stores
 import asyncio
 import json
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import redis
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from mappings.compare import Difference
 from mappings.types import V2Reply
 from shim.errors import StoreUnavailable
-from shim.stores.clock import StoreClock
+from shim.stores import connections
 from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
 from shim.stores.memory import TTLCache
 from shim.stores.routes import AUDIT_KEPT
@@ -34,7 +31,6 @@ V = TypeVar("V")
 R = TypeVar("R")
 PREFIX = "shim:"
 REDIS_TIMEOUT = 0.5  # seconds one Redis call may take on the request path
-REDIS_CONNECTIONS = 64  # per instance; a request waits for one at most REDIS_TIMEOUT
 COMPARISON_TTL = 7 * 86_400  # comparison counters are dropped a week after their last change
 
 
@@ -43,7 +39,7 @@ async def bounded(call: Awaitable[R], timeout: float = REDIS_TIMEOUT) -> R:
     try:
         async with asyncio.timeout(timeout):
             return await call
-    except (redis.RedisError, TimeoutError, OSError) as error:
+    except (*connections.FAILURES, TimeoutError, OSError) as error:
         log.warning("Redis did not answer: %s", type(error).__name__)
         raise StoreUnavailable from None
 
@@ -71,29 +67,6 @@ class Layered(Generic[V]):
     def stats(self) -> dict[str, int]:
         shared = self._shared.stats()
         return {"hits": self._local.hits + shared["hits"], "misses": shared["misses"]}
-
-
-class RedisNonces:
-    """Nonces in Redis: SET NX makes "first one wins" hold across instances, and PXAT has
-    Redis drop one at `expires_at` on its own clock, the one every instance judges by. Redis
-    must never evict them while they live (docs/operations.md)."""
-
-    def __init__(self, client: redis.asyncio.Redis, clock: StoreClock) -> None:
-        self._redis = client
-        self._clock = clock
-
-    async def add(self, key: str, expires_at: float) -> bool:
-        name, at = PREFIX + "nonce:" + key, math.ceil(expires_at * 1000)
-        if not self._clock.due():
-            return bool(await bounded(self._redis.set(name, b"1", nx=True, pxat=at)))
-        async with self._redis.pipeline(transaction=False) as pipe:  # one round trip still
-            pipe.time()
-            pipe.set(name, b"1", nx=True, pxat=at)
-            sent = time.monotonic()
-            answer, added = await bounded(pipe.execute())
-        self._clock.learn(answer, sent, time.monotonic())
-        self._clock.watch()
-        return bool(added)
 
 
 class RedisCache(Generic[V]):
@@ -154,7 +127,10 @@ class RedisRoutes:
     """Routes set with `shim routing` in one Redis key, the audit in a list trimmed to its
     bound: every instance reads them once a second."""
 
-    KEY, AUDIT = PREFIX + "routes", PREFIX + "routing_audit"
+    # One hash tag, so the transaction that writes both touches one slot of a Redis Cluster.
+    KEY, AUDIT = PREFIX + "{routes}", PREFIX + "{routes}:audit"
+    FORMER = ((PREFIX + "routes", KEY), (PREFIX + "routing_audit", AUDIT))
+    """Their names before Redis Cluster was supported, renamed at start (`renamed`)."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self._redis = client
@@ -226,15 +202,16 @@ class RedisComparisons:
 
 
 def async_client(url: str, timeout: float = REDIS_TIMEOUT) -> redis.asyncio.Redis:
-    pool = redis.asyncio.BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_CONNECTIONS,
-        timeout=timeout,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),  # one try: `bounded` is the whole time budget
-    )
-    return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
+    """The request path's client, whichever way Redis is run (`shim.stores.connections`)."""
+    return connections.async_client(url, timeout)
+
+
+def renamed(client: redis.Redis) -> None:
+    """Keys an earlier version wrote under other names, renamed once (only a single server
+    can hold them: a cluster was not supported then)."""
+    for old, new in RedisRoutes.FORMER:
+        if client.exists(old):
+            client.renamenx(old, new)
 
 
 def dump_reply(reply: V2Reply) -> str:

@@ -17,18 +17,19 @@ from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
 from shim.stores.clock import StoreClock, store_clock
+from shim.stores.connections import FAILURES, primaries, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
 from shim.stores.redis import (
     Layered,
     RedisCache,
     RedisComparisons,
-    RedisNonces,
     RedisRoutes,
     RedisSwitch,
     async_client,
     dump_reply,
     load_reply,
+    renamed,
 )
 from shim.stores.sqlite import (
     ComparisonStore,
@@ -39,6 +40,15 @@ from shim.stores.sqlite import (
     connect,
 )
 from shim.stores.tokens import open_tokens
+from shim.stores.watch import (
+    MARKER,
+    Marker,
+    RedisNonces,
+    StoreWatch,
+    load_marker,
+    mark,
+    unsafe,
+)
 
 log = logging.getLogger("shim.shared")
 
@@ -57,6 +67,22 @@ class State:
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     clock: Callable[[], float] = time.time
     """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
+    watch: StoreWatch | None = None
+    """Whether Redis still holds and keeps what the shim wrote (None: the embedded store)."""
+
+    def problems(self) -> list[str]:
+        """What keeps the store from serving safely now, for a readiness check: Redis not
+        answering, or no longer durable. Empty when all is well (or with no Redis)."""
+        return self.watch.problems() if self.watch else []
+
+    def reasons(self) -> dict[str, bool]:
+        """The store's problems by reason, a loss of data included (`shim_store_problem`)."""
+        return self.watch.reasons() if self.watch else {}
+
+    async def keep_watch(self) -> None:
+        """Look at Redis every few seconds while the app runs (nothing to do without it)."""
+        if self.watch:
+            await self.watch.keep_watch()
 
     def skew(self) -> float | None:
         """Seconds this machine's clock is ahead of the store's; None with no store clock."""
@@ -104,9 +130,10 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
     require_durable(settings.redis_url)
     client = async_client(settings.redis_url)
     kept_by = store_clock(settings.redis_url, clock)
+    watch = StoreWatch(client, kept_by, marked(settings.redis_url, kept_by))
     return State(
         open_tokens(settings, client),  # closed with the client
-        RedisNonces(client, kept_by),
+        RedisNonces(client, kept_by, watch),
         Layered(RedisCache(client, "callers", ttl, lambda c: c.user_id, Caller), size, ttl),
         Layered(RedisCache(client, "users", ttl, dump_reply, load_reply), size, ttl),
         RedisCache(client, "cursors", CURSOR_TTL, str, str),
@@ -116,6 +143,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
         RedisRoutes(client),
         (client.aclose,),
         kept_by,
+        watch,
     )
 
 
@@ -123,27 +151,49 @@ def require_durable(url: str) -> None:
     """Refuse a Redis that could drop what the shim keeps there: an eviction policy other than
     noeviction can evict live nonces (a replay is then accepted) and, as allkeys-*, the token
     store; without persistence a Redis restart forgets both."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     try:
-        config = client.config_get("maxmemory-policy") | client.config_get("appendonly")
-        config |= client.config_get("save")
+        configs = [
+            node.config_get("maxmemory-policy")
+            | node.config_get("appendonly")
+            | node.config_get("save")
+            for node in primaries(client)  # each master of a cluster
+        ]
     except redis.ResponseError:  # a managed Redis may not allow CONFIG: say what to check
         log.warning(
             "cannot read Redis's configuration: make sure it has maxmemory-policy noeviction "
             "and persistence (appendonly yes, or save)"
         )
         return
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()
-    if config.get("maxmemory-policy") != "noeviction":
-        raise ConfigError(
-            f"Redis's maxmemory-policy is {config.get('maxmemory-policy')}: set it to noeviction, "
-            "or it may evict live nonces and tokens (docs/operations.md)"
-        )
-    if config.get("appendonly") != "yes" and not config.get("save"):
-        raise ConfigError(
-            "Redis has no persistence: set appendonly yes (or save), or a Redis restart "
-            "forgets every token and nonce"
-        )
+    for config in configs:
+        for problem in unsafe(config).values():
+            raise ConfigError(problem)
+
+
+def read_marker(url: str) -> tuple[float | None, bool]:
+    """The marker's moment and whether it was written on a loss, for `shim check`; (None,
+    False) when there is none."""
+    client = sync_client(url)
+    try:
+        found = load_marker(client.get(MARKER))
+    except FAILURES as error:
+        raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
+    finally:
+        client.close()
+    return (found.since, found.lost) if found else (None, False)
+
+
+def marked(url: str, clock: StoreClock) -> Marker:
+    """The marker in Redis, written now on a first start (`shim.stores.watch.mark`)."""
+    client = sync_client(url)
+    try:
+        renamed(client)
+        return mark(client, clock)
+    except FAILURES as error:
+        raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
+    finally:
+        client.close()

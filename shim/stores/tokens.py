@@ -19,6 +19,7 @@ import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
 from shim.config import ConfigError, Settings
+from shim.stores.connections import FAILURES, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import StoredToken, Tokens
 from shim.stores.redis import PREFIX, REDIS_TIMEOUT, as_text, async_client, bounded
@@ -204,13 +205,13 @@ class RedisTokens:
 def check_redis(url: str, sealer: Sealer) -> None:
     """Refuse a Redis token hash SHIM_SECRET_KEY does not open, before anything reads it; seal
     the check value into a new one."""
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(url)
     try:
         stored = client.get(TOKENS + ":check")
         check = sealer.check(as_text(stored) if stored is not None else None)
         if check is not None:
             client.set(TOKENS + ":check", check, nx=True)
-    except redis.RedisError as error:
+    except FAILURES as error:
         raise ConfigError(f"SHIM_REDIS_URL: cannot reach Redis ({type(error).__name__})") from None
     finally:
         client.close()

@@ -25,6 +25,22 @@ def test_oauth_values_and_credentials_are_masked():
     assert "oauth_token_secret=" in masked  # the name stays, so the line still reads
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://shim:pa55-w0rd@redis.internal:6379/0",
+        "rediss+sentinel://shim:pa55-w0rd@10.0.0.1:26379,10.0.0.2:26379/shim",
+        "redis+cluster://:pa55-w0rd@node1:7000",
+    ],
+)
+def test_a_redis_urls_password_is_masked(url):
+    masked = mask(f"cannot reach {url} (ConnectionError)")
+
+    assert "pa55-w0rd" not in masked
+    assert url.split("@")[1] in masked  # where, still said
+    assert "shim:" in masked or ":…@" in masked
+
+
 PIECES = st.sampled_from(
     ["oauth_", "OAuth ", "access_token", "Refresh_Token", "bearer ", "BASIC ", "token", "=", ":"]
 )
@@ -42,6 +58,7 @@ def test_text_with_nothing_to_mask_is_passed_over_alike(text):
 QUADRATIC = r"((?:oauth_[a-z_]+|access_token|refresh_token)[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+"
 HOSTILE = ["oauth_", "oauth_x", "xoauth_", "access_token", "oauth_x=", "Bearer ", "Bearer"]
 HOSTILE += ["OAuth\t", " ", "'", '"', "oauth_token '", "Basic \r\n", "oauth_x \t\r\n"]
+HOSTILE += ["a://b:", "redis://", "a://:", "x+y://u:p"]
 SIZE = 256 * 1024
 
 

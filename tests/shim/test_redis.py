@@ -1,5 +1,7 @@
 """Two shim instances sharing a real Redis: what one knows, the other knows."""
 
+import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +15,9 @@ from starlette.testclient import TestClient
 
 from shim.config import ConfigError
 from shim.serving.app import create_app
+from shim.stores.clock import store_clock
+from shim.stores.redis import async_client
+from shim.stores.watch import MARKER, StoreWatch, load_marker, mark
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, BOB, DAVE, REQUEST_TOKEN, VERIFIER, FakeV2, sign
 from tests.servers import DURABLE, redis_server
@@ -232,7 +237,8 @@ def redis_calls(probe: redis.Redis) -> dict[str, int]:
 
 def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
     """Off the hot path: the token's secret and the cached lookup come from the instance's own
-    memory the second time; only the nonce, which every instance must see, goes to Redis."""
+    memory the second time; only the nonce, which every instance must see, goes to Redis, with
+    the marker that tells a Redis that lost its data in the same round trip."""
     first, _ = two
     probe = redis.Redis.from_url(redis_url)
     probe.ping()  # its connection made before counting
@@ -245,7 +251,8 @@ def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
 
     ran = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
     assert answer.status_code == 200
-    assert ran == {"set": 1, "info": 1}  # the nonce's SET NX, and this test's own INFO
+    # The marker's GET and the nonce's SET NX (one pipeline), and this test's own INFO.
+    assert ran == {"get": 1, "set": 1, "info": 1}
 
 
 @contextmanager
@@ -346,3 +353,45 @@ def test_shim_check_says_when_the_clock_disagrees_with_redis(settings, redis_url
     assert "40.0 s behind Redis's" in stepped["clock"].detail
     assert "NTP" in stepped["clock"].fix
     assert right["clock"].status == "ok"
+
+
+def test_routes_kept_under_their_former_names_are_renamed_at_start(make_client, redis_url: str):
+    """Routes an earlier version kept (`shim:routes`, `shim:routing_audit`) are found under
+    the names that put both in one Redis Cluster slot."""
+    fresh(redis_url)
+    direct = redis.Redis.from_url(redis_url)
+    direct.set("shim:routes", '{"mutes/users/create": {"mode": "v1"}}')
+    direct.rpush("shim:routing_audit", "an earlier change")
+    make_client(redis_url=redis_url)
+
+    assert direct.get("shim:{routes}") == b'{"mutes/users/create": {"mode": "v1"}}'
+    assert direct.lrange("shim:{routes}:audit", 0, -1) == [b"an earlier change"]
+    assert not direct.exists("shim:routes", "shim:routing_audit")
+
+
+def test_a_loss_met_by_many_requests_at_once_is_said_once(redis_url: str, caplog):
+    """Requests under way together all read the empty Redis; one line says so, and all of
+    them take the same marker, so every one refuses the same requests."""
+    fresh(redis_url)
+    direct = redis.Redis.from_url(redis_url)
+    clock = store_clock(redis_url, time.time)
+    marker = mark(direct, clock)
+    direct.flushdb()
+
+    async def together() -> list[float]:
+        client = async_client(redis_url)
+        watch = StoreWatch(client, clock, marker)
+        try:
+            await asyncio.gather(*(watch.seen(None) for _ in range(10)))
+            stored = load_marker(direct.get(MARKER))
+            assert stored is not None
+            return [watch.whole_since(), stored.since]
+        finally:
+            await client.aclose()
+
+    with caplog.at_level(logging.WARNING, "shim.shared"):
+        since, stored = asyncio.run(together())
+
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "Redis lost the shim's data" in caplog.records[0].message
+    assert since == stored > marker.since
