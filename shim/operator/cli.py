@@ -16,6 +16,7 @@ import httpx2
 
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
+from shim.edge.drain import Drain
 from shim.operator import certs, routing_commands, token_commands
 from shim.operator.check import Verdict, offline
 from shim.operator.online_check import online
@@ -151,6 +152,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         "ssl_certfile": cert_file,
         "ssl_keyfile": key_file,
         "timeout_graceful_shutdown": GRACE,
+        "timeout_keep_alive": settings.keepalive_timeout,
         "log_config": logs.config(settings.log_format),  # every handler masks credentials
         # X-Forwarded-For and -Proto are believed from SHIM_TRUSTED_PROXIES only: uvicorn's
         # default believes 127.0.0.1, and an https:// signature passed over plain HTTP.
@@ -174,8 +176,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if cert_file:
         server.lean_tls()
-    app = create_app(settings, record=args.record)
-    processes.run(processes.Config(app, http=server.protocol(settings), **common))
+    drain = Drain(settings.drain_seconds)
+    app = create_app(settings, record=args.record, drain=drain)
+    processes.run(processes.Config(app, http=server.protocol(settings), **common), drain)
     return 0
 
 

@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import redis
+import redis.asyncio
 
 from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
-from shim.stores.clock import StoreClock, store_clock
+from shim.errors import StoreUnavailable
+from shim.stores.clock import READY_SKEW, StoreClock, disagreement, store_clock
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
 from shim.stores.redis import (
@@ -27,6 +29,7 @@ from shim.stores.redis import (
     RedisRoutes,
     RedisSwitch,
     async_client,
+    bounded,
     dump_reply,
     load_reply,
 )
@@ -37,10 +40,16 @@ from shim.stores.sqlite import (
     SQLiteRoutes,
     SQLiteSwitch,
     connect,
+    writable,
 )
 from shim.stores.tokens import open_tokens
 
 log = logging.getLogger("shim.shared")
+
+
+Check = Callable[[], Awaitable[str | None]]
+"""One readiness check: None when it holds, else the reason, fit for a public answer (no
+secret, no address)."""
 
 
 @dataclass
@@ -57,6 +66,17 @@ class State:
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     clock: Callable[[], float] = time.time
     """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
+    checks: Sequence[Check] = ()
+    """What must hold for this instance to serve (`problems`); a store adds its own."""
+
+    async def problems(self) -> list[str]:
+        """Why this instance cannot serve now, if it cannot: each check's reason, and a clock
+        too far from the store's. What `GET /_shim/ready` answers (`shim.serving.health`)."""
+        found = [reason for check in self.checks if (reason := await check()) is not None]
+        skew = self.skew()
+        if skew is not None and abs(skew) > READY_SKEW:
+            found.append(disagreement(skew))
+        return found
 
     def skew(self) -> float | None:
         """Seconds this machine's clock is ahead of the store's; None with no store clock."""
@@ -100,6 +120,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
             SQLiteRoutes(db),
             (close,),
             clock,
+            (writable(db),),
         )
     require_durable(settings.redis_url)
     client = async_client(settings.redis_url)
@@ -116,7 +137,21 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
         RedisRoutes(client),
         (client.aclose,),
         kept_by,
+        (answering(client),),
     )
+
+
+def answering(client: redis.asyncio.Redis) -> Check:
+    """A readiness check: Redis answers (a PING, within the request path's bound)."""
+
+    async def check() -> str | None:
+        try:
+            await bounded(client.ping())
+        except StoreUnavailable:
+            return "Redis does not answer"
+        return None
+
+    return check
 
 
 def require_durable(url: str) -> None:
