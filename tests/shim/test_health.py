@@ -4,9 +4,11 @@ request from reaching the server (the real-process cases are tests/e2e/test_load
 import asyncio
 import dataclasses
 import logging
+import signal
 import time
 
 import pytest
+import redis
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
@@ -22,6 +24,7 @@ from shim.edge.requests_log import RequestId
 from shim.serving.health import DRAINING, Readiness
 from shim.stores.clock import READY_SKEW, StoreClock
 from shim.stores.state import open_state
+from tests.servers import DURABLE, redis_server
 
 
 def test_the_checks_run_at_most_once_a_second_however_often_asked(settings: Settings):
@@ -63,6 +66,24 @@ def test_a_clock_too_far_from_the_stores_is_not_ready(settings: Settings, off: f
     assert (problems == []) is ready
     assert ready or "ahead of Redis's" in problems[0]
     asyncio.run(kept.aclose())
+
+
+def test_a_paused_redis_is_not_ready_and_its_url_is_not_told(settings: Settings, tmp_path):
+    with redis_server(tmp_path, *DURABLE) as served:
+        redis.Redis.from_url(served.url).config_set("requirepass", "hunter2-secret")
+        url = served.url.replace("redis://", "redis://:hunter2-secret@")
+        kept = open_state(dataclasses.replace(settings, redis_url=url))
+
+        async def ask() -> tuple[list[str], list[str]]:
+            before = await kept.problems()
+            served.process.send_signal(signal.SIGSTOP)
+            try:
+                return before, await kept.problems()
+            finally:
+                served.process.send_signal(signal.SIGCONT)
+                await kept.aclose()
+
+        assert asyncio.run(ask()) == ([], ["Redis does not answer"])
 
 
 def failing_app() -> Starlette:
