@@ -3,30 +3,57 @@ not-ready (`GET /_shim/ready`, 503) and closes each connection after its answer
 (`Connection: close`), then stops as before. A load balancer that checks readiness stops
 sending it new requests within its check interval, and a request it sends meanwhile on a kept
 connection is answered rather than lost: uvicorn alone closes idle connections at the signal,
-racing the requests already on their way (issue 24: 1 lost in 5 SIGTERMs)."""
+racing the requests already on their way (issue 24: 1 lost in 5 SIGTERMs).
 
-import time
+The app's lifespan puts `on_sigterm` in front of uvicorn's own SIGTERM handler, in the process
+that serves: `shim serve`'s one, or each of `--workers`' (whose supervisor passes SIGTERM on).
+A second SIGTERM, or Ctrl-C, stops at once as before."""
+
+import asyncio
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Drain:
-    """Whether this process is draining, and until when."""
+    """How long this process drains, and whether it has begun."""
 
     def __init__(self, seconds: float = 0.0) -> None:
         self.seconds = seconds
-        self.until: float | None = None
-
-    @property
-    def draining(self) -> bool:
-        return self.until is not None
+        self.draining = False
 
     def begin(self) -> None:
-        if self.until is None:
-            self.until = time.monotonic() + self.seconds
+        self.draining = True
 
-    def over(self) -> bool:
-        return self.until is not None and time.monotonic() >= self.until
+
+@contextmanager
+def on_sigterm(drain: Drain) -> Iterator[None]:
+    """While the app runs, SIGTERM begins the drain and hands the signal to uvicorn's handler
+    once it is over. Only in the main thread of a process uvicorn's handler serves (a test's
+    server in a thread has none)."""
+    server = signal.getsignal(signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    if drain.seconds <= 0 or not main or not callable(server):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def begin(sig: int, frame: FrameType | None) -> None:
+        if drain.draining:
+            server(sig, frame)  # a second SIGTERM
+            return
+        drain.begin()
+        loop.call_soon_threadsafe(loop.call_later, drain.seconds, server, sig, None)
+
+    signal.signal(signal.SIGTERM, begin)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, server)
 
 
 class Closing:

@@ -1,16 +1,12 @@
 """How `shim serve` runs uvicorn: in one process or in `--workers` processes sharing one
 socket, as `uvicorn.run` does, but with the TLS handshake left to `shim.edge.server`'s protocol."""
 
-import signal
 import ssl
 import sys
-from types import FrameType
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
-
-from shim.edge.drain import Drain
 
 
 class Config(uvicorn.Config):
@@ -27,27 +23,7 @@ class Config(uvicorn.Config):
         self.tls, self.ssl = self.ssl, None
 
 
-class Server(uvicorn.Server):
-    """uvicorn's server, but SIGTERM first drains (`shim.edge.drain`); a second SIGTERM, or
-    Ctrl-C, stops it at once as before."""
-
-    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
-        super().__init__(config)
-        self.drain = drain
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if sig == signal.SIGTERM and self.drain.seconds > 0 and not self.drain.draining:
-            self.drain.begin()  # `on_tick` stops the server once the drain is over
-            return
-        super().handle_exit(sig, frame)
-
-    async def on_tick(self, counter: int) -> bool:
-        if self.drain.over():
-            self.should_exit = True
-        return await super().on_tick(counter)
-
-
-def run(config: Config, drain: Drain | None = None) -> None:
+def run(config: Config) -> None:
     """Serve until stopped. The socket is bound first whatever the number of workers, so the
     line that says where the shim listens is `bind_socket`'s, which says https when it is: a
     server's own line reads `ssl`, which `Config` has emptied."""
@@ -56,7 +32,7 @@ def run(config: Config, drain: Drain | None = None) -> None:
         if config.workers > 1:
             Multiprocess(config, sockets=[listener]).run()
             return
-        server = Server(config, drain or Drain())
+        server = uvicorn.Server(config)
         server.run(sockets=[listener])
     except KeyboardInterrupt:  # Ctrl-C, once the server has shut down
         return

@@ -16,7 +16,6 @@ import httpx2
 
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
-from shim.edge.drain import Drain
 from shim.operator import certs, routing_commands, token_commands
 from shim.operator.check import Verdict, offline
 from shim.operator.online_check import online
@@ -176,9 +175,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if cert_file:
         server.lean_tls()
-    drain = Drain(settings.drain_seconds)
-    app = create_app(settings, record=args.record, drain=drain)
-    processes.run(processes.Config(app, http=server.protocol(settings), **common), drain)
+    app = create_app(settings, record=args.record)
+    processes.run(processes.Config(app, http=server.protocol(settings), **common))
     return 0
 
 

@@ -27,7 +27,7 @@ from mappings.errors import V11Error
 from mappings.unserved import UNSERVED, pattern
 from shim.config import Settings
 from shim.edge.contained import Contained
-from shim.edge.drain import Closing, Drain
+from shim.edge.drain import Closing, Drain, on_sigterm
 from shim.edge.limits import BodyLimit, PathFence, routed_spelling, target
 from shim.edge.requests_log import RequestId
 from shim.edge.throttle import Throttle
@@ -155,21 +155,20 @@ def create_app(
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     record: str | None = None,
-    drain: Drain | None = None,
 ) -> Starlette:
     """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream, and a
     `clock` to stand in for the wall clock that judges timestamps and expires nonces. With
     `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
-    app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving. `drain` is
-    what SIGTERM starts (`shim.edge.drain`), set by the server that runs the app."""
+    app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving. SIGTERM first
+    drains for SHIM_DRAIN_SECONDS (`shim.edge.drain`)."""
     resources = open_resources(settings, transport, clock)
     guard = Throttle()  # one count of wrong admin tokens for all the operator's pages
-    drain = drain or Drain()
+    drain = Drain(settings.drain_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await resources.warn_of_plaintext()
-        with recording(record) if record else nullcontext():
+        with recording(record) if record else nullcontext(), on_sigterm(drain):
             yield
         log.info("caches at shutdown: %s", resources.stats())
         await resources.aclose()

@@ -303,3 +303,30 @@ def test_sigterm_drains_not_ready_while_serving_with_connection_close(tmp_path: 
         if process.poll() is None:
             stop(process)
     assert "Traceback" not in output.decode()
+
+
+def test_with_workers_each_drains_too(tmp_path: Path, upstream):
+    """uvicorn's supervisor passes SIGTERM on to its workers: each drains as one process does."""
+    process, host = start(
+        tmp_path, None, upstream, "--workers", "2", env={"SHIM_DRAIN_SECONDS": "3"}
+    )
+    try:
+        assert until(lambda: ready(host)[0] == 200, 10)
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        time.sleep(0.5)
+        for _ in range(4):  # whichever worker takes each
+            status, readiness = ready(host)
+            assert status == 503
+            assert readiness["problems"] == ["draining: the process is stopping"]
+        fresh = http.client.HTTPConnection(host, timeout=10)
+        answer, _ = signed(fresh, "POST", MUTE)
+        assert answer.status == 200
+        assert answer.getheader("connection") == "close"
+        fresh.close()
+        output, _ = process.communicate(timeout=30)
+        assert time.monotonic() - signalled >= 3
+    finally:
+        if process.poll() is None:
+            stop(process)
+    assert "Traceback" not in output.decode()
