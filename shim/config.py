@@ -45,6 +45,10 @@ class Settings:
     client_connections: int = 100
     trusted_proxies: tuple[str, ...] = ()
     read_timeout: float = 10.0
+    # Past a load balancer's idle time-out (60 s at AWS's ALB), so the balancer closes an idle
+    # connection first and never sends on one the shim is closing (docs/operations.md).
+    keepalive_timeout: float = 75.0
+    drain_seconds: float = 5.0  # answering not-ready after SIGTERM, before stopping
     breaker_cooldown: float = 10.0
     redis_url: str | None = field(default=None, repr=False)
     log_format: str = "text"
@@ -89,6 +93,10 @@ class Settings:
             client_connections=per_client,
             trusted_proxies=_proxies(env.get("SHIM_TRUSTED_PROXIES", "")),
             read_timeout=_number(env.get("SHIM_READ_TIMEOUT"), 10.0, "SHIM_READ_TIMEOUT", 0.1, 300),
+            keepalive_timeout=_number(
+                env.get("SHIM_KEEPALIVE_TIMEOUT"), 75.0, "SHIM_KEEPALIVE_TIMEOUT", 1, 3600
+            ),
+            drain_seconds=_number(env.get("SHIM_DRAIN_SECONDS"), 5.0, "SHIM_DRAIN_SECONDS", 0, 600),
             breaker_cooldown=_number(
                 env.get("SHIM_BREAKER_COOLDOWN"), 10.0, "SHIM_BREAKER_COOLDOWN", 0.1, 600
             ),

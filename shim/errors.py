@@ -12,6 +12,7 @@ middlewares and `shim.edge.server`'s answers written before a request is read:
     ├── StoreUnavailable
     ├── UpstreamUnavailable
     ├── UpstreamBroken
+    ├── Internal
     └── Refused
         ├── BodyTooLarge, BodyTooSlow, HeadTooLarge, TooManyParameters, BadQuery
         ├── BadOverride, NoSuchPage, CrossSite
@@ -59,6 +60,10 @@ class UpstreamUnavailable(ShellError):
 
 class UpstreamBroken(ShellError):
     """v2 answered what the flow could not read."""
+
+
+class Internal(ShellError):
+    """Something the shim did not foresee failed (`shim.edge.contained`)."""
 
 
 class Refused(ShellError):
@@ -123,6 +128,7 @@ ANSWERS: Mapping[type[ShellError], V11Error] = {
     StoreUnavailable: V11Error(130),
     UpstreamUnavailable: V11Error(130),
     UpstreamBroken: V11Error(131),
+    Internal: V11Error(131),
     BodyTooLarge: V11Error(195, "Request body is too large.", status=413),
     BodyTooSlow: V11Error(
         195, "Request body was not received in time.", {"connection": "close"}, status=408

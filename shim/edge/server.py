@@ -1,9 +1,11 @@
 """uvicorn as `shim serve` runs it (httptools, and uvloop where it builds), with the bounds
 uvicorn lacks: a deadline for each request's head, from the connection's accept on (a client
 that sends its headers a byte at a time, or nothing at all, or never finishes its TLS handshake,
-is disconnected), a limit on its size, and a cap on open connections with a share of it for each
-client address (past either, a new one is answered v1.1's 503, code 130, and closed). The
-deadline for a body is `shim.edge.limits.BodyLimit`'s.
+is disconnected; a kept-alive connection's next head is timed from its first byte, the idle
+wait before it being SHIM_KEEPALIVE_TIMEOUT's, uvicorn's `timeout_keep_alive`), a limit on its
+size, and a cap on open connections with a share of it for each client address (past either, a
+new one is answered v1.1's 503, code 130, and closed). The deadline for a body is
+`shim.edge.limits.BodyLimit`'s.
 """
 
 import asyncio
@@ -18,10 +20,11 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from urllib.parse import urlsplit
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from shim.config import ConfigError, Settings
 from shim.edge import handshake
+from shim.edge.contained import CUT
 from shim.edge.processes import Config
 from shim.edge.throttle import network
 from shim.errors import AtCapacity, HeadTooLarge, ShellError, answer
@@ -113,6 +116,8 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         # else that read holds, and by the reads that fall wholly inside it, since httptools
         # holds a header back until its end comes. Neither measure takes a byte of a body.
         def data_received(self, data: bytes) -> None:
+            if self._in_head and self._head_due is None and not self._in_request():
+                self._await_head()  # a kept-alive connection's next request has begun
             in_head, self._head_ended = self._in_head, False
             super().data_received(data)
             if in_head and not self._head_ended and not self.transport.is_closing():
@@ -153,15 +158,20 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
             self._in_head, self._head_ended = False, True
             self._head_received()
             super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and cycle.scope is self.scope:  # not an upgrade
+                extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+                extensions[CUT] = lambda: self._cut(cycle)
 
         def on_message_complete(self) -> None:
             self._in_head = True
             super().on_message_complete()
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing() and not self._in_request():
-                self._await_head()  # the next request's
+        def _cut(self, cycle: RequestResponseCycle) -> None:
+            """End an answer whose head is out: the connection is closed, and uvicorn told the
+            client is gone, so it adds no line of its own to the one the shim wrote."""
+            cycle.disconnected = True
+            self.transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._head_received()

@@ -151,6 +151,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         "ssl_certfile": cert_file,
         "ssl_keyfile": key_file,
         "timeout_graceful_shutdown": GRACE,
+        "timeout_keep_alive": settings.keepalive_timeout,
         "log_config": logs.config(settings.log_format),  # every handler masks credentials
         # X-Forwarded-For and -Proto are believed from SHIM_TRUSTED_PROXIES only: uvicorn's
         # default believes 127.0.0.1, and an https:// signature passed over plain HTTP.

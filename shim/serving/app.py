@@ -27,6 +27,8 @@ from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from mappings.unserved import UNSERVED, pattern
 from shim.config import Settings
+from shim.edge.contained import Contained
+from shim.edge.drain import Closing, Drain, on_sigterm
 from shim.edge.limits import BodyLimit, PathFence, routed_spelling, target
 from shim.edge.requests_log import RequestId
 from shim.edge.throttle import Throttle
@@ -34,6 +36,7 @@ from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
 from shim.responses import render
 from shim.serving import dashboard, passthrough
 from shim.serving.exchange import Exchange, follow_up
+from shim.serving.health import Readiness, health, ready
 from shim.serving.lifespan import Resources, open_resources
 from shim.serving.recording import recording
 from shim.serving.translated import Translated
@@ -149,10 +152,6 @@ async def no_such_page(request: Request, error: Exception) -> Response:
     return rendered(NoSuchPage())
 
 
-async def internal_error(request: Request, error: Exception) -> Response:
-    return render(500, V11Error(131).body())
-
-
 def create_app(
     settings: Settings,
     transport: httpx2.AsyncBaseTransport | None = None,
@@ -162,16 +161,18 @@ def create_app(
     """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream, and a
     `clock` to stand in for the wall clock that judges timestamps and expires nonces. With
     `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
-    app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving."""
+    app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving. SIGTERM first
+    drains for SHIM_DRAIN_SECONDS (`shim.edge.drain`)."""
     resources = open_resources(settings, transport, clock)
     guard = Throttle()  # one count of wrong admin tokens for all the operator's pages
+    drain = Drain(settings.drain_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await resources.warn_of_plaintext()
         watching = asyncio.create_task(resources.kept.keep_watch())
         try:
-            with recording(record) if record else nullcontext():
+            with recording(record) if record else nullcontext(), on_sigterm(drain):
                 yield
         finally:
             watching.cancel()
@@ -187,6 +188,8 @@ def create_app(
         for method, path in UNSERVED
     ]
     routes += [
+        Route("/_shim/health", health, methods=["GET"]),
+        Route("/_shim/ready", ready(Readiness(resources.kept, drain)), methods=["GET"]),
         Route("/_shim/stats", admin(resources, guard, stats_page), methods=["GET"]),
         Route("/_shim/", admin(resources, guard, dashboard_page), methods=["GET"]),
         Route("/_shim/all-v1", admin(resources, guard, all_v1_page), methods=["POST"]),
@@ -198,10 +201,12 @@ def create_app(
         ShellError: failed,
         404: no_such_page,
         405: no_such_page,
-        Exception: internal_error,
     }
+    # Failures past these handlers are `Contained`'s: none reaches uvicorn.
     fences = [
         Middleware(RequestId),
+        Middleware(Closing, drain=drain),
+        Middleware(Contained),
         Middleware(PathFence),
         Middleware(BodyLimit, limit=settings.max_body, timeout=settings.read_timeout),
     ]

@@ -15,8 +15,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from shim.credentials.upstream_auth import FORM, without_oauth
+from shim.edge.contained import cut
 from shim.edge.limits import target
-from shim.errors import UpstreamUnavailable
+from shim.errors import UpstreamBroken, UpstreamUnavailable
 from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim.passthrough")
@@ -66,22 +67,41 @@ class Streamed(StreamingResponse):
 
         start = {"type": "http.response.start", "status": self.status_code}
         async with asyncio.timeout(2 * self._timeout):
+            # The first chunk before the head: an answer cut off before any of its body came
+            # can still be answered as v1.1 would (`UpstreamBroken`).
+            try:
+                chunk: bytes | None = await self._next()
+            except httpx2.TransportError:
+                log.warning("the upstream cut off a passed-through answer: answered 500")
+                raise UpstreamBroken from None
+            except TimeoutError:
+                log.warning("a passed-through answer stalled before its body: answered 503")
+                raise UpstreamUnavailable from None
             await bounded(start | {"headers": self.raw_headers})
-            while True:
-                try:
-                    async with asyncio.timeout(self._timeout):
-                        chunk = await anext(self._chunks)
-                except StopAsyncIteration:
-                    break
+            while chunk is not None:
                 await bounded({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await self._next()
             await bounded({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _next(self) -> bytes | None:
+        """The answer's next chunk, None at its end; the upstream may be idle `timeout`."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await anext(self._chunks)
+        except StopAsyncIteration:
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         except TimeoutError:
-            # The answer has begun: the connection can only be closed, which uvicorn does.
+            # The answer has begun: the connection can only be closed.
             log.warning("a passed-through answer stalled or trickled: cut off")
+            cut(scope)
+        except httpx2.TransportError as error:
+            # Its head is out, so the client learns of it as a connection closed mid-answer.
+            log.warning("the upstream cut off a passed-through answer (%s)", type(error).__name__)
+            cut(scope)
         finally:
             # Closed here, while the event loop runs: a stream cut off mid-answer would leave
             # httpx2's own generators suspended for the garbage collector to find, loop or not.

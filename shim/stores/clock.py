@@ -25,6 +25,7 @@ from shim.stores.connections import FAILURES, sync_client
 log = logging.getLogger("shim.shared")
 
 SKEW_LIMIT = 5.0  # seconds the wall clock here may differ from Redis's before it is reported
+READY_SKEW = 60.0  # seconds off past which an instance is not ready: its clock is broken
 REFRESH = 1.0  # seconds between two readings of Redis's clock
 WARN_EVERY = 600.0  # seconds between two warnings of the same disagreement
 NTP_FIX = "sync this machine's clock and Redis's with NTP (e.g. chrony, systemd-timesyncd)"

@@ -9,7 +9,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from mappings.compare import Difference
@@ -258,3 +258,18 @@ class ComparisonStore:
             for endpoint, field, kept in self._db.execute("SELECT * FROM comparison_examples")
         }
         return report(counts.fetchall(), examples)
+
+
+def writable(db: sqlite3.Connection) -> Callable[[], Awaitable[str | None]]:
+    """A readiness check: the file takes a write (a full disk, a read-only file or a failing one
+    does not), with one row rewritten each time."""
+    db.execute("CREATE TABLE IF NOT EXISTS ready (id INTEGER PRIMARY KEY, checked REAL NOT NULL)")
+
+    async def check() -> str | None:
+        try:
+            db.execute("INSERT OR REPLACE INTO ready VALUES (1, ?)", (time.time(),))
+        except sqlite3.Error as error:
+            return f"the SQLite file cannot take a write: {error}"
+        return None
+
+    return check

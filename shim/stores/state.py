@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import redis
+import redis.asyncio
 
 from mappings import ENDPOINTS as TRANSLATED
 from mappings.types import Caller, V2Reply
 from shim.config import ConfigError, Settings
-from shim.stores.clock import StoreClock, store_clock
+from shim.errors import StoreUnavailable
+from shim.stores.clock import READY_SKEW, StoreClock, disagreement, store_clock
 from shim.stores.connections import FAILURES, primaries, sync_client
 from shim.stores.memory import TTLCache
 from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
@@ -27,6 +29,7 @@ from shim.stores.redis import (
     RedisRoutes,
     RedisSwitch,
     async_client,
+    bounded,
     dump_reply,
     load_reply,
     renamed,
@@ -38,6 +41,7 @@ from shim.stores.sqlite import (
     SQLiteRoutes,
     SQLiteSwitch,
     connect,
+    writable,
 )
 from shim.stores.tokens import open_tokens
 from shim.stores.watch import (
@@ -51,6 +55,11 @@ from shim.stores.watch import (
 )
 
 log = logging.getLogger("shim.shared")
+
+
+Check = Callable[[], Awaitable[str | None]]
+"""One readiness check: None when it holds, else the reason, fit for a public answer (no
+secret, no address)."""
 
 
 @dataclass
@@ -69,11 +78,20 @@ class State:
     """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
     watch: StoreWatch | None = None
     """Whether Redis still holds and keeps what the shim wrote (None: the embedded store)."""
+    checks: Sequence[Check] = ()
+    """What else must hold for this instance to serve (`problems`), asked live: the SQLite file
+    takes a write; Redis answers a PING."""
 
-    def problems(self) -> list[str]:
-        """What keeps the store from serving safely now, for a readiness check: Redis not
-        answering, or no longer durable. Empty when all is well (or with no Redis)."""
-        return self.watch.problems() if self.watch else []
+    async def problems(self) -> list[str]:
+        """Why this instance cannot serve now, if it cannot: each check's reason, Redis not
+        answering or no longer durable (its watch, every few seconds), and a clock too far from
+        the store's. What `GET /_shim/ready` answers (`shim.serving.health`)."""
+        found = [reason for check in self.checks if (reason := await check()) is not None]
+        found += self.watch.problems() if self.watch else []
+        skew = self.skew()
+        if skew is not None and abs(skew) > READY_SKEW:
+            found.append(disagreement(skew))
+        return list(dict.fromkeys(found))  # a PING and the watch both see Redis gone
 
     def reasons(self) -> dict[str, bool]:
         """The store's problems by reason, a loss of data included (`shim_store_problem`)."""
@@ -126,6 +144,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
             SQLiteRoutes(db),
             (close,),
             clock,
+            checks=(writable(db),),
         )
     require_durable(settings.redis_url)
     client = async_client(settings.redis_url)
@@ -144,7 +163,21 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
         (client.aclose,),
         kept_by,
         watch,
+        (answering(client),),
     )
+
+
+def answering(client: redis.asyncio.Redis) -> Check:
+    """A readiness check: Redis answers (a PING, within the request path's bound)."""
+
+    async def check() -> str | None:
+        try:
+            await bounded(client.ping())
+        except StoreUnavailable:
+            return "Redis does not answer"
+        return None
+
+    return check
 
 
 def require_durable(url: str) -> None:

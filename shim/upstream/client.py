@@ -105,13 +105,34 @@ class Upstream:
                 self.breaker.failed()
 
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
+        """One call's reply. No answer at all (refused, timed out, closed before its head) is
+        NO_ANSWER, which v1.1 answers 503/130 and the breaker counts; an answer cut off after its
+        head, or whose body is not JSON, is the status with no body: an answer, unreadable,
+        which the flow answers 500/131 (`mappings.errors.raise_for_v2`)."""
+        request = self.client.build_request(
+            call.method, call.path, params=call.params, json=call.json
+        )
         try:
-            response = await self.client.request(
-                call.method, call.path, params=call.params, json=call.json, auth=auth
-            )
+            response = await self.client.send(request, auth=auth, stream=True)
         except httpx2.TransportError as error:
             log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
             return V2Reply(NO_ANSWER)
+        try:
+            await response.aread()
+        except httpx2.TimeoutException as error:  # no answer in time, as before its head
+            log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
+            return V2Reply(NO_ANSWER)
+        except httpx2.TransportError as error:
+            log.warning(
+                "v2 %s %s: %d, answer cut off (%s)",
+                call.method,
+                call.path,
+                response.status_code,
+                type(error).__name__,
+            )
+            return V2Reply(response.status_code, dict(response.headers), None)
+        finally:
+            await response.aclose()
         try:
             body = response.json()
         except ValueError:

@@ -39,6 +39,7 @@ def start(
         "SHIM_DB": db,
         "SHIM_UPSTREAM_URL": upstream,
         "SHIM_UPSTREAM_TIMEOUT": "3",
+        "SHIM_DRAIN_SECONDS": "0",  # stopped at once; the drain's own tests set it
         **(env or {}),
     }
     process = subprocess.Popen(
