@@ -51,7 +51,7 @@ def test_after_the_cooldown_one_probe_decides():
 # Through the app: every way a call can end reports back to the breaker.
 
 CREATE = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
-STREAM = "http://testserver/1.1/statuses/home_timeline.json"
+STREAM = "http://testserver/1.1/lists/statuses.json"
 MUTING = "/2/users/1500000000000000001/muting"
 
 

@@ -210,7 +210,7 @@ def test_a_junk_bearer_token_is_never_compared(make_client, config, fake_v2: Fak
     """It costs one /2/users/me, then nothing: no pass-through, no comparison, no record."""
     client = routed(make_client, config, COMPARE_ROUTING)
     junk = {"Authorization": "Bearer not-a-token-v2-ever-issued"}
-    for url in (CREATE, CREATE, f"{BASE}/1.1/statuses/home_timeline.json"):
+    for url in (CREATE, CREATE, f"{BASE}/1.1/lists/statuses.json"):
         response = (
             client.post(url, headers=junk) if "mutes" in url else client.get(url, headers=junk)
         )

@@ -140,7 +140,7 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
 ):
     reset = 4_000_000_000  # a window still open
     ids = f"{BASE}/1.1/mutes/users/ids.json"
-    timeline = f"{BASE}/1.1/statuses/home_timeline.json"
+    timeline = f"{BASE}/1.1/lists/statuses.json"
     client = make_client()
     listed = fake_v2.listed
 
@@ -161,10 +161,8 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
         "remaining": 11,
         "reset": reset,
     }
-    assert mine["resources"]["statuses"]["/statuses/home_timeline"] == {
-        "limit": 75,
-        "remaining": 74,
-        "reset": 4_100_000_000,
+    assert mine["resources"]["statuses"] == {
+        "/lists/statuses": {"limit": 75, "remaining": 74, "reset": 4_100_000_000}
     }
     assert set(mine["resources"]) == {"mutes", "statuses"}
     assert theirs["resources"]["mutes"]["/mutes/users/ids"]["limit"] == 100
