@@ -13,6 +13,7 @@ LEAST = {"tweets": 5, "mentions": 5, "timelines/reverse_chronological": 1, "like
 BY_ID = {"tweets", "mentions", "timelines/reverse_chronological"}
 EXCLUDES = {"tweets", "timelines/reverse_chronological"}
 TWITTER_EPOCH_MS = 1288834974657  # a Tweet id's top bits are milliseconds since this
+FIRST = 1_400_000_000_000_000_000  # a Tweet id of 2021
 
 
 def fake_tweet(tweet_id: int, author_id: str, text: str, **fields: Any) -> dict[str, Any]:
@@ -27,6 +28,24 @@ def fake_tweet(tweet_id: int, author_id: str, text: str, **fields: Any) -> dict[
         "lang": "en",
         **fields,
     }
+
+
+def posted(
+    statuses: dict[str, dict[str, Any]], author: str, count: int, refer_to: str
+) -> list[str]:
+    """`count` Tweets by `author` added to `statuses`, a quarter hour apart, every third a reply
+    to `refer_to` and every fifth (not a reply) a retweet of it; their ids, newest first."""
+    ids = []
+    for n in range(count):
+        tweet_id = FIRST + (n * 900_000 << 22)
+        fields: dict[str, Any] = {}
+        if n % 3 == 1:
+            fields["referenced_tweets"] = [{"type": "replied_to", "id": refer_to}]
+        elif n % 5 == 2:
+            fields["referenced_tweets"] = [{"type": "retweeted", "id": refer_to}]
+        statuses[str(tweet_id)] = fake_tweet(tweet_id, author, f"tweet {n}", **fields)
+        ids.append(str(tweet_id))
+    return ids[::-1]
 
 
 def selected(

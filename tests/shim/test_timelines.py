@@ -8,11 +8,10 @@ import pytest
 from httpx2 import MockTransport
 
 from tests.conftest import MakeClient
-from tests.fake_timelines import fake_tweet
+from tests.fake_timelines import FIRST, fake_tweet, posted
 from tests.fakes import ALICE, BOB, FakeV2, minimal_user, sign, twitter_user
 
 BASE = "http://testserver/1.1"
-FIRST = 1_400_000_000_000_000_000  # a Tweet id of 2021
 RECENT = twitter_user()["data"]["most_recent_tweet_id"]  # @Twitter's, which the fake knows
 
 
@@ -21,24 +20,8 @@ def get(client: Any, path: str, token=ALICE) -> Any:
     return client.get(url, headers=sign("GET", url, token))
 
 
-def posted(fake: FakeV2, author: str, count: int, start: int = FIRST) -> list[str]:
-    """`count` Tweets by `author`, every third a reply and every fifth a retweet; their ids,
-    newest first."""
-    ids = []
-    for n in range(count):
-        tweet_id = start + n * 1_000_000
-        fields: dict[str, Any] = {}
-        if n % 3 == 1:
-            fields["referenced_tweets"] = [{"type": "replied_to", "id": RECENT}]
-        elif n % 5 == 2:
-            fields["referenced_tweets"] = [{"type": "retweeted", "id": RECENT}]
-        fake.statuses[str(tweet_id)] = fake_tweet(tweet_id, author, f"tweet {n}", **fields)
-        ids.append(str(tweet_id))
-    return ids[::-1]
-
-
 def test_a_count_of_200_takes_two_v2_pages(make_client: MakeClient, fake_v2: FakeV2):
-    ids = posted(fake_v2, ALICE.user_id, 250)
+    ids = posted(fake_v2.statuses, ALICE.user_id, 250, RECENT)
 
     answer = get(make_client(), "statuses/user_timeline.json?count=200")
 
@@ -50,7 +33,7 @@ def test_a_count_of_200_takes_two_v2_pages(make_client: MakeClient, fake_v2: Fak
 
 def test_max_id_paging_sees_every_tweet_once_and_ends(make_client: MakeClient, fake_v2: FakeV2):
     """As a tweet deleter pages: max_id one below the oldest Tweet seen, until a page is empty."""
-    ids = posted(fake_v2, ALICE.user_id, 47)
+    ids = posted(fake_v2.statuses, ALICE.user_id, 47, RECENT)
     client = make_client()
     seen: list[str] = []
     page = get(client, "statuses/user_timeline.json?count=20").json()
@@ -63,7 +46,7 @@ def test_max_id_paging_sees_every_tweet_once_and_ends(make_client: MakeClient, f
 
 
 def test_max_id_is_inclusive_and_since_id_exclusive(make_client: MakeClient, fake_v2: FakeV2):
-    ids = posted(fake_v2, ALICE.user_id, 10)
+    ids = posted(fake_v2.statuses, ALICE.user_id, 10, RECENT)
 
     answer = get(make_client(), f"statuses/user_timeline.json?max_id={ids[2]}&since_id={ids[6]}")
 
@@ -71,7 +54,7 @@ def test_max_id_is_inclusive_and_since_id_exclusive(make_client: MakeClient, fak
 
 
 def test_replies_and_retweets_left_out(make_client: MakeClient, fake_v2: FakeV2):
-    posted(fake_v2, ALICE.user_id, 30)
+    posted(fake_v2.statuses, ALICE.user_id, 30, RECENT)
     client = make_client()
 
     plain = get(client, "statuses/user_timeline.json?exclude_replies=true&include_rts=false")
@@ -89,7 +72,7 @@ def test_replies_and_retweets_left_out(make_client: MakeClient, fake_v2: FakeV2)
 def test_home_mentions_and_likes(make_client: MakeClient, fake_v2: FakeV2):
     """Home: the caller's and @Twitter's (followed); mentions: Tweets naming the caller;
     likes: in the order liked, latest first."""
-    (own,) = posted(fake_v2, ALICE.user_id, 1)
+    (own,) = posted(fake_v2.statuses, ALICE.user_id, 1, RECENT)
     mention = FIRST + 5
     fake_v2.statuses[str(mention)] = fake_tweet(
         mention,
