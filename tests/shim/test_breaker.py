@@ -62,7 +62,7 @@ class Slow:
         self.fake, self.delay, self.calls = fake, delay, 0
 
     async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        if request.url.path == MUTING or request.url.path.startswith("/1.1/statuses"):
+        if request.url.path == MUTING or request.url.path.startswith("/1.1/lists/statuses"):
             self.calls += 1
             await asyncio.sleep(self.delay)
         return self.fake(request)
