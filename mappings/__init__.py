@@ -81,7 +81,7 @@ def _list_access(listed: Listed) -> tuple[Access, ...]:
 
 
 # v1.1's Tweets all render alike (`statuses`): these are the differences any of them can show.
-TWEETS = frozenset({"tweet-no-v2-source", "tweet-viewer-flags"}) | USERS
+TWEETS = frozenset({"tweet-no-v2-source", "tweet-viewer-flags", "tweet-mention-name"}) | USERS
 
 
 def tweet_show(path: str) -> Endpoint[tweet_lookups.Show]:
