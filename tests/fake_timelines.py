@@ -4,9 +4,13 @@ they liked, each paged as v2 pages them (X's v2 documentation: `max_results` wit
 timeline's bounds, `since_id` and `until_id` exclusive, `exclude=replies,retweets`, opaque
 `pagination_token`s; liked Tweets take no ids). Generic: one selection and one pager."""
 
+import json
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from tests.v2_shapes import v2_answer
 
 # The fewest Tweets each timeline's page may be asked for, and whether it takes ids and exclude.
 LEAST = {"tweets": 5, "mentions": 5, "timelines/reverse_chronological": 1, "liked_tweets": 10}
@@ -14,6 +18,46 @@ BY_ID = {"tweets", "mentions", "timelines/reverse_chronological"}
 EXCLUDES = {"tweets", "timelines/reverse_chronological"}
 TWITTER_EPOCH_MS = 1288834974657  # a Tweet id's top bits are milliseconds since this
 FIRST = 1_400_000_000_000_000_000  # a Tweet id of 2021
+
+
+REFERENCE = Path(__file__).parent / "data" / "reference"
+
+
+def recorded(name: str, index: int = 0) -> Any:
+    """The body of a recorded v1.1 answer (tweepy's cassettes, byte copies in data/reference)."""
+    interaction = json.loads((REFERENCE / name).read_text())["interactions"][index]
+    return json.loads(interaction["response"]["body"]["string"])
+
+
+# tweepy's recorded user_timeline of @Twitter (2020): 20 real Tweets, newest first.
+TWITTER_TIMELINE: list[dict[str, Any]] = recorded("testusertimeline.json", 1)
+# v1.1's timelines of @Twitter as the fake v1.1 answers them in compare mode: its user timeline
+# as recorded, its home timeline the same Tweets (@Twitter follows only itself in the fake),
+# and its mentions and likes as the recordings answered them: empty.
+V11_TIMELINES = {
+    "statuses/user_timeline.json": TWITTER_TIMELINE,
+    "statuses/home_timeline.json": TWITTER_TIMELINE,
+    "statuses/mentions_timeline.json": recorded("testmentionstimeline.json"),
+    "favorites/list.json": recorded("testgetfavorites.json"),
+}
+
+
+def v11_timeline(path: str, user: dict[str, Any]) -> list[dict[str, Any]]:
+    """A recorded v1.1 timeline, each Tweet by `user` (the fake v1.1's own @Twitter object)."""
+    return [tweet | {"user": user} for tweet in V11_TIMELINES[path]]
+
+
+def add_recorded(fake: Any) -> None:
+    """The recorded @Twitter Tweets as the fake v2's (tests/v2_shapes.py), with the users they
+    mention, whom v2 would include (`entities.mentions.username`), their media and places."""
+    for tweet in TWITTER_TIMELINE:
+        answer = v2_answer(tweet)
+        fake.statuses[answer["data"]["id"]] = answer["data"]
+        includes = answer["includes"]
+        for user in includes.get("users", []):
+            fake.users.setdefault(user["id"], {"data": user})
+        fake.media |= {item["media_key"]: item for item in includes.get("media", [])}
+        fake.places |= {item["id"]: item for item in includes.get("places", [])}
 
 
 def fake_tweet(tweet_id: int, author_id: str, text: str, **fields: Any) -> dict[str, Any]:

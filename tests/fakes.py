@@ -17,7 +17,7 @@ import httpx2
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-from tests.fake_timelines import LEAST, page, selected
+from tests.fake_timelines import LEAST, V11_TIMELINES, page, selected, v11_timeline
 from tests.servers import read_body, serving
 
 DATA = Path(__file__).parent / "data"
@@ -195,6 +195,9 @@ class FakeV2:
         # latest first); a Tweet's retweets are Tweets in `statuses`.
         self.likes: dict[tuple[str, str], None] = {}
         self.posted = 0  # Tweets posted through it, each a new id after its users' own
+        # The media and places its Tweets name, by media key and place id.
+        self.media: dict[str, dict[str, Any]] = {}
+        self.places: dict[str, dict[str, Any]] = {}
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
@@ -336,6 +339,9 @@ class FakeV2:
                 return self.v11_json(200, page | {"ids": ids})
             case "GET", ["1.1", *path] if "/".join(path) in V11_LISTS:
                 return self.v11_users_list(token, V11_LISTS["/".join(path)])
+            case "GET", ["1.1", *path] if "/".join(path) in V11_TIMELINES:
+                user = {k: v for k, v in self.v11_user().items() if k != "status"}
+                return self.v11_json(200, v11_timeline("/".join(path), user))
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
             case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
@@ -539,11 +545,27 @@ class FakeV2:
         return retweeted and tweet.get("author_id") == token.user_id
 
     def included(self, tweets: list[dict[str, Any]]) -> dict[str, Any]:
-        """`includes` for Tweets: the Tweets they refer to that the fake knows, and authors."""
+        """`includes` for Tweets: the Tweets they refer to that the fake knows, the authors and
+        the users mentioned (`entities.mentions.username`), the media and places."""
         refs = [r["id"] for t in tweets for r in t.get("referenced_tweets", [])]
         referred = [self.statuses[i] for i in dict.fromkeys(refs) if i in self.statuses]
-        found: dict[str, Any] = {"users": self.authors([*tweets, *referred])}
-        return found | ({"tweets": referred} if referred else {})
+        shown = [*tweets, *referred]
+        users = self.authors(shown)
+        named = [m.get("id") for t in tweets for m in t.get("entities", {}).get("mentions", [])]
+        users += [
+            self.users[i]["data"]
+            for i in dict.fromkeys(named)
+            if i in self.users and self.users[i]["data"] not in users
+        ]
+        keys = [k for t in shown for k in t.get("attachments", {}).get("media_keys", [])]
+        places = [t["geo"]["place_id"] for t in shown if "place_id" in t.get("geo", {})]
+        found = {
+            "users": users,
+            "tweets": referred,
+            "media": [self.media[k] for k in dict.fromkeys(keys) if k in self.media],
+            "places": [self.places[p] for p in dict.fromkeys(places) if p in self.places],
+        }
+        return {kind: items for kind, items in found.items() if items or kind == "users"}
 
     def search(self, params: httpx2.QueryParams) -> httpx2.Response:
         """/2/tweets/search/recent over the tweets the fake knows, newest first: `query`'s terms
