@@ -71,6 +71,24 @@ def test_a_user_timeline_by_name_is_the_recorded_one():
     assert reply.headers == LIMITS
 
 
+@pytest.mark.parametrize(
+    ("legacy", "target"), [("Twitter", Target(screen_name="Twitter")), ("783214", None)]
+)
+def test_the_legacy_id_names_the_user_by_name_or_id(legacy, target):
+    """v1's `id` took a screen name or a user id (tweepy 3's `user_timeline(id)`)."""
+    lookups = ((lookup_call(target, with_status=False, cache=True),),) if target else ()
+    found = V2Reply(200, {}, {"data": {"id": TWITTER, "username": "Twitter"}})
+    rounds = [(calls, (found,)) for calls in lookups]
+
+    reply = play(
+        get("statuses/user_timeline.json", id=legacy),
+        *rounds,
+        ((page_call(USER_TWEETS, TWITTER, 20),), (V2Reply(200, LIMITS, {"meta": {}}),)),
+    )
+
+    assert reply.body == []
+
+
 def test_a_count_over_one_v2_page_takes_several_one_after_the_other():
     first = v2_page(RECORDED[:10] * 10, next_token="next")  # 100 Tweets
     second = v2_page(RECORDED[10:] * 10, next_token="more")
