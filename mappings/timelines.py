@@ -5,7 +5,9 @@
 them all; a `Timeline` says what differs.
 
 v1.1 paged by Tweet ids: `since_id` (newer than, exclusive) and `max_id` (older than or equal
-to, inclusive). v2's `since_id` is the same; its `until_id` is exclusive ("less than"), so
+to, inclusive; X's v1.1 reference, GET statuses/user_timeline). v2's `since_id` is the same; its
+`until_id` is exclusive ("less than (that is, older than)", X's v2 reference as the
+twitter_api_v2 package's documentation copies it), so
 `max_id` becomes `until_id = max_id + 1`: a client that pages with `max_id = oldest - 1` (tweepy's
 Cursor, a tweet deleter) gets every Tweet once. v1.1's `count` (20 by default, at most 200) may
 take several v2 pages (v2 holds `least` to 100 a page), one after the other (each needs the
