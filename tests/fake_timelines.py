@@ -2,7 +2,8 @@
 mentioning them, their home timeline (their own and those of whom they follow) and the Tweets
 they liked, each paged as v2 pages them (X's v2 documentation: `max_results` within each
 timeline's bounds, `since_id` and `until_id` exclusive, `exclude=replies,retweets`, opaque
-`pagination_token`s; liked Tweets take no ids). Generic: one selection and one pager."""
+`pagination_token`s; liked Tweets take no ids), their `meta` as tweepy's recorded v2 pages of
+each timeline (2022) hold it. Generic: one selection and one pager."""
 
 import json
 from collections.abc import Collection, Mapping
@@ -131,7 +132,7 @@ def page(kind: str, tweets: list[dict[str, Any]], params: Mapping[str, str]) -> 
     offset = int(params.get("pagination_token", "T0").removeprefix("T"))
     found = kept[offset : offset + size]
     meta: dict[str, Any] = {"result_count": len(found)}
-    if found:
+    if found and kind in BY_ID:  # liked Tweets' pages have neither (tweepy's recordings)
         meta |= {"newest_id": found[0]["id"], "oldest_id": found[-1]["id"]}
     if offset + size < len(kept):
         meta["next_token"] = f"T{offset + size}"
