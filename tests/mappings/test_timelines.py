@@ -107,6 +107,19 @@ def test_a_count_over_one_v2_page_takes_several_one_after_the_other():
     assert reply.headers == TIGHTER  # the window that will refuse first
 
 
+def test_a_v2_page_without_a_next_token_ends_the_timeline():
+    """However far short of the count: v2 has nothing more."""
+    reply = play(
+        get("statuses/user_timeline.json", count="200"),
+        (
+            (page_call(USER_TWEETS, ME.user_id, 100),),
+            (V2Reply(200, LIMITS, v2_page(RECORDED[:3])),),
+        ),
+    )
+
+    assert len(reply.body) == 3
+
+
 def test_a_count_below_v2s_least_asks_for_the_least_and_keeps_the_count():
     reply = play(
         get("statuses/mentions_timeline.json", count="2"),
