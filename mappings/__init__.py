@@ -313,7 +313,7 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
     timeline("/1.1/statuses/user_timeline.json", timelines.USER_TWEETS),
     timeline("/1.1/statuses/home_timeline.json", timelines.HOME),
     timeline("/1.1/statuses/mentions_timeline.json", timelines.MENTIONS),
-    timeline("/1.1/favorites/list.json", timelines.LIKES),
+    timeline("/1.1/favorites/list.json", timelines.LIKED),
 )
 
 # The names the routing file may route: the translated endpoints, then those v2 cannot serve.

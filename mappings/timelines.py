@@ -75,7 +75,7 @@ MENTIONS = Timeline(
     of_anyone=False,
     least=5,
 )
-LIKES = Timeline(
+LIKED = Timeline(
     "liked_tweets",
     Access("liked Tweets", write=False, probe="/2/users/{id}/liked_tweets?max_results=10"),
     of_anyone=True,

@@ -81,7 +81,7 @@ def test_rate_limit_status_signed_in_the_query_is_the_shims_own(server: Server, 
 def test_a_tweet_deleters_read_pages_the_timeline_by_max_id(server: Server, tools: Twitter):
     """Every Tweet once, newest first, extended, through v2 only; the likes too."""
     posts = posted(server.fake.statuses, ALICE.user_id, 25, RECENT)
-    server.fake.liked.append((ALICE.user_id, RECENT))
+    server.fake.likes[(ALICE.user_id, RECENT)] = None
     seen: list[str] = []
     page = tools.statuses.user_timeline(count=10, tweet_mode="extended")
     assert page[0]["full_text"] == "tweet 24"

@@ -12,7 +12,7 @@ from mappings.endpoints import run
 from mappings.errors import V11Error
 from mappings.params import Target
 from mappings.statuses import tweet_params
-from mappings.timelines import HOME, LIKES, MENTIONS, USER_TWEETS, Timeline
+from mappings.timelines import HOME, LIKED, MENTIONS, USER_TWEETS, Timeline
 from mappings.types import Caller, Known, V2Call, V2Reply, V11Request
 from mappings.users import lookup_call
 from tests.fakes import load
@@ -185,7 +185,7 @@ def test_liked_tweets_page_by_token_so_ids_filter_what_was_fetched():
 
     reply = play(
         get("favorites/list.json", user_id=TWITTER, count="5", max_id=middle["id_str"]),
-        ((page_call(LIKES, TWITTER, 10),), (V2Reply(200, LIMITS, page),)),
+        ((page_call(LIKED, TWITTER, 10),), (V2Reply(200, LIMITS, page),)),
     )
 
     assert [t["id_str"] for t in reply.body] == [middle["id_str"], oldest["id_str"]]
