@@ -19,6 +19,7 @@ from mappings import (
     lookups,
     mutes,
     search,
+    timelines,
     tweet_actions,
     tweet_lookups,
     tweet_writes,
@@ -80,7 +81,7 @@ def _list_access(listed: Listed) -> tuple[Access, ...]:
 
 
 # v1.1's Tweets all render alike (`statuses`): these are the differences any of them can show.
-TWEETS = frozenset({"tweet-no-v2-source", "tweet-viewer-flags"}) | USERS
+TWEETS = frozenset({"tweet-no-v2-source", "tweet-viewer-flags", "tweet-mention-name"}) | USERS
 
 
 def tweet_show(path: str) -> Endpoint[tweet_lookups.Show]:
@@ -118,6 +119,22 @@ def tweet_action(
         known=TWEETS,
         errors=(38, 144, 179),
         access=(action.access, TWEET_LOOKUP, *extra),
+    )
+
+
+def timeline(path: str, kind: timelines.Timeline) -> Endpoint[timelines.Reading]:
+    """A v1.1 timeline over v2's (`timelines.timeline`): such rows differ only in their path
+    and the timeline; those of anyone can name a user who is not there (34) or a bad pair."""
+    return Endpoint(
+        GET,
+        path,
+        partial(timelines.parse, kind),
+        partial(timelines.timeline, kind),
+        comparable=True,
+        repeat_v1=True,
+        known=TWEETS | {"timeline-count"},
+        errors=(34, 195) if kind.of_anyone else (),
+        access=(kind.access, BY_NAME) if kind.of_anyone else (kind.access,),
     )
 
 
@@ -293,6 +310,10 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = (
         access=(search.SEARCH,),
         anyone=True,
     ),
+    timeline("/1.1/statuses/user_timeline.json", timelines.USER_TWEETS),
+    timeline("/1.1/statuses/home_timeline.json", timelines.HOME),
+    timeline("/1.1/statuses/mentions_timeline.json", timelines.MENTIONS),
+    timeline("/1.1/favorites/list.json", timelines.LIKED),
 )
 
 # The names the routing file may route: the translated endpoints, then those v2 cannot serve.

@@ -128,6 +128,14 @@ KNOWN: Mapping[str, tuple[str, Known]] = {
         "`total_count`",
         lambda d, v1, v2: d.field == "total_count",
     ),
+    "timeline-count": (
+        "how many Tweets a timeline page holds",
+        lambda d, v1, v2: d.field == "" and isinstance(v1.body, list) and isinstance(v2.body, list),
+    ),
+    "tweet-mention-name": (
+        "a mentioned user's `name` as it is now",
+        lambda d, v1, v2: "user_mentions[]" in d.field and _leaf(d.field) == "name",
+    ),
     "tweet-viewer-flags": (
         "the caller's own `favorited` and `retweeted`",
         lambda d, v1, v2: _leaf(d.field) in ("favorited", "retweeted"),

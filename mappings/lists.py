@@ -108,14 +108,15 @@ def _owner(listed: Listed, request: V11Request) -> Target | None:
     return parse_target(request, UNKNOWN)
 
 
-def _owner_id(listing: Listing, caller: Caller) -> Steps[str]:
-    owner = listing.owner
+def owner_id(owner: Target | None, caller: Caller, unknown: int) -> Steps[str]:
+    """The id of the user a request names (looked up by name where it gave one), or the
+    caller's; `unknown`: the v1.1 code for a user that is not there."""
     if owner is None:
         return caller.user_id
     if owner.user_id is not None:
         return owner.user_id
     (found,) = yield (lookup_call(owner, with_status=False, cache=True),)
-    raise_for_v2(found, unknown_user=UNKNOWN)
+    raise_for_v2(found, unknown_user=unknown)
     user_id: str = found_user(found)["data"]["id"]
     return user_id
 
@@ -125,7 +126,7 @@ def _pages(
 ) -> Steps[tuple[list[dict[str, Any]], list[V2Reply], Cursors]]:
     """The users of as many v2 pages as `count` needs (one after the other: each needs the
     token the one before gave), their replies, and the v1.1 cursors."""
-    owner = yield from _owner_id(listing, caller)
+    owner = yield from owner_id(listing.owner, caller, UNKNOWN)
     path = f"/2/users/{owner}/{listed.name}"
     found: list[dict[str, Any]] = []
     replies: list[V2Reply] = []

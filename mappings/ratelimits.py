@@ -54,6 +54,12 @@ PUBLISHED: Mapping[str, Published] = {
     "statuses/show/:id": Published("GET /2/tweets/:id", 15, QUARTER),
     "statuses/lookup": Published("GET /2/tweets", 15, QUARTER),
     "search/tweets": Published("GET /2/tweets/search/recent", 60, QUARTER),
+    "statuses/user_timeline": Published("GET /2/users/:id/tweets", 5, QUARTER),
+    "statuses/home_timeline": Published(
+        "GET /2/users/:id/timelines/reverse_chronological", 5, QUARTER
+    ),
+    "statuses/mentions_timeline": Published("GET /2/users/:id/mentions", 10, QUARTER),
+    "favorites/list": Published("GET /2/users/:id/liked_tweets", 5, QUARTER),
 }
 # friends/ids, followers/ids, friends/list and followers/list read v2's following and
 # followers lists, which X's rate-limit table leaves out: they are reported once seen.

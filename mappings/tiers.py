@@ -42,6 +42,9 @@ TIERS: Mapping[str, tuple[str, ...]] = {
     "POST /2/users/:id/following": EVERY_PLAN,
     "DELETE /2/users/:source_user_id/following/:target_user_id": EVERY_PLAN,
     "GET /2/users/:id/followers": NO_PLAN,
+    "GET /2/users/:id/timelines/reverse_chronological": EVERY_PLAN,
+    "GET /2/users/:id/mentions": EVERY_PLAN,
+    "GET /2/users/:id/liked_tweets": EVERY_PLAN,
 }
 """The plans whose column in X's rate-limit table gives the call a limit, by call."""
 

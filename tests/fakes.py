@@ -17,6 +17,7 @@ import httpx2
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
+from tests.fake_timelines import LEAST, V11_TIMELINES, page, selected, v11_timeline
 from tests.servers import read_body, serving
 
 DATA = Path(__file__).parent / "data"
@@ -190,9 +191,13 @@ class FakeV2:
             for tweet in user.get("includes", {}).get("tweets", [])
         }
         self.seeded_statuses = deepcopy(self.statuses)
-        # Who likes which Tweet, by (user, tweet); a Tweet's retweets are Tweets in `statuses`.
-        self.likes: set[tuple[str, str]] = set()
+        # Who likes which Tweet, by (user, tweet), in the order liked (liked Tweets are listed
+        # latest first); a Tweet's retweets are Tweets in `statuses`.
+        self.likes: dict[tuple[str, str], None] = {}
         self.posted = 0  # Tweets posted through it, each a new id after its users' own
+        # The media and places its Tweets name, by media key and place id.
+        self.media: dict[str, dict[str, Any]] = {}
+        self.places: dict[str, dict[str, Any]] = {}
         self.v11_answers = 0
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
@@ -314,8 +319,8 @@ class FakeV2:
                 return self.post_tweet(token, json.loads(request.content))
             case "DELETE", ["2", "tweets", tweet_id]:
                 return self.delete_tweet(token, tweet_id)
-            case "GET", ["2", "users", user_id, "tweets"]:
-                return self.timeline(user_id, int(request.url.params.get("max_results", "10")))
+            case "GET", ["2", "users", owner, *kind] if "/".join(kind) in LEAST:
+                return self.timeline(token, owner, "/".join(kind), request.url.params)
             case (("POST" | "DELETE"), ["2", "users", token.user_id, ("likes" | "retweets"), *end]):
                 return self.react(request, token, parts[3], end)
             case ("POST" | "DELETE") as method, ["2", "users", token.user_id, "following", *end]:
@@ -334,6 +339,9 @@ class FakeV2:
                 return self.v11_json(200, page | {"ids": ids})
             case "GET", ["1.1", *path] if "/".join(path) in V11_LISTS:
                 return self.v11_users_list(token, V11_LISTS["/".join(path)])
+            case "GET", ["1.1", *path] if "/".join(path) in V11_TIMELINES:
+                user = {k: v for k, v in self.v11_user().items() if k != "status"}
+                return self.v11_json(200, v11_timeline("/".join(path), user))
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
             case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
@@ -421,17 +429,33 @@ class FakeV2:
     ) -> httpx2.Response:
         """Anyone's following or followers list; a protected user's only for those who follow
         them, as v2 answers it otherwise: 200 with an authorization error."""
+        refused = self.hidden(token, owner)
+        return refused if refused is not None else self.listed(token, owner, relation, params)
+
+    def timeline(
+        self, token: Token, owner: str, kind: str, params: httpx2.QueryParams
+    ) -> httpx2.Response:
+        """A page of a timeline computed from the Tweets the fake knows (tests/fake_timelines),
+        with their authors and the Tweets they refer to; anyone's for those who may see it."""
+        refused = self.hidden(token, owner)
+        if refused is not None:
+            return refused
+        following = [t for s, t in self.related["following"] if s == owner]
+        tweets = selected(kind, owner, self.statuses, following, list(self.likes))
+        status, body = page(kind, tweets, dict(params))
+        if "data" in body:
+            body["includes"] = self.included(body["data"])
+        return v2_response(status, body, **rate_limits(900, 899, 1633594302))
+
+    def hidden(self, token: Token, owner: str) -> httpx2.Response | None:
+        """v2's 200 with an error for a user not there, or protected and not followed."""
         user = self.users.get(owner)
         if user is None and owner != token.user_id:
             return v2_response(200, {"errors": [not_found("id", owner)]})
-        hidden = user is not None and user["data"].get("protected", False)
-        if (
-            hidden
-            and owner != token.user_id
-            and (token.user_id, owner) not in self.related["following"]
-        ):
+        protected = user is not None and user["data"].get("protected", False)
+        if protected and owner != token.user_id and not self.following(token.user_id, owner):
             return v2_response(200, {"errors": [NOT_AUTHORIZED]})
-        return self.listed(token, owner, relation, params)
+        return None
 
     def tweets(self, wanted: list[str]) -> httpx2.Response:
         """/2/tweets?ids=: the tweets the fake knows (`statuses`, its users' most recent ones),
@@ -500,7 +524,10 @@ class FakeV2:
             return v2_response(400, {"title": "Invalid Request", "errors": [{"message": "no"}]})
         make = request.method == "POST"
         if action == "likes":
-            (self.likes.add if make else self.likes.discard)((token.user_id, tweet_id))
+            if make:
+                self.likes.setdefault((token.user_id, tweet_id))
+            else:
+                self.likes.pop((token.user_id, tweet_id), None)
             return self.changed("liked", make)
         retweets = [t for t in self.statuses.values() if self.retweet_of(t, token, tweet_id)]
         if make and not retweets:
@@ -517,22 +544,28 @@ class FakeV2:
         retweeted = {"type": "retweeted", "id": tweet_id} in refs
         return retweeted and tweet.get("author_id") == token.user_id
 
-    def timeline(self, user_id: str, size: int) -> httpx2.Response:
-        """/2/users/:id/tweets: the user's newest Tweets first, with the Tweets they refer to
-        and their authors."""
-        mine = [t for t in self.statuses.values() if t.get("author_id") == user_id]
-        page = sorted(mine, key=lambda t: int(t["id"]), reverse=True)[:size]
-        body: dict[str, Any] = {"meta": {"result_count": len(page)}}
-        if page:
-            body |= {"data": page, "includes": self.included(page)}
-        return v2_response(200, body, **rate_limits(900, 899, 1633594302))
-
     def included(self, tweets: list[dict[str, Any]]) -> dict[str, Any]:
-        """`includes` for Tweets: the Tweets they refer to that the fake knows, and authors."""
+        """`includes` for Tweets: the Tweets they refer to that the fake knows, the authors and
+        the users mentioned (`entities.mentions.username`), the media and places."""
         refs = [r["id"] for t in tweets for r in t.get("referenced_tweets", [])]
         referred = [self.statuses[i] for i in dict.fromkeys(refs) if i in self.statuses]
-        found: dict[str, Any] = {"users": self.authors([*tweets, *referred])}
-        return found | ({"tweets": referred} if referred else {})
+        shown = [*tweets, *referred]
+        users = self.authors(shown)
+        named = [m.get("id") for t in tweets for m in t.get("entities", {}).get("mentions", [])]
+        users += [
+            self.users[i]["data"]
+            for i in dict.fromkeys(named)
+            if i in self.users and self.users[i]["data"] not in users
+        ]
+        keys = [k for t in shown for k in t.get("attachments", {}).get("media_keys", [])]
+        places = [t["geo"]["place_id"] for t in shown if "place_id" in t.get("geo", {})]
+        found = {
+            "users": users,
+            "tweets": referred,
+            "media": [self.media[k] for k in dict.fromkeys(keys) if k in self.media],
+            "places": [self.places[p] for p in dict.fromkeys(places) if p in self.places],
+        }
+        return {kind: items for kind, items in found.items() if items or kind == "users"}
 
     def search(self, params: httpx2.QueryParams) -> httpx2.Response:
         """/2/tweets/search/recent over the tweets the fake knows, newest first: `query`'s terms

@@ -258,7 +258,7 @@ def test_a_request_visits_identity_once(
         ("POST", f"{base}/mutes/users/destroy.json?user_id=783214", BOB),
         ("GET", f"{base}/users/show.json?screen_name=Twitter", BOB),
         ("GET", f"{base}/mutes/users/ids.json", ALICE),
-        ("GET", f"{base}/statuses/home_timeline.json", ALICE),  # passed through
+        ("GET", f"{base}/lists/statuses.json", ALICE),  # passed through
         ("POST", f"{base}/blocks/create.json?user_id=783214", BOB),
     ]
     for method, url, token in calls:

@@ -13,7 +13,7 @@ from tests.fakes import ALICE, CAROL, CONSUMER_SECRET, FakeV2, serving_fake, sig
 
 BASE = "http://testserver"
 MUTE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
-PASS = f"{BASE}/1.1/statuses/home_timeline.json"
+PASS = f"{BASE}/1.1/lists/statuses.json"
 SECRETS = (ALICE.token, ALICE.secret, CAROL.token, CONSUMER_SECRET)
 
 
@@ -36,7 +36,7 @@ def test_a_recorded_cassette_holds_no_secret_and_replays(make_client: MakeClient
     text = cassette.read_text()
     assert [status for status, _ in recorded] == [200, 200, 200]
     assert "/2/users/by/username/Twitter" in text
-    assert "/1.1/statuses/home_timeline.json" in text
+    assert "/1.1/lists/statuses.json" in text
     assert not re.search(r"(?i)authorization|oauth_signature|set-cookie|cookie:", text)
     for secret in SECRETS:
         assert secret not in text

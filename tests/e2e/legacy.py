@@ -27,6 +27,8 @@ class Client:
     ids: Callable[[str], list[str]]  # every page of friends/ids, blocks/ids or mutes/users/ids
     error: type[Exception]
     seen: Callable[[Any], dict[str, Any]]  # what the client tells of an error
+    # A tweet deleter's read: every page of the caller's timeline by max_id, the ids.
+    timeline: Callable[[], list[str]] | None = None
 
 
 def session(client: Client) -> dict[str, Any]:
@@ -46,6 +48,7 @@ def session(client: Client) -> dict[str, Any]:
         "me": client.me(),
         "passed": client.passed(),
         "tool": mute_tools(client),
+        "timeline": client.timeline() if client.timeline else None,
     }
 
 
@@ -85,7 +88,18 @@ def python_twitter(base_url: str) -> Client:
         error=twitter.TwitterError,
         # python-twitter keeps v1.1's error list and drops the HTTP status.
         seen=lambda error: error.message[0],
+        timeline=lambda: paged(lambda max_id: api.GetUserTimeline(count=20, max_id=max_id)),
     )
+
+
+def paged(page: Callable[[int | None], list[Any]]) -> list[str]:
+    """Every Tweet of a timeline, a page at a time, each next page below the oldest seen."""
+    ids: list[str] = []
+    max_id = None
+    while found := page(max_id):
+        ids += [str(status.id) for status in found]
+        max_id = found[-1].id - 1
+    return ids
 
 
 def twython() -> Client:

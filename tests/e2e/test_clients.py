@@ -3,7 +3,7 @@
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -13,6 +13,8 @@ from twython import Twython, TwythonAuthError, TwythonError
 
 from shim.operator.cli import main
 from tests.e2e.conftest import ADMIN_TOKEN, Server
+from tests.fake_timelines import TWITTER_EPOCH_MS as EPOCH
+from tests.fake_timelines import posted
 from tests.fakes import (
     ALICE,
     BOB,
@@ -22,9 +24,11 @@ from tests.fakes import (
     REQUEST_TOKEN,
     VERIFIER,
     Token,
+    twitter_user,
 )
 
 pytestmark = pytest.mark.e2e
+RECENT = twitter_user()["data"]["most_recent_tweet_id"]  # @Twitter's, which the fake knows
 
 
 def test_tweepy_mutes_and_unmutes_by_screen_name(server: Server, tweepy_api):
@@ -194,6 +198,32 @@ def test_tweepy_reads_the_social_graph_with_its_cursors(server: Server, tweepy_a
     assert all(isinstance(u, tweepy.models.User) and u.following is False for u in follower_users)
     assert {str(i) for i in blocked_ids} == blocked
     assert twitter_follows == [783214]  # @Twitter follows itself in the fake
+    assert not any(path.startswith("/1.1/") for _, path in server.fake.paths())
+
+
+def test_tweepy_cursors_page_timelines_by_max_id_through_v2(server: Server, tweepy_api):
+    """tweepy's Cursor asks again with max_id one below the oldest Tweet it has: it ends, and
+    sees every Tweet once; a tweet deleter picks what is older than a date from it."""
+    ids = posted(server.fake.statuses, ALICE.user_id, 45, RECENT)
+    api = tweepy_api()
+
+    timeline = list(tweepy.Cursor(api.user_timeline, count=20).items())
+    home = list(tweepy.Cursor(api.home_timeline, count=30, trim_user=True).items())
+    cutoff = datetime(2021, 6, 2, 12, 0, tzinfo=UTC)  # the Tweets span 08:03 to 19:03
+    old = [
+        s.id_str
+        for s in tweepy.Cursor(api.user_timeline, count=200).items()
+        if s.created_at < cutoff
+    ]
+
+    assert [s.id_str for s in timeline] == ids
+    assert all(isinstance(s, tweepy.models.Status) for s in timeline)
+    assert [s.id_str for s in home] == [*ids, RECENT]  # and @Twitter's, followed
+    expected = [i for i in ids if int(i) >> 22 < (cutoff.timestamp() * 1000 - EPOCH)]
+    assert old == expected
+    assert 0 < len(old) < len(ids)
+    pages = [c.url.params for c in server.fake.calls if c.url.path.endswith("/tweets")]
+    assert [p.get("until_id") for p in pages[:3]] == [None, ids[19], ids[39]]
     assert not any(path.startswith("/1.1/") for _, path in server.fake.paths())
 
 

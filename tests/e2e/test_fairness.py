@@ -81,7 +81,7 @@ def test_a_client_that_stops_reading_cannot_starve_another_user(shim):
             stream.close()
 
 
-SLOW = "/1.1/statuses/user_timeline.json"
+SLOW = "/1.1/lists/statuses.json"
 FLOOD = 150  # more than the upstream pool's MAX_CONNECTIONS
 
 

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.e2e
 ADMIN = "fake-admin-token-for-faults-of-32-chars"
 MUTE = "/1.1/mutes/users/create.json?user_id=783214"
 IDS = "/1.1/mutes/users/ids.json?count=20"
-TRICKLED = "/1.1/statuses/home_timeline.json"
+TRICKLED = "/1.1/lists/statuses.json"
 MUTING = f"/2/users/{ALICE.user_id}/muting"
 
 

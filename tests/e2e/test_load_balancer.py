@@ -24,7 +24,7 @@ from tests.servers import serving
 pytestmark = pytest.mark.e2e
 
 MUTE = "/1.1/mutes/users/create.json?user_id=783214"
-PASSED = "/1.1/statuses/home_timeline.json"  # passed through, not translated
+PASSED = "/1.1/lists/statuses.json"  # passed through, not translated
 UNSIGNED = "/1.1/mutes/users/ids.json"  # answered 400/215 by the shim alone
 
 

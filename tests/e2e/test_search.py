@@ -98,7 +98,7 @@ def test_a_follow_bot_searches_likes_and_retweets(
 
     wanted = GIVEAWAYS[::-1][:3]
     assert [status.id_str for status in found] == wanted
-    assert {(ALICE.user_id, tweet_id) for tweet_id in wanted} <= searching.fake.likes
+    assert {(ALICE.user_id, tweet_id) for tweet_id in wanted} <= set(searching.fake.likes)
     retweeted = [
         ref["id"]
         for tweet in searching.fake.statuses.values()

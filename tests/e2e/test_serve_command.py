@@ -116,9 +116,7 @@ def test_recording_survives_sigterm_and_no_log_line_holds_a_secret(
     cassette = tmp_path / "recorded.yaml"
     process, host = start(tmp_path, tls, upstream, "--record", str(cassette))
     base = f"https://{host}"
-    leaky = (
-        f"{base}/1.1/statuses/home_timeline.json?oauth_token={ALICE.token}&oauth_signature=fakesig"
-    )
+    leaky = f"{base}/1.1/lists/statuses.json?oauth_token={ALICE.token}&oauth_signature=fakesig"
     try:
         with requests.Session() as session:
             request_url, access_url = f"{base}/oauth/request_token", f"{base}/oauth/access_token"
@@ -133,7 +131,7 @@ def test_recording_survives_sigterm_and_no_log_line_holds_a_secret(
 
     assert granted == 200
     assert muted == (783214, True)
-    assert "home_timeline.json?oauth_token=" in output  # the line is there, masked
+    assert "lists/statuses.json?oauth_token=" in output  # the line is there, masked
     assert cassette.stat().st_mode & 0o777 == 0o600
     recorded = cassette.read_text()
     assert "/oauth/access_token" in recorded

@@ -85,7 +85,7 @@ def test_tweepy_retweets_unretweets_likes_and_unlikes(refusing_v11: Server, api)
     assert retweet.retweeted is True
     assert (original.id_str, original.retweeted) == (RECENT, False)
     assert (liked.id_str, liked.favorited, unliked.favorited) == (RECENT, True, False)
-    assert refusing_v11.fake.likes == set()
+    assert refusing_v11.fake.likes == {}
     assert retweet.id_str not in refusing_v11.fake.statuses
     no_v11(refusing_v11)
 

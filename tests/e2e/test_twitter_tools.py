@@ -9,9 +9,11 @@ import pytest
 from twitter import OAuth, Twitter, TwitterHTTPError
 
 from tests.e2e.conftest import Server
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
+from tests.fake_timelines import posted
+from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, twitter_user
 
 pytestmark = pytest.mark.e2e
+RECENT = twitter_user()["data"]["most_recent_tweet_id"]  # @Twitter's, which the fake knows
 
 
 @pytest.fixture
@@ -74,3 +76,23 @@ def test_rate_limit_status_signed_in_the_query_is_the_shims_own(server: Server, 
 
     assert set(limits["resources"]) == {"mutes"}
     assert server.fake.calls == []
+
+
+def test_a_tweet_deleters_read_pages_the_timeline_by_max_id(server: Server, tools: Twitter):
+    """Every Tweet once, newest first, extended, through v2 only; the likes too."""
+    posts = posted(server.fake.statuses, ALICE.user_id, 25, RECENT)
+    server.fake.likes[(ALICE.user_id, RECENT)] = None
+    seen: list[str] = []
+    page = tools.statuses.user_timeline(count=10, tweet_mode="extended")
+    assert page[0]["full_text"] == "tweet 24"
+    while page:
+        seen += [tweet["id_str"] for tweet in page]
+        page = tools.statuses.user_timeline(
+            count=10, max_id=int(page[-1]["id_str"]) - 1, tweet_mode="extended"
+        )
+    (liked,) = tools.favorites.list(user_id=ALICE.user_id)
+
+    assert seen == posts
+    assert liked["id_str"] == RECENT
+    assert liked["user"]["screen_name"] == "Twitter"
+    assert not any(path.startswith("/1.1/") for _, path in server.fake.paths())

@@ -17,6 +17,7 @@ import pytest
 from mappings.errors import CODES
 from tests.e2e import processes
 from tests.e2e.conftest import Server
+from tests.fake_timelines import posted
 from tests.fakes import ALICE, FakeV2, FakeV2App, minimal_user, twitter_user
 from tests.servers import serving
 
@@ -95,12 +96,16 @@ def check_session(seen: dict[str, Any], fake: FakeV2) -> None:
 
 def test_python_twitter_through_its_base_url(server: Server):
     graph(server.fake)
+    posts = posted(
+        server.fake.statuses, ALICE.user_id, 45, twitter_user()["data"]["most_recent_tweet_id"]
+    )
 
     seen = python_twitter_session("python-twitter", server)
 
     check_session(seen, server.fake)
     assert seen["not_muting"] == {"code": 272, "message": CODES[272][1]}
     assert seen["unknown"] == {"code": 108, "message": CODES[108][1]}
+    assert seen["timeline"] == posts  # each once, newest first, through v2
 
 
 def test_tweepy3_sends_id_and_asks_rate_limit_status_first(server: Server):

@@ -51,7 +51,7 @@ def test_after_the_cooldown_one_probe_decides():
 # Through the app: every way a call can end reports back to the breaker.
 
 CREATE = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
-STREAM = "http://testserver/1.1/statuses/home_timeline.json"
+STREAM = "http://testserver/1.1/lists/statuses.json"
 MUTING = "/2/users/1500000000000000001/muting"
 
 
@@ -62,7 +62,7 @@ class Slow:
         self.fake, self.delay, self.calls = fake, delay, 0
 
     async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        if request.url.path == MUTING or request.url.path.startswith("/1.1/statuses"):
+        if request.url.path == MUTING or request.url.path.startswith("/1.1/lists/statuses"):
             self.calls += 1
             await asyncio.sleep(self.delay)
         return self.fake(request)

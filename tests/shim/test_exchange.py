@@ -21,7 +21,7 @@ from tests.fakes import ALICE, CAROL, COMPARE_ROUTING, sign
 
 BASE = "http://testserver"
 CREATE = f"{BASE}/1.1/mutes/users/create.json?screen_name=Twitter"
-TIMELINE = f"{BASE}/1.1/statuses/home_timeline.json"
+TIMELINE = f"{BASE}/1.1/lists/statuses.json"
 ROUTINGS = {
     "v2": "",
     "v1": '[routes."mutes/users/create"]\nmode = "v1"\n',
@@ -154,4 +154,4 @@ def test_a_failing_after_step_leaves_a_passed_through_answer(
     response = client.get(TIMELINE, headers=sign("GET", TIMELINE))
 
     assert response.status_code == 200
-    assert response.json()["path"] == "/1.1/statuses/home_timeline.json"
+    assert response.json()["path"] == "/1.1/lists/statuses.json"

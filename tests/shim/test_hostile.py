@@ -301,7 +301,7 @@ def test_a_cursor_that_is_no_number_is_refused(make_client: MakeClient, fake_v2:
 
 
 def test_a_non_ascii_user_agent_passes_through(make_client: MakeClient, fake_v2: FakeV2):
-    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    url = f"{BASE}/1.1/lists/statuses.json"
     headers = [
         (b"authorization", b"Bearer fake-oauth2-user-token-carol"),
         (b"user-agent", "app/1.0 (Zoë\u2019s bot)".encode()),
@@ -338,7 +338,7 @@ def test_generated_page_parameters_never_fail(
     )
 )
 def test_generated_header_bytes_pass_through(client: TestClient, fake_v2: FakeV2, value):
-    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    url = f"{BASE}/1.1/lists/statuses.json"
     headers = [(b"authorization", b"Bearer fake-oauth2-user-token-carol"), (b"user-agent", value)]
     response = client.get(url, headers=headers)
 

@@ -10,18 +10,17 @@ BASE = "http://testserver"
 
 
 def test_a_v11_get_passes_through_unchanged(make_client: MakeClient, fake_v2: FakeV2):
-    url = f"{BASE}/1.1/statuses/home_timeline.json?include_entities=false&count=1"
+    url = f"{BASE}/1.1/lists/statuses.json?include_entities=false&count=1"
     response = make_client().get(url, headers=sign("GET", url))
 
     assert response.status_code == 200
-    assert response.json()["path"] == "/1.1/statuses/home_timeline.json"
+    assert response.json()["path"] == "/1.1/lists/statuses.json"
     assert response.headers["x-rate-limit-remaining"] == "74"
     assert response.headers.get_list("set-cookie") == ["guest_id=v1%3A1; Path=/", "lang=en; Path=/"]
     assert "keep-alive" not in response.headers
     (sent,) = fake_v2.calls
     assert (
-        str(sent.url)
-        == "https://api.x.com/1.1/statuses/home_timeline.json?include_entities=false&count=1"
+        str(sent.url) == "https://api.x.com/1.1/lists/statuses.json?include_entities=false&count=1"
     )
 
 
@@ -45,7 +44,7 @@ def test_encoded_paths_and_queries_are_kept(make_client: MakeClient):
 
 
 def test_pass_through_checks_the_signature_first(make_client: MakeClient, fake_v2: FakeV2):
-    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    url = f"{BASE}/1.1/lists/statuses.json"
     response = make_client().get(url, headers=sign("GET", url, consumer_secret="wrong"))
 
     assert (response.status_code, response.json()["errors"][0]["code"]) == (401, 32)
@@ -75,7 +74,7 @@ def test_an_unreachable_upstream_is_130(make_client: MakeClient):
     def refuse(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ConnectError("refused")
 
-    url = f"{BASE}/1.1/statuses/home_timeline.json"
+    url = f"{BASE}/1.1/lists/statuses.json"
     response = make_client(httpx2.MockTransport(refuse)).get(url, headers=sign("GET", url))
 
     assert (response.status_code, response.json()["errors"][0]["code"]) == (503, 130)

@@ -19,6 +19,7 @@ from shim.operator.cli import main
 from shim.stores.routes import RoutingFile
 from shim.stores.sqlite import SQLiteSwitch, connect
 from tests.conftest import MakeClient
+from tests.fake_timelines import add_recorded
 from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
 from tests.stored import Stored
 
@@ -210,7 +211,7 @@ def test_a_junk_bearer_token_is_never_compared(make_client, config, fake_v2: Fak
     """It costs one /2/users/me, then nothing: no pass-through, no comparison, no record."""
     client = routed(make_client, config, COMPARE_ROUTING)
     junk = {"Authorization": "Bearer not-a-token-v2-ever-issued"}
-    for url in (CREATE, CREATE, f"{BASE}/1.1/statuses/home_timeline.json"):
+    for url in (CREATE, CREATE, f"{BASE}/1.1/lists/statuses.json"):
         response = (
             client.post(url, headers=junk) if "mutes" in url else client.get(url, headers=junk)
         )
@@ -292,6 +293,10 @@ READS = {
     "mutes/users/list": "/1.1/mutes/users/list.json",
     "followers/ids": "/1.1/followers/ids.json",
     "friendships/show": "/1.1/friendships/show.json?target_screen_name=Twitter",
+    "statuses/user_timeline": "/1.1/statuses/user_timeline.json?screen_name=Twitter",
+    "statuses/home_timeline": "/1.1/statuses/home_timeline.json",
+    "statuses/mentions_timeline": "/1.1/statuses/mentions_timeline.json",
+    "favorites/list": "/1.1/favorites/list.json",
 }
 
 
@@ -312,6 +317,7 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
     fake_v2.muted.add((OWNER.user_id, "783214"))
     fake_v2.related["blocking"].add((OWNER.user_id, "783214"))
     fake_v2.related["following"] |= {(OWNER.user_id, "12"), ("6253282", OWNER.user_id)}
+    add_recorded(fake_v2)  # @Twitter's Tweets, as v1.1 recorded them
     client = routed(make_client, config, comparing(READS, primary))
     answers = {}
     for name, path in READS.items():
@@ -333,6 +339,12 @@ def test_the_reads_compared_with_v11_differ_only_where_the_readme_says(
     assert report["account/verify_credentials"]["fields"]["geo_enabled"]["known"] == "no-v2-source"
     assert report["friendships/lookup"]["matches"] == 1  # connections: following, muting, blocking
     for name in ("blocks/ids", "mutes/users/ids", "friends/ids", "followers/ids"):
+        assert report[name]["matches"] == 1, name
+    # The 20 recorded Tweets, in both: compared field by field.
+    for name in ("statuses/user_timeline", "statuses/home_timeline"):
+        assert len(answers[name].json()) == 20, name
+        assert report[name]["fields"], name
+    for name in ("statuses/mentions_timeline", "favorites/list"):
         assert report[name]["matches"] == 1, name
     for name in ("friends/list", "followers/list", "blocks/list", "mutes/users/list"):
         # @Twitter is on each of @Twitter's own lists, and compared there field by field.

@@ -74,7 +74,7 @@ def test_a_like_and_an_unlike_answer_the_tweet_favorited_or_not(
         True,
     )
     assert (unliked.status_code, unliked.json()["favorited"]) == (200, False)
-    assert fake_v2.likes == set()
+    assert fake_v2.likes == {}
     assert (missing.status_code, missing.json()["errors"][0]["code"]) == (404, 144)
     assert v11_calls(fake_v2) == []
 
@@ -130,4 +130,4 @@ def test_a_dry_run_never_sends_a_tweet_write(make_client: MakeClient, config, fa
         ]
     )
     assert mine in fake_v2.statuses
-    assert fake_v2.likes == set()
+    assert fake_v2.likes == {}

@@ -140,7 +140,7 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
 ):
     reset = 4_000_000_000  # a window still open
     ids = f"{BASE}/1.1/mutes/users/ids.json"
-    timeline = f"{BASE}/1.1/statuses/home_timeline.json"
+    timeline = f"{BASE}/1.1/lists/statuses.json"
     client = make_client()
     listed = fake_v2.listed
 
@@ -152,7 +152,7 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
     monkeypatch.setattr(fake_v2, "listed", later)
     client.get(ids, headers=sign("GET", ids))
     client.get(timeline, headers=sign("GET", timeline))  # passed through: v1.1's own window
-    url = f"{LIMITS}?resources=mutes,statuses"
+    url = f"{LIMITS}?resources=mutes,lists"
     mine = client.get(url, headers=sign("GET", url)).json()
     theirs = client.get(url, headers=sign("GET", url, token=BOB)).json()
 
@@ -161,12 +161,10 @@ def test_rate_limit_status_reports_the_windows_seen_for_that_caller(
         "remaining": 11,
         "reset": reset,
     }
-    assert mine["resources"]["statuses"]["/statuses/home_timeline"] == {
-        "limit": 75,
-        "remaining": 74,
-        "reset": 4_100_000_000,
+    assert mine["resources"]["lists"] == {
+        "/lists/statuses": {"limit": 75, "remaining": 74, "reset": 4_100_000_000}
     }
-    assert set(mine["resources"]) == {"mutes", "statuses"}
+    assert set(mine["resources"]) == {"mutes", "lists"}
     assert theirs["resources"]["mutes"]["/mutes/users/ids"]["limit"] == 100
 
 

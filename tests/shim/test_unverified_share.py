@@ -17,7 +17,7 @@ from shim.serving.app import create_app
 from tests.fakes import ALICE, APP_ONLY, CAROL, FakeV2, sign, twitter_user
 
 BASE = "http://testserver:8000"  # a port of its own: ASGITransport names no default one
-TIMELINE = "/1.1/statuses/user_timeline.json"
+TIMELINE = "/1.1/lists/statuses.json"
 REQUEST_TOKEN = "/oauth/request_token"
 ME = "/2/users/me"
 FLOODED = (TIMELINE, REQUEST_TOKEN, ME)
