@@ -63,6 +63,12 @@ def lean_tls() -> None:
 HEAD_LIMIT = 16 * 1024
 """Bytes of a request's line and headers at most, h11's bound: httptools keeps whatever comes
 until a header ends, and uvicorn keeps every header."""
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1024 * 1024
+"""How long, and for how many bytes, a connection refused mid-head goes on reading and dropping
+what the client still sends: closed at once, its socket would answer them with RST, and the
+client, still sending, would fail before reading the refusal. nginx's lingering close does the
+same (`lingering_time`, `lingering_timeout`)."""
 
 
 def protocol(settings: Settings) -> type[HttpToolsProtocol]:
@@ -80,6 +86,7 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         _received = 0  # bytes of the reads that fell wholly inside the head being read
         _parsed = 0  # bytes of its line and headers the parser has handed over
         _too_large = False
+        _lingering: int | None = None  # bytes dropped since the refusal, while lingering
 
         # With `shim.edge.processes.Config`, a connection is made when it is accepted, before any
         # TLS handshake: it counts from then on, and its head's deadline covers the handshake.
@@ -116,11 +123,17 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         # else that read holds, and by the reads that fall wholly inside it, since httptools
         # holds a header back until its end comes. Neither measure takes a byte of a body.
         def data_received(self, data: bytes) -> None:
+            if self._lingering is not None:
+                self._lingering += len(data)
+                if self._lingering > LINGER_BYTES:
+                    self.transport.close()
+                return
             if self._in_head and self._head_due is None and not self._in_request():
                 self._await_head()  # a kept-alive connection's next request has begun
             in_head, self._head_ended = self._in_head, False
             super().data_received(data)
-            if in_head and not self._head_ended and not self.transport.is_closing():
+            refused = self._lingering is not None or self.transport.is_closing()
+            if in_head and not self._head_ended and not refused:
                 self._received += len(data)
                 if self._received > HEAD_LIMIT:
                     self._refuse_head()
@@ -151,7 +164,11 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
 
         def _refuse_head(self) -> None:
             self.transport.write(HEAD_TOO_LARGE)
-            self.transport.close()
+            self._head_received()
+            self._lingering = 0
+            if self.transport.can_write_eof():  # TLS cannot: the answer says `close` itself
+                self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
         def on_headers_complete(self) -> None:
             self._count(len(self.parser.get_method()) + len(b"  HTTP/1.1\r\n\r\n"))

@@ -91,6 +91,23 @@ def test_a_head_past_16_kib_sent_with_its_body_is_refused(serve, size):
     assert answer.startswith(b"HTTP/1.1 431")
 
 
+def test_a_client_still_sending_its_head_reads_the_refusal(serve):
+    """A client still sending its head when the refusal comes is not reset: a socket closed
+    with bytes coming in answers them with RST, and the client's next send fails before it
+    reads the 431 (seen under load, when the head came in more than one read). The shim closes
+    as nginx's lingering close does: its answer and end of stream, then reading and dropping
+    what else comes, for a second at most."""
+    head = b"POST /1.1/statuses/update.json HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+    with serve() as port, socket.create_connection(("127.0.0.1", port)) as client:
+        client.sendall(head + b"X-Filler: " + b"a" * (20 * 1024))  # refused here
+        for _ in range(3):  # the rest of the head, still coming after the answer
+            time.sleep(0.2)
+            client.sendall(b"a" * (32 * 1024))
+        client.sendall(b"\r\n\r\nstatus=hello")
+        answer = closed_within(client, 3)
+    assert answer.startswith(b"HTTP/1.1 431")
+
+
 def answer_of(connection: socket.socket) -> bytes:
     """One whole answer read off a kept-alive connection."""
     received = b""

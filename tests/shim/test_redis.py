@@ -245,11 +245,15 @@ def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
     first.post(CREATE, headers=sign("POST", CREATE))  # learns the secret and the lookup
     time.sleep(1.1)  # past the once-a-second looks at the switch and the stored routes
     first.post(CREATE, headers=sign("POST", CREATE))
-    before = redis_calls(probe)
-    answer = first.post(CREATE, headers=sign("POST", CREATE))
-    after = redis_calls(probe)
-
-    ran = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    # Each instance also looks at Redis every few seconds (its marker and CONFIG): a count that
+    # caught one of those looks is taken again; it cannot catch two in a row.
+    for _ in range(2):
+        before = redis_calls(probe)
+        answer = first.post(CREATE, headers=sign("POST", CREATE))
+        after = redis_calls(probe)
+        ran = {n: c - before.get(n, 0) for n, c in after.items() if c != before.get(n, 0)}
+        if "config|get" not in ran:
+            break
     assert answer.status_code == 200
     # The marker's GET and the nonce's SET NX (one pipeline), and this test's own INFO.
     assert ran == {"get": 1, "set": 1, "info": 1}
