@@ -342,6 +342,11 @@ class FakeV2:
             case "GET", ["1.1", *path] if "/".join(path) in V11_TIMELINES:
                 user = {k: v for k, v in self.v11_user().items() if k != "status"}
                 return self.v11_json(200, v11_timeline("/".join(path), user))
+            case "GET", ["1.1", "statuses", *shown] if shown in (
+                ["show.json"],
+                ["lookup.json"],
+            ) or (len(shown) == 2 and shown[0] == "show"):
+                return self.v11_tweets(request, shown)
             case "GET", ["1.1", "users", "show.json"]:
                 return self.v11_show(request)
             case _, ["1.1", ("users" | "friendships") as kind, "lookup.json"]:
@@ -459,12 +464,9 @@ class FakeV2:
 
     def tweets(self, wanted: list[str]) -> httpx2.Response:
         """/2/tweets?ids=: the tweets the fake knows (`statuses`, its users' most recent ones),
-        with their authors, and an error for each one missing, as v2 answers."""
+        with what they include, and an error for each one missing, as v2 answers."""
         found = [self.statuses[i] for i in wanted if i in self.statuses]
-        body: dict[str, Any] = {"data": found} if found else {}
-        authors = self.authors(found)
-        if authors:
-            body["includes"] = {"users": authors}
+        body: dict[str, Any] = {"data": found, "includes": self.included(found)} if found else {}
         missing = [tweet_missing(i) for i in wanted if i not in self.statuses]
         if missing:
             body["errors"] = missing
@@ -738,6 +740,22 @@ class FakeV2:
         ]
         page = MUTED_IDS if listed == "muting" else BLOCKED_IDS
         return self.v11_json(200, {"users": users, **{k: v for k, v in page.items() if k != "ids"}})
+
+    def v11_tweets(self, request: httpx2.Request, shown: list[str]) -> httpx2.Response:
+        """statuses/show (by `id` or in the path) and statuses/lookup as v1.1 answered them:
+        from @Twitter's recorded timeline, each Tweet by the fake v1.1's own @Twitter."""
+        user = {k: v for k, v in self.v11_user().items() if k != "status"}
+        known = {
+            t["id_str"]: t | {"user": user} for t in V11_TIMELINES["statuses/user_timeline.json"]
+        }
+        if shown[0] == "lookup.json":
+            wanted = request.url.params.get("id", "").split(",")
+            return self.v11_json(200, [known[i] for i in wanted if i in known])
+        tweet_id = shown[1].removesuffix(".json") if len(shown) == 2 else request.url.params["id"]
+        if tweet_id not in known:
+            message = "No status found with that ID."
+            return self.v11_json(404, {"errors": [{"code": 144, "message": message}]})
+        return self.v11_json(200, known[tweet_id])
 
     def v11_show(self, request: httpx2.Request) -> httpx2.Response:
         params = request.url.params

@@ -19,7 +19,7 @@ from shim.operator.cli import main
 from shim.stores.routes import RoutingFile
 from shim.stores.sqlite import SQLiteSwitch, connect
 from tests.conftest import MakeClient
-from tests.fake_timelines import add_recorded
+from tests.fake_timelines import TWITTER_TIMELINE, add_recorded
 from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
 from tests.stored import Stored
 
@@ -279,6 +279,7 @@ def test_comparisons_past_their_budget_are_skipped(make_client, config, fake_v2:
     assert compared(client)["requests"] == 1
 
 
+RECORDED_TWEET = TWITTER_TIMELINE[0]["id_str"]  # one of @Twitter's recorded Tweets
 READS = {
     "account/verify_credentials": "/1.1/account/verify_credentials.json",
     "users/show": "/1.1/users/show.json?screen_name=Twitter",
@@ -297,6 +298,9 @@ READS = {
     "statuses/home_timeline": "/1.1/statuses/home_timeline.json",
     "statuses/mentions_timeline": "/1.1/statuses/mentions_timeline.json",
     "favorites/list": "/1.1/favorites/list.json",
+    "statuses/show": f"/1.1/statuses/show.json?id={RECORDED_TWEET}",
+    "statuses/show/:id": f"/1.1/statuses/show/{RECORDED_TWEET}.json",
+    "statuses/lookup": f"/1.1/statuses/lookup.json?id={RECORDED_TWEET},404",
 }
 
 
