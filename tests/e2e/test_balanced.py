@@ -40,6 +40,8 @@ class Instance:
     def log(self) -> str:
         """All it printed, once it stopped."""
         self.reader.join(timeout=30)
+        if self.process.stdout:
+            self.process.stdout.close()
         return b"".join(self.output).decode()
 
 
@@ -135,3 +137,52 @@ def test_a_sigterm_behind_the_balancer_loses_nothing_and_replays_are_refused(bal
     assert replayed.status == 401
     assert mute(direct)[0] == 200  # while a request signed afresh is served
     direct.close()
+
+
+def ready(host: str) -> int:
+    connection = http.client.HTTPConnection(host, timeout=10)
+    try:
+        connection.request("GET", "/_shim/ready")
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
+def within(seconds: float, status: int, host: str) -> float:
+    """Seconds until `/_shim/ready` answered `status`; fails past `seconds`."""
+    began = time.monotonic()
+    while ready(host) != status:
+        assert time.monotonic() - began < seconds, f"/_shim/ready not {status} in {seconds} s"
+        time.sleep(0.05)
+    return time.monotonic() - began
+
+
+def test_an_instance_is_ready_again_as_soon_as_redis_answers(tmp_path: Path):
+    """Behind haproxy the soak saw every instance out for 4 s after Redis came back from a
+    pause: readiness kept the watch's "does not answer" until its next look, 5 s apart, while
+    the requests themselves would have been served at once."""
+    with (
+        serving(FakeV2App(FakeV2(twitter_user()))) as upstream_port,
+        redis_server(tmp_path, *DURABLE) as store,
+    ):
+        Stored(redis_url=store.url).add(ALICE.token, ALICE.secret)
+        env = {"SHIM_REDIS_URL": store.url}
+        instance = Instance(tmp_path / "a", f"http://127.0.0.1:{upstream_port}", env)
+        try:
+            within(10, 200, instance.host)
+            store.process.send_signal(signal.SIGSTOP)
+            try:
+                within(10, 503, instance.host)
+                # Until the watch has looked during the pause too (every 5 s).
+                time.sleep(6)
+            finally:
+                store.process.send_signal(signal.SIGCONT)
+            # The readiness cache (1 s) and a look at Redis: well under the watch's 5 s.
+            within(2.5, 200, instance.host)
+        finally:
+            instance.process.send_signal(signal.SIGTERM)
+            instance.process.wait(timeout=30)
+            output = instance.log()
+    assert "Traceback" not in output
