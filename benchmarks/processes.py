@@ -77,15 +77,18 @@ def shim_env(folder: str, upstream_port: int, **extra: str) -> dict[str, str]:
     }
 
 
-def shim(port: int, env: Mapping[str, str], *options: str) -> subprocess.Popen[bytes]:
-    """`shim serve` on `port`, its output discarded."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shim", "serve", "--port", str(port), *options],
-        env=dict(env),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def shim(
+    port: int, env: Mapping[str, str], *options: str, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`shim serve` on `port`, its output appended to `log` (discarded without one)."""
+    with open(log or os.devnull, "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shim", "serve", "--port", str(port), *options],
+            env=dict(env),
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     wait_for(port, process)
     return process
 

@@ -87,6 +87,10 @@ class State:
         answering or no longer durable (its watch, every few seconds), and a clock too far from
         the store's. What `GET /_shim/ready` answers (`shim.serving.health`)."""
         found = [reason for check in self.checks if (reason := await check()) is not None]
+        if self.watch and self.watch.problems() and not found:
+            # Redis answers the checks again: look now, not at the watch's next look (5 s
+            # apart), which behind a balancer kept every instance out after Redis was back.
+            await self.watch.check()
         found += self.watch.problems() if self.watch else []
         skew = self.skew()
         if skew is not None and abs(skew) > READY_SKEW:
