@@ -174,9 +174,10 @@ def opened(make_client: MakeClient, fake_v2: FakeV2, delay: float, **changes: An
     now = [0.0]
     slow = Slow(fake_v2, delay)
     client = make_client(httpx2.MockTransport(slow), upstream_timeout=0.3, **changes)
-    # Two calls at least, all of them failed: open; one probe after 10 s.
+    # Three calls at least (the caller's lookup among them), half of them failed: open; one
+    # probe after 10 s.
     breaker = CircuitBreaker(
-        window=60, minimum_calls=2, failure_rate=1, wait=10, probes=1, clock=lambda: now[0]
+        window=60, minimum_calls=3, failure_rate=0.5, wait=10, probes=1, clock=lambda: now[0]
     )
     client.app.state.resources.upstream.breaker = breaker  # type: ignore[attr-defined]
     return client, slow, breaker, now
@@ -214,7 +215,7 @@ def test_a_probe_cut_off_by_the_deadline_reopens_the_breaker(
 
 def test_a_pass_through_probe_cut_off_reopens_the_breaker(make_client: MakeClient, fake_v2: FakeV2):
     client, slow, breaker, now = opened(make_client, fake_v2, delay=5)
-    for _ in range(2):
+    for _ in range(3):  # no lookup before a pass-through call: three cut off
         client.get(STREAM, headers=sign("GET", STREAM))
     assert breaker.state == "open"
     now[0] += 10
