@@ -49,7 +49,13 @@ class Settings:
     # connection first and never sends on one the shim is closing (docs/operations.md).
     keepalive_timeout: float = 75.0
     drain_seconds: float = 5.0  # answering not-ready after SIGTERM, before stopping
-    breaker_cooldown: float = 10.0
+    # The upstream circuit breaker (shim.upstream.breaker; docs/operations.md gives the reasons
+    # for these defaults): a failure rate over a window, a minimum of calls, a wait, probes.
+    breaker_window: float = 10.0
+    breaker_min_calls: int = 20
+    breaker_failure_rate: float = 50.0  # percent
+    breaker_cooldown: float = 5.0
+    breaker_probes: int = 3
     redis_url: str | None = field(default=None, repr=False)
     log_format: str = "text"
     # The hand-written signer and signature check, and aiohttp under httpx2
@@ -97,9 +103,17 @@ class Settings:
                 env.get("SHIM_KEEPALIVE_TIMEOUT"), 75.0, "SHIM_KEEPALIVE_TIMEOUT", 1, 3600
             ),
             drain_seconds=_number(env.get("SHIM_DRAIN_SECONDS"), 5.0, "SHIM_DRAIN_SECONDS", 0, 600),
-            breaker_cooldown=_number(
-                env.get("SHIM_BREAKER_COOLDOWN"), 10.0, "SHIM_BREAKER_COOLDOWN", 0.1, 600
+            breaker_window=_number(
+                env.get("SHIM_BREAKER_WINDOW"), 10, "SHIM_BREAKER_WINDOW", 1, 600
             ),
+            breaker_min_calls=_whole(env, "SHIM_BREAKER_MIN_CALLS", 20, 1, 100_000),
+            breaker_failure_rate=_number(
+                env.get("SHIM_BREAKER_FAILURE_RATE"), 50, "SHIM_BREAKER_FAILURE_RATE", 1, 100
+            ),
+            breaker_cooldown=_number(
+                env.get("SHIM_BREAKER_COOLDOWN"), 5, "SHIM_BREAKER_COOLDOWN", 0.1, 600
+            ),
+            breaker_probes=_whole(env, "SHIM_BREAKER_PROBES", 3, 1, 100),
             redis_url=env.get("SHIM_REDIS_URL") or None,
             log_format=_choice(env.get("SHIM_LOG_FORMAT", "text"), "SHIM_LOG_FORMAT", LOG_FORMATS),
             speedups=_switch(env.get("SHIM_SPEEDUPS", "on"), "SHIM_SPEEDUPS"),
@@ -209,6 +223,14 @@ def _number(value: str | None, default: float, name: str, low: float, high: floa
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}")
     return number
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A count: a whole number (2.5 calls is a mistake, not 2)."""
+    number = _number(env.get(name), default, name, low, high)
+    if number != int(number):
+        raise ConfigError(f"{name} must be a whole number, not {env[name]!r}")
+    return int(number)
 
 
 def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:

@@ -115,7 +115,13 @@ def open_resources(
     verifier = Verifier(
         settings.consumer_key, settings.consumer_secret, kept.nonces, kept.clock, settings.speedups
     )
-    breaker = CircuitBreaker(cooldown=settings.breaker_cooldown)
+    breaker = CircuitBreaker(
+        settings.breaker_window,
+        settings.breaker_min_calls,
+        settings.breaker_failure_rate / 100,
+        settings.breaker_cooldown,
+        settings.breaker_probes,
+    )
     upstream = Upstream(
         settings.upstream_url, settings.upstream_timeout, transport, breaker, settings.speedups
     )
@@ -133,7 +139,7 @@ def open_resources(
     )
     names = ROUTABLE
     routing = RoutingFile(settings.config_path, names, kept.all_v1, store=kept.routes)
-    metrics = Metrics(lambda: cache_stats(kept), lambda: upstream.breaker.state)
+    metrics = Metrics(lambda: cache_stats(kept), lambda: upstream.breaker)
     metrics.watch_store(kept.skew, kept.reasons)
     backends = Backends(upstream, kept.callers, kept.cursors, settings.upstream_timeout)
     comparer = Comparer(backends, kept.comparisons, shadows, breaker, metrics)

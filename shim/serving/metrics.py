@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from mappings.errors import ACCESS_CODES, NOT_ENROLLED_CODE
 from mappings.unserved import RETIRED
 from shim.serving.exchange import Exchange
+from shim.upstream.breaker import CircuitBreaker
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -32,21 +33,31 @@ class CacheCollector(Collector):
 
 
 class BreakerCollector(Collector):
-    """The upstream circuit breaker's state, read when scraped: 1 for the state it is in."""
+    """The upstream circuit breaker, read when scraped: 1 for the state it is in, and how many
+    times it entered each state (a move to half-open is noticed at the next call or scrape)."""
 
     STATES = ("closed", "open", "half-open")
 
-    def __init__(self, state: Callable[[], str]) -> None:
-        self._state = state
+    def __init__(self, breaker: Callable[[], CircuitBreaker]) -> None:
+        self._breaker = breaker
 
     def collect(self) -> Iterator[Metric]:
+        breaker = self._breaker()
         family = GaugeMetricFamily(
             "shim_upstream_breaker", "The upstream circuit breaker's state", labels=["state"]
         )
-        now = self._state()
+        now = breaker.state
         for state in self.STATES:
             family.add_metric([state], 1.0 if state == now else 0.0)
         yield family
+        moves = CounterMetricFamily(
+            "shim_upstream_breaker_transitions",
+            "The upstream circuit breaker's moves, by the state it entered",
+            labels=["to"],
+        )
+        for state in self.STATES:
+            moves.add_metric([state], breaker.transitions[state])
+        yield moves
 
 
 class SkewCollector(Collector):
@@ -86,7 +97,7 @@ class Metrics:
     def __init__(
         self,
         cache_stats: Callable[[], Mapping[str, Mapping[str, int]]],
-        breaker_state: Callable[[], str],
+        breaker: Callable[[], CircuitBreaker],
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -127,7 +138,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(CacheCollector(cache_stats))
-        self.registry.register(BreakerCollector(breaker_state))
+        self.registry.register(BreakerCollector(breaker))
 
     def served(
         self, endpoint: str, backend: str, status: int, code: int | None, seconds: float

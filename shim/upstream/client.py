@@ -60,21 +60,18 @@ class Upstream:
 
     async def send(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         """One v2 call, retried with jittered back-off while the upstream is unavailable and the
-        call is safe to repeat; the deadline around the whole request bounds the waiting."""
-        reply = await self.attempt(call, auth)
-        for retry in range(RETRIES if call.idempotent else 0):
-            # `allow` would take a half-open breaker's one probe: only look at its state here.
-            if reply.status not in UNAVAILABLE or self.breaker.state != "closed":
-                break
-            await asyncio.sleep(random.uniform(0, BACKOFF * 2**retry))  # "full jitter"
-            reply = await self.attempt(call, auth)
-        return reply
-
-    async def attempt(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
-        """One try; refused at once, as unavailable, while the breaker is open."""
+        call is safe to repeat; the deadline around the whole request bounds the waiting. To the
+        breaker the call and its retries are one call, ending as its last try ends: a blip the
+        retries ride out is no failure, and one failing call is not three."""
         try:
             async with self.permit() as report:
                 reply = await self._request(call, auth)
+                for retry in range(RETRIES if call.idempotent else 0):
+                    # Not while the breaker is open or probing: a probe tells, it does not insist.
+                    if reply.status not in UNAVAILABLE or self.breaker.state != "closed":
+                        break
+                    await asyncio.sleep(random.uniform(0, BACKOFF * 2**retry))  # "full jitter"
+                    reply = await self._request(call, auth)
                 report(reply.status)
                 return reply
         except UpstreamUnavailable:  # from the breaker: the call was not sent
@@ -86,23 +83,21 @@ class Upstream:
         status (NO_ANSWER: no answer at all). A call that ends unreported, cut off by the request's
         deadline, cancelled, or failed in any other way, is reported as no answer: a half-open
         breaker's probe always reports, and a slow upstream opens the breaker."""
-        if not self.breaker.allow():
+        ticket = self.breaker.allow()
+        if ticket is None:
             raise UpstreamUnavailable
         reported = False
 
         def report(status: int) -> None:
             nonlocal reported
             reported = True
-            if status in UNAVAILABLE:
-                self.breaker.failed()
-            else:
-                self.breaker.succeeded()
+            self.breaker.record(ticket, failed=status in UNAVAILABLE)
 
         try:
             yield report
         finally:
             if not reported:
-                self.breaker.failed()
+                self.breaker.record(ticket, failed=True)
 
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         """One call's reply. No answer at all (refused, timed out, closed before its head) is

@@ -129,9 +129,14 @@ def test_1_a_slow_upstream_opens_the_breaker_and_a_cancelled_probe_cannot_wedge_
     """Finding 1: a probe cut off by the deadline left the breaker refusing forever, and
     time-outs never opened it."""
     _, served = upstream
-    one = shim(SHIM_UPSTREAM_TIMEOUT="0.5", SHIM_BREAKER_COOLDOWN="1")
+    one = shim(
+        SHIM_UPSTREAM_TIMEOUT="0.5",
+        SHIM_BREAKER_COOLDOWN="1",
+        SHIM_BREAKER_MIN_CALLS="5",
+        SHIM_BREAKER_PROBES="1",
+    )
     fake.delay = 3.0  # far past the deadline: every call is cut off by it
-    for _ in range(5):  # the breaker's threshold
+    for _ in range(5):  # the breaker's minimum number of calls, all failed
         assert code(one.call("POST", MUTE)) == (503, 130)
     assert one.breaker() == "open"
     sent = served.peak[MUTING] + len(fake.calls)

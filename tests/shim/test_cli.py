@@ -103,6 +103,12 @@ def test_serve_needs_both_tls_files(monkeypatch: pytest.MonkeyPatch, capsys):
         {"SHIM_ACCESS_TOKEN": "1-fake"},
         {"SHIM_UPSTREAM_TIMEOUT": "soon"},
         {"SHIM_UPSTREAM_TIMEOUT": "0"},
+        {"SHIM_BREAKER_WINDOW": "0"},
+        {"SHIM_BREAKER_MIN_CALLS": "2.5"},
+        {"SHIM_BREAKER_FAILURE_RATE": "0"},
+        {"SHIM_BREAKER_FAILURE_RATE": "101"},
+        {"SHIM_BREAKER_PROBES": "0"},
+        {"SHIM_BREAKER_COOLDOWN": "later"},
     ],
 )
 def test_malformed_settings_are_refused(env):

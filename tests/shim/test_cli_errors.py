@@ -150,3 +150,16 @@ def test_a_short_admin_token_refuses_to_start(env, monkeypatch, capsys, command)
     assert "SHIM_ADMIN_TOKEN" in line
     assert "32" in line
     assert "fake-admin-token" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SHIM_BREAKER_MIN_CALLS", "many"), ("SHIM_BREAKER_FAILURE_RATE", "150")],
+)
+def test_a_malformed_breaker_setting_stops_serve_with_status_2(
+    env, monkeypatch, capsys, name, value
+):
+    monkeypatch.setenv(name, value)
+    assert main(["serve"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert name in line

@@ -101,23 +101,50 @@ def test_a_pass_through_call_is_never_retried(make_client, fake_v2):
     assert script.tries == 1
 
 
+def strict(now: list[float]) -> CircuitBreaker:
+    """Open once half of three calls or more in a minute have failed (the caller's lookup, which
+    succeeds, among them); one probe after 30 s."""
+    return CircuitBreaker(
+        window=60, minimum_calls=3, failure_rate=0.5, wait=30, probes=1, clock=lambda: now[0]
+    )
+
+
 def test_an_open_breaker_answers_at_once_without_calling(make_client, fake_v2):
     now = [0.0]
-    breaker = CircuitBreaker(threshold=2, cooldown=30, clock=lambda: now[0])
+    breaker = strict(now)
     script = Script(fake_v2, MUTING, httpx2.ConnectError("refused"))
     client = make_client(httpx2.MockTransport(script))
     client.app.state.resources.upstream.breaker = breaker
 
-    first = client.post(CREATE, headers=sign("POST", CREATE))
+    for _ in range(2):
+        assert code(client.post(CREATE, headers=sign("POST", CREATE))) == (503, 130)
     tries = script.tries
-    second = client.post(CREATE, headers=sign("POST", CREATE))
+    refused = client.post(CREATE, headers=sign("POST", CREATE))
 
-    assert code(first) == code(second) == (503, 130)
+    assert code(refused) == (503, 130)
     assert breaker.state == "open"
-    assert script.tries == tries  # the second request never reached the upstream
+    assert script.tries == tries  # the third request never reached the upstream
 
     script.answers = [v2_response(200, {"data": {"muting": True}})]
     now[0] += 31
     probe = client.post(CREATE, headers=sign("POST", CREATE))
     assert probe.status_code == 200
     assert breaker.state == "closed"
+
+
+def test_a_retried_call_is_one_outcome_to_the_breaker(make_client, fake_v2):
+    """Issue 24: each retry counted as a failure of its own, so a few clients' calls during a
+    blip opened the breaker; a call and its retries are one call, ending as its last try ends."""
+    now = [0.0]
+    breaker = strict(now)
+    script = Script(fake_v2, MUTING, OVER)
+    client = make_client(httpx2.MockTransport(script))
+    client.app.state.resources.upstream.breaker = breaker
+
+    assert code(client.post(CREATE, headers=sign("POST", CREATE))) == (503, 130)
+    assert script.tries == 3
+    assert breaker.state == "closed"  # the lookup and one failed call: two of three
+
+    script.answers = [OVER, v2_response(200, {"data": {"muting": True}})]
+    assert client.post(CREATE, headers=sign("POST", CREATE)).status_code == 200
+    assert breaker.state == "closed"  # a success, after a 503 the retry made up for

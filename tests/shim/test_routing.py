@@ -246,8 +246,9 @@ def compared(client):
 
 def test_no_comparison_while_the_upstream_struggles(make_client, config, fake_v2: FakeV2):
     client = routed(make_client, config, COMPARE_ROUTING)
-    for _ in range(5):
-        client.app.state.resources.upstream.breaker.failed()  # open
+    breaker = client.app.state.resources.upstream.breaker
+    while breaker.state == "closed":  # failed calls until it opens
+        breaker.record(breaker.allow(), failed=True)
     fake_v2.calls.clear()
     client.post(CREATE, headers=sign("POST", CREATE))
 
