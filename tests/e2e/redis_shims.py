@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import redis
 import requests
 
+from tests.deadlines import until
 from tests.e2e.processes import start, stop
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, sign
 from tests.servers import DURABLE, RedisServer, free_port, installed, redis_server
@@ -85,15 +85,6 @@ class Running:
 
 def code(answer: requests.Response) -> tuple[int, int]:
     return answer.status_code, answer.json()["errors"][0]["code"]
-
-
-def until(check: Any, seconds: float) -> Any:
-    """Poll `check` until it returns something true, or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the deadline"
-        time.sleep(0.1)
-    return found
 
 
 @contextmanager

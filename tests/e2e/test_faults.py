@@ -22,6 +22,7 @@ import pytest
 import redis
 import requests
 
+from tests.deadlines import until
 from tests.e2e.processes import start, stop
 from tests.fakes import (
     ALICE,
@@ -112,15 +113,6 @@ def shim(tmp_path: Path, tls, upstream) -> Iterator[Any]:
 
 def code(answer: requests.Response) -> tuple[int, int]:
     return answer.status_code, answer.json()["errors"][0]["code"]
-
-
-def until(check: Any, seconds: float) -> Any:
-    """Poll `check` until it returns something true, or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the deadline"
-        time.sleep(0.1)
-    return found
 
 
 def test_1_a_slow_upstream_opens_the_breaker_and_a_cancelled_probe_cannot_wedge_it(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.deadlines import until
 from tests.e2e.processes import start, stop
 from tests.fakes import FakeV2, FakeV2App, sign, twitter_user
 from tests.servers import serving
@@ -58,14 +59,6 @@ def ready(host: str) -> tuple[int, dict[str, object]]:
         return answer.status, json.loads(answer.read())
     finally:
         connection.close()
-
-
-def until(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the deadline"
-        time.sleep(0.1)
-    return found
 
 
 @contextmanager
@@ -276,6 +269,25 @@ def test_health_and_readiness_need_no_credentials(tmp_path: Path, upstream):
         stop(process)
 
 
+def draining(host: str) -> None:
+    """Not ready, and still serving, each answer with `Connection: close`."""
+    status, readiness = ready(host)
+    assert status == 503
+    assert readiness["problems"] == ["draining: the process is stopping"]
+    fresh = http.client.HTTPConnection(host, timeout=10)
+    answer, _ = signed(fresh, "POST", MUTE)
+    assert answer.status == 200
+    assert answer.getheader("connection") == "close"
+    fresh.close()
+
+
+def stopped_after(process: subprocess.Popen[bytes], signalled: float, seconds: float) -> bytes:
+    """The process's output once it stopped, no sooner than `seconds` after the signal."""
+    output, _ = process.communicate(timeout=30)
+    assert time.monotonic() - signalled >= seconds
+    return output
+
+
 def test_sigterm_drains_not_ready_while_serving_with_connection_close(tmp_path: Path, upstream):
     """Idle kept-alive connections were closed at the signal, racing requests already sent."""
     process, host = start(tmp_path, None, upstream, env={"SHIM_DRAIN_SECONDS": "3"})
@@ -288,17 +300,9 @@ def test_sigterm_drains_not_ready_while_serving_with_connection_close(tmp_path: 
         answer, _ = signed(kept, "POST", MUTE)
         assert answer.status == 200
         assert answer.getheader("connection") == "close"
-        status, readiness = ready(host)
-        assert status == 503
-        assert readiness["problems"] == ["draining: the process is stopping"]
-        fresh = http.client.HTTPConnection(host, timeout=10)
-        answer, _ = signed(fresh, "POST", MUTE)
-        assert answer.status == 200
-        assert answer.getheader("connection") == "close"
+        draining(host)
         kept.close()
-        fresh.close()
-        output, _ = process.communicate(timeout=30)
-        assert time.monotonic() - signalled >= 3
+        output = stopped_after(process, signalled, 3)
     finally:
         if process.poll() is None:
             stop(process)
@@ -316,16 +320,8 @@ def test_with_workers_each_drains_too(tmp_path: Path, upstream):
         signalled = time.monotonic()
         time.sleep(0.5)
         for _ in range(4):  # whichever worker takes each
-            status, readiness = ready(host)
-            assert status == 503
-            assert readiness["problems"] == ["draining: the process is stopping"]
-        fresh = http.client.HTTPConnection(host, timeout=10)
-        answer, _ = signed(fresh, "POST", MUTE)
-        assert answer.status == 200
-        assert answer.getheader("connection") == "close"
-        fresh.close()
-        output, _ = process.communicate(timeout=30)
-        assert time.monotonic() - signalled >= 3
+            draining(host)
+        output = stopped_after(process, signalled, 3)
     finally:
         if process.poll() is None:
             stop(process)

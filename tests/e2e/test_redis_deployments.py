@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.deadlines import until
 from tests.e2e.processes import start
-from tests.e2e.redis_shims import MUTE, Running, cluster, code, sentinel, until
+from tests.e2e.redis_shims import MUTE, Running, cluster, code, sentinel
 from tests.fakes import ALICE, FakeV2, FakeV2App, sign, twitter_user
 from tests.servers import DURABLE, installed, redis_server, serving
 

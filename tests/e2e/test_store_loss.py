@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.redis_shims import MUTE, Running, code, until
+from tests.deadlines import until
+from tests.e2e.redis_shims import MUTE, Running, code
 from tests.fakes import ALICE, FakeV2, FakeV2App, sign, twitter_user
 from tests.servers import DURABLE, RedisServer, redis_server, serving
 from tests.stored import Stored
