@@ -1,10 +1,10 @@
 """A Python client pointed at the shim as docs/clients.md's table says, run in a child process by
-tests/e2e/test_recipes.py: `python -m tests.e2e.recipes LIBRARY BASE`, BASE being what the recipe
-puts in the library's option. A child, so that the CA is trusted only through the variable the
-table names (the test sets no other), and python-twitter's `twitter` does not meet Python Twitter
-Tools'. The session is tests/node/recipes.js's: verify the credentials, mute @Twitter by screen
-name, unmute it by id and unmute it again (v1.1's 272); it prints what the client saw as JSON,
-up to the first refusal."""
+tests/e2e/test_recipes.py: `python -m tests.e2e.recipes LIBRARY [BASE]`, BASE being what the recipe
+puts in the library's option (peony without one runs as installed, for host redirection). A child,
+so that the CA is trusted only through the variable the table names (the test sets no other), and
+python-twitter's `twitter` does not meet Python Twitter Tools'. The session is
+tests/node/recipes.js's: verify the credentials, mute @Twitter by screen name, unmute it by id and
+unmute it again (v1.1's 272); it prints what the client saw as JSON, up to the first refusal."""
 
 import asyncio
 import json
@@ -82,28 +82,37 @@ def twitter_tools(domain: str) -> Calls:
     )
 
 
-def peony(base_url: str) -> dict[str, Any]:
-    """peony is asynchronous: each call run to its end on the client's own loop."""
+def peony(base_url: str | None) -> dict[str, Any]:
+    """peony is asynchronous: each call run to its end on the client's own loop. Without a
+    base URL it runs as installed, its `client.user` the caller."""
     from peony import PeonyClient
     from peony.exceptions import PeonyException
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # its requests are futures of the current loop
+    pointed = {"base_url": base_url} if base_url else {}
     client = PeonyClient(
-        CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, base_url=base_url, loop=loop
+        CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret, loop=loop, **pointed
     )
-    # PeonyClient reads `client.user` at once from https://api.twitter.com/1.1/ whatever base_url
-    # says (its _get_user): that call would bypass the shim, so it is not made.
-    client.user.cancel()
     api = client.api
 
     def answer(request: Any) -> dict[str, Any]:
         return user(loop.run_until_complete(request))
 
+    # PeonyClient reads `client.user` at once from https://api.twitter.com/1.1/ whatever
+    # base_url says (its _get_user): pointed by base_url, that call would bypass the shim, so
+    # it is not made, and the caller is asked for as the docs say.
+    if base_url:
+        client.user.cancel()
+
+    def me() -> str:
+        request = api.account.verify_credentials.get() if base_url else client.user
+        return str(answer(request)["screen_name"])
+
     try:
         return session(
             Calls(
-                me=lambda: answer(api.account.verify_credentials.get())["screen_name"],
+                me=me,
                 mute=lambda **target: answer(api.mutes.users.create.post(**target)),
                 unmute=lambda **target: answer(api.mutes.users.destroy.post(**target)),
                 error=PeonyException,
@@ -127,6 +136,6 @@ RECIPES: dict[str, Callable[[str], Calls]] = {
 
 
 if __name__ == "__main__":
-    name, base = sys.argv[1:]
-    seen = peony(base) if name == "peony" else session(RECIPES[name](base))
+    name, *base = sys.argv[1:]
+    seen = peony(base[0] if base else None) if name == "peony" else session(RECIPES[name](*base))
     print(json.dumps(seen))

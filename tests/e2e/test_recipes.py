@@ -154,7 +154,7 @@ def run(
     return seen
 
 
-def python(library: str, base: str, ca: str) -> dict[str, Any]:
+def python(library: str, *base: str, ca: str, prefix: Sequence[str] = ()) -> dict[str, Any]:
     """tests/e2e/recipes.py's session of a Python library, its option given `base`."""
     folders = [str(ROOT)]
     if library == "python-twitter":
@@ -162,7 +162,7 @@ def python(library: str, base: str, ca: str) -> dict[str, Any]:
             pytest.fail(f"python-twitter is not in {PYTHON_TWITTER}: run scripts/install")
         folders.insert(0, str(PYTHON_TWITTER))
     name = "twitter-tools" if library == "Python Twitter Tools" else library
-    command = [sys.executable, "-m", "tests.e2e.recipes", name, base]
+    command = [*prefix, sys.executable, "-m", "tests.e2e.recipes", name, *base]
     return run(command, PYTHON[library][1], ca, {"PYTHONPATH": os.pathsep.join(folders)})
 
 
@@ -212,13 +212,14 @@ def test_the_table_names_exactly_the_recipes_run_here():
     for library, host in NODE_REDIRECTED.items():
         assert f"host redirection of `{host}`" in rows[library][0]
         assert rows[library][1] == "`NODE_EXTRA_CA_CERTS`"
+    assert "host redirection of `api.twitter.com`" in rows["peony"][0]
 
 
 @pytest.mark.parametrize("library", PYTHON)
 def test_python_library_through_its_option(library: str, pointed, fake: FakeV2):
     host, ca = pointed
 
-    seen = python(library, PYTHON[library][0].format(host=host), ca)
+    seen = python(library, PYTHON[library][0].format(host=host), ca=ca)
 
     assert seen == expected(library)
     check_v2_served(fake)
@@ -229,10 +230,23 @@ def test_peony_without_version_in_its_base_url_loses_1_1(pointed, fake: FakeV2):
     so every call went to /verify_credentials.json and the like, 404, code 34."""
     host, ca = pointed
 
-    seen = python("peony", f"https://{host}/", ca)
+    seen = python("peony", f"https://{host}/", ca=ca)
 
     assert seen == {"refused": {"status": 404, "code": 34}}
     assert fake.calls == []
+
+
+def test_peony_unchanged_through_host_redirection(redirected, fake: FakeV2, tmp_path: Path):
+    """As installed, `client.user` included: PeonyClient reads it from api.twitter.com whatever
+    base_url says, so only the redirection brings that call to the shim."""
+    host, ca = redirected
+    prefix = redirect.redirected(tmp_path / "hosts", host.rsplit(":", 1)[0], "api.twitter.com")
+
+    seen = python("peony", ca=ca, prefix=prefix)
+
+    assert seen == SEEN
+    check_v2_served(fake)
+    assert ("GET", "/2/users/me") in fake.paths()  # client.user, verify_credentials in v2
 
 
 @pytest.mark.parametrize("library", NODE_POINTED)
