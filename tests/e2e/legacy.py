@@ -102,10 +102,13 @@ def paged(page: Callable[[int | None], list[Any]]) -> list[str]:
     return ids
 
 
-def twython() -> Client:
+def twython(api_url: str | None = None) -> Client:
+    """twython as installed, or pointed at `api_url` as docs/clients.md's table says."""
     from twython import Twython, TwythonError
 
     client = Twython(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
+    if api_url:
+        client.api_url = api_url
 
     def muted() -> list[str]:
         ids: list[str] = []

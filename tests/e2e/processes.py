@@ -23,10 +23,11 @@ def start(
     *options: str,
     env: Mapping[str, str] | None = None,
     port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Run `shim serve` over TLS (plain HTTP when `tls` is None), its SQLite file in `folder`
-    (so a restart finds it again), with extra SHIM_* variables in `env`, on `port` (a free one
-    by default); wait until it accepts connections."""
+    (so a restart finds it again), with extra SHIM_* variables in `env`, on `host` and `port` (a
+    free one by default); wait until it accepts connections."""
     db = str(folder / "shim.db")
     store = Stored(db)
     store.add(ALICE.token, ALICE.secret)
@@ -48,6 +49,8 @@ def start(
             "-m",
             "shim",
             "serve",
+            "--host",
+            host,
             "--port",
             str(port),
             *(["--ssl-certfile", tls[1], "--ssl-keyfile", tls[2]] if tls else []),
@@ -60,8 +63,8 @@ def start(
     deadline = time.monotonic() + 20
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"127.0.0.1:{port}"
+            socket.create_connection((host, port), timeout=0.2).close()
+            return process, f"{host}:{port}"
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()

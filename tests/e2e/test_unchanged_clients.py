@@ -5,7 +5,6 @@ through `shim certs`."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from mappings.errors import CODES
-from tests.e2e import processes
+from tests.e2e import processes, redirect
 from tests.e2e.conftest import Server
 from tests.fake_timelines import posted
 from tests.fakes import ALICE, FakeV2, FakeV2App, minimal_user, twitter_user
@@ -138,15 +137,6 @@ def test_tweepy3_sends_id_and_asks_rate_limit_status_first(server: Server):
     assert after["account"]["/account/verify_credentials"]["limit"] == 250
 
 
-def can_redirect() -> str | None:
-    """Why this machine cannot give a child its own /etc/hosts and the shim port 443, if so."""
-    if os.geteuid() != 0:
-        return "needs root: a mount namespace for the child's /etc/hosts, and port 443"
-    if shutil.which("unshare") is None:
-        return "needs unshare (util-linux)"
-    return None
-
-
 @pytest.fixture
 def upstream() -> Iterator[tuple[str, FakeV2]]:
     fake = FakeV2(twitter_user())
@@ -156,10 +146,7 @@ def upstream() -> Iterator[tuple[str, FakeV2]]:
 
 
 def test_twython_unchanged_through_host_redirection(tmp_path: Path, upstream):
-    reason = can_redirect()
-    if reason:
-        # CI runs as root: there, a missing capability is a failure, not a skip.
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    redirect.require_redirection()
     url, fake = upstream
     # docs/clients.md's recipe: certificates for the API's name, then serve on 443.
     certs = tmp_path / "certs"
@@ -170,26 +157,21 @@ def test_twython_unchanged_through_host_redirection(tmp_path: Path, upstream):
     )
     ca = str(certs / "ca.pem")
     tls = (ca, str(certs / "server.pem"), str(certs / "server-key.pem"))
+    address = redirect.loopback_address()
     shim, _ = processes.start(
-        tmp_path, tls, url, port=443, env={"SHIM_PUBLIC_URL": "https://api.twitter.com"}
+        tmp_path,
+        tls,
+        url,
+        port=443,
+        host=address,
+        env={"SHIM_PUBLIC_URL": "https://api.twitter.com"},
     )
-    hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 api.twitter.com\n")
     machine_hosts = Path("/etc/hosts").read_text()
     try:
         seen = session(
             "twython",
             env={"REQUESTS_CA_BUNDLE": ca, "PYTHONPATH": str(ROOT)},
-            # The child's own mount namespace: its /etc/hosts, nobody else's.
-            prefix=[
-                "unshare",
-                "--mount",
-                "--",
-                "sh",
-                "-c",
-                'mount --bind "$0" /etc/hosts && exec "$@"',
-                str(hosts),
-            ],
+            prefix=redirect.redirected(tmp_path / "hosts", address, "api.twitter.com"),
         )
     finally:
         output = processes.stop(shim)
