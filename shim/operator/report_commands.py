@@ -29,7 +29,8 @@ def show(settings: Settings, args: argparse.Namespace) -> int:
     print(summary(rows))
     for call, row in rows.items():
         print(
-            f"{call}: {row['calls']} calls; served {counted(row['served'])}; "
+            f"{call}: {row['calls']} call{'s' if row['calls'] != 1 else ''}; "
+            f"served {counted(row['served'])}; "
             f"answered {counted(row['answers'], row['why'])}"
         )
         if row["next"]:

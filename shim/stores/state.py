@@ -3,7 +3,8 @@
 
 Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
 another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
-for all, and comparisons from every instance make one report.
+for all, and comparisons from every instance make one report, as their traffic counts make one
+migration report.
 """
 
 import logging

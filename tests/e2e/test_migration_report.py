@@ -79,13 +79,13 @@ def test_shim_report_shows_what_a_legacy_app_called_and_what_still_fails(tmp_pat
         "  v2 replacement: Retweets lookup (not translated by the shim: call v2 from the app)\n"
     ) in text
     assert (
-        f"GET users/search: 1 calls; served 1x passed through; answered 1x 403/453 ({tier})\n"
+        f"GET users/search: 1 call; served 1x passed through; answered 1x 403/453 ({tier})\n"
         "  v2 replacement: Get user/search (not translated by the shim: call v2 from the app)\n"
     ) in text
-    assert "GET help/configuration: 1 calls; served 1x passed through; answered 1x 200\n" in text
+    assert "GET help/configuration: 1 call; served 1x passed through; answered 1x 200\n" in text
     assert "  v2 replacement: none\n" in text
-    assert "POST mutes/users/create: 1 calls; served 1x v2; answered 1x 200\n" in text
-    assert "GET saved_searches/list: 1 calls; served 1x shim; answered 1x 410/251" in text
+    assert "POST mutes/users/create: 1 call; served 1x v2; answered 1x 200\n" in text
+    assert "GET saved_searches/list: 1 call; served 1x shim; answered 1x 410/251" in text
     translated = {call for call, row in rows.items() if row["served"] == {"v2": row["calls"]}}
     assert translated == {
         "GET account/verify_credentials",

@@ -151,7 +151,7 @@ def test_the_report_command_prints_the_report_and_its_json(session, settings, mo
         "app's access level does not include this v1.1 endpoint)\n"
         "  v2 replacement: Retweets lookup (not translated by the shim: call v2 from the app)\n"
     ) in text
-    assert "GET mutes/users/ids: 1 calls; served 1x v1.1;" in text
+    assert "GET mutes/users/ids: 1 call; served 1x v1.1;" in text
     assert "  v2 replacement: translated by the shim: route it to v2\n" in text
     assert rows == stored(settings)
 
