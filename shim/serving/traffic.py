@@ -78,6 +78,8 @@ class Traffic:
             await self.flush()
         except (StoreUnavailable, sqlite3.Error) as error:
             log.warning("the migration report's counts wait: %s", type(error).__name__)
+        except Exception:  # never the end of the flushing task: the counts wait all the same
+            log.exception("the migration report's counts wait")
 
     async def report(self) -> dict[str, Any]:
         """Every instance's counts, this one's up to now."""

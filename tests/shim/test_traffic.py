@@ -25,6 +25,7 @@ from shim.serving.identity import Call
 from shim.serving.traffic import Traffic
 from shim.stores.state import open_state
 from tests.conftest import MakeClient
+from tests.deadlines import until
 from tests.fakes import ERRORS, FakeV2, sign, v2_response
 
 BASE = "http://testserver"
@@ -176,6 +177,17 @@ def test_the_dashboard_shows_the_report(make_client: MakeClient, fake_v2: FakeV2
         "<td>1x 403/453 (the app&#x27;s access level does not include this v1.1 endpoint)</td>"
         "<td>Retweets lookup (not translated by the shim: call v2 from the app)</td></tr>"
     ) in page
+
+
+def test_a_running_instance_adds_its_counts_in_batches(
+    make_client: MakeClient, settings: Settings, monkeypatch
+):
+    monkeypatch.setattr("shim.serving.traffic.FLUSH_SECONDS", 0.05)
+    client = make_client()
+    client.get(CONFIGURATION, headers=sign("GET", CONFIGURATION))
+
+    rows = until(lambda: stored(settings), 10)  # while the instance runs
+    assert rows["GET help/configuration"]["calls"] == 1
 
 
 def test_random_paths_fold_into_one_row(make_client: MakeClient, settings: Settings):
