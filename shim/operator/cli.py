@@ -16,7 +16,7 @@ import httpx2
 
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
-from shim.operator import certs, routing_commands, token_commands
+from shim.operator import certs, report_commands, routing_commands, token_commands
 from shim.operator.check import Verdict, offline
 from shim.operator.online_check import online
 from shim.serving.app import create_app
@@ -110,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     )
     report_cmd.add_argument("--json", action="store_true", help="print JSON, for machines")
     report_cmd.set_defaults(run=compare_report)
+    report_commands.add_commands(commands)
 
     certs_cmd = commands.add_parser(
         "certs", help="make a local CA and a server certificate, for host redirection"

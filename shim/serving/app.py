@@ -75,7 +75,10 @@ def passing(resources: Resources) -> Endpoint:
         started = time.monotonic()
         auth = call.credentials.auth()
         response = await passthrough.forward(resources.upstream, request, body, auth, done)
-        await follow_up(resources.after, Exchange(call, "v1", response, time.monotonic() - started))
+        seconds = time.monotonic() - started
+        # A refusal was read whole, so its code is known (the migration report counts it).
+        served = response.outcome if isinstance(response, passthrough.Refusal) else None
+        await follow_up(resources.after, Exchange(call, "v1", response, seconds, served=served))
         return response
 
     return serve
@@ -123,6 +126,7 @@ async def dashboard_page(resources: Resources, request: Request) -> Response:
         resources.upstream.breaker.state,
         list(resources.dry_runs.recent),
         [reason for reason, now in resources.kept.reasons().items() if now],
+        await resources.traffic.report(),
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
@@ -171,11 +175,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await resources.warn_of_plaintext()
         watching = asyncio.create_task(resources.kept.keep_watch())
+        flushing = asyncio.create_task(resources.traffic.keep_flushing())
         try:
             with recording(record) if record else nullcontext(), on_sigterm(drain):
                 yield
         finally:
             watching.cancel()
+            flushing.cancel()
         log.info("caches at shutdown: %s", resources.stats())
         await resources.aclose()
 

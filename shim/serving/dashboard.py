@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
+from mappings.migration import counted
 from mappings.routing import Routing
 from shim.serving.dryrun import Planned
 
@@ -77,10 +78,12 @@ def html(
     breaker: str,
     planned: Sequence[Planned] = (),
     store_problems: Sequence[str] = (),
+    migration: Mapping[str, Any] | None = None,
 ) -> str:
     """The whole page; `form` is the token its switch's form carries, `breaker` the upstream
     circuit breaker's state, `planned` the latest dry runs, `store_problems` the reasons
-    Redis is not as it should be now (`shim.stores.watch.REASONS`)."""
+    Redis is not as it should be now (`shim.stores.watch.REASONS`), `migration` the
+    migration report (`mappings.migration.report`)."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -101,8 +104,28 @@ def html(
         f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
         f'<div class="sub">v1.1 calls served through v2, per endpoint; upstream circuit '
         f"breaker {escape(breaker)}</div>"
-        f"{alert}{_switch(routing.all_v1, form)}{cards}{_dry_runs(planned)}{empty}"
+        f"{alert}{_switch(routing.all_v1, form)}{_migration(migration or {})}{cards}"
+        f"{_dry_runs(planned)}{empty}"
         "</body></html>"
+    )
+
+
+def _migration(report: Mapping[str, Any]) -> str:
+    """Per v1.1 endpoint the apps call: how it was served, what was answered, what to route
+    next; the endpoints v1.1 still refuses in red."""
+    rows = "".join(
+        ("<tr class=new>" if row["refused_by_v1"] else "<tr>") + f"<td>{escape(call)}</td>"
+        f"<td>{row['calls']}</td><td>{escape(counted(row['served']))}</td>"
+        f"<td>{escape(counted(row['answers'], row['why']))}</td>"
+        f"<td>{escape(row['next'] or '')}</td></tr>"
+        for call, row in report.items()
+    )
+    return (
+        '<div class="card"><h2>Migration: what the apps call, and what to route next</h2>'
+        "<table><tr><th>v1.1 call</th><th>calls</th><th>served</th><th>answered</th>"
+        f"<th>v2 replacement</th></tr>{rows}</table></div>"
+        if rows
+        else ""
     )
 
 

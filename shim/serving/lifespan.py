@@ -1,7 +1,8 @@
 """What the lifespan opens for the routes, as one frozen value (`Resources`, made by
 `open_resources`): settings, the stores, the verifier, the upstream client, the slots, the
-routing, the metrics, the two backends, the rate limits seen and the after-steps. Each route
-reads what it needs from it; nothing in it is replaced while the app runs."""
+routing, the metrics, the two backends, the rate limits seen, the migration report's counts and
+the after-steps. Each route reads what it needs from it; nothing in it is replaced while the app
+runs."""
 
 import logging
 import time
@@ -28,6 +29,7 @@ from shim.serving.identity import Caught, Identity
 from shim.serving.metrics import Metrics
 from shim.serving.ratelimits import RateLimits
 from shim.serving.sign_in import sign_in
+from shim.serving.traffic import Traffic
 from shim.stores.protocols import Comparisons
 from shim.stores.routes import RoutingFile
 from shim.stores.state import State, open_state
@@ -60,6 +62,8 @@ class Resources:
     dry_runs: DryRuns
     # The rate-limit windows seen per caller, for application/rate_limit_status.
     rate_limits: RateLimits
+    # What live traffic asks of v1.1 and how it is served: the migration report's counts.
+    traffic: Traffic
     # What follows every answer, in this order (`shim.serving.exchange`).
     after: tuple[AfterStep, ...]
     clock: Callable[[], float]
@@ -101,6 +105,7 @@ class Resources:
             log.warning("%d token secrets are stored in clear: run `shim tokens encrypt`", clear)
 
     async def aclose(self) -> None:
+        await self.traffic.flush_logged()  # the counts since the last batch
         await self.upstream.aclose()
         await self.kept.aclose()
 
@@ -146,6 +151,7 @@ def open_resources(
     # Dry runs share the comparisons' budget: both are work done after answering.
     dry_runs = DryRuns(backends, shadows, metrics)
     rate_limits = RateLimits(settings.cache_size, clock)
+    traffic = Traffic(kept.traffic)
     return Resources(
         settings,
         kept,
@@ -160,7 +166,8 @@ def open_resources(
         backends,
         dry_runs,
         rate_limits,
-        (metrics.after, log_line, rate_limits.after, comparer.after, dry_runs.after),
+        traffic,
+        (metrics.after, log_line, rate_limits.after, traffic.after, comparer.after, dry_runs.after),
         clock,
     )
 

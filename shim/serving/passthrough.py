@@ -2,6 +2,8 @@
 
 Method, path, query and body are kept byte for byte, with the headers that shape the answer;
 the answer streams back unchanged but for hop-by-hop headers, which belong to each connection.
+A refusal (an answer of 400 or more) is read whole first, still as it came, so that its error
+code can be counted (`Refusal`): v1.1's refusals are a few hundred bytes.
 """
 
 import asyncio
@@ -14,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from mappings.compare import Outcome
 from shim.credentials.upstream_auth import FORM, without_oauth
 from shim.edge.contained import cut
 from shim.edge.limits import target
 from shim.errors import UpstreamBroken, UpstreamUnavailable
+from shim.responses import decoded
 from shim.upstream.client import Upstream
 
 log = logging.getLogger("shim.passthrough")
@@ -124,7 +128,44 @@ async def forward(
     except BaseException:
         done()
         raise
-    return Streamed(answer, upstream.timeout, done)
+    if answer.status_code < 400:
+        return Streamed(answer, upstream.timeout, done)
+    try:
+        return await _refusal(answer, upstream.timeout)
+    finally:
+        done()
+
+
+class Refusal(Response):
+    """An upstream refusal passed through as it came, read whole: its bytes still encoded as
+    the upstream sent them, and `outcome`, its status and decoded body."""
+
+    def __init__(self, answer: httpx2.Response, raw: bytes) -> None:
+        super().__init__(raw, answer.status_code)
+        self.raw_headers = [h for h in _headers(answer) if h[0].lower() != b"content-length"]
+        self.raw_headers.append((b"content-length", str(len(raw)).encode()))
+        try:  # decoded as the client will decode it: gzip, deflate, as the headers say
+            coding = {k: v for k, v in answer.headers.items() if k.lower() == "content-encoding"}
+            content = httpx2.Response(answer.status_code, headers=coding, content=raw)
+            self.outcome = Outcome(answer.status_code, decoded(content.read()))
+        except httpx2.DecodingError:
+            self.outcome = Outcome(answer.status_code, None)
+
+
+async def _refusal(answer: httpx2.Response, timeout: float) -> Refusal:
+    """The refusal read whole within `timeout`, or the failure `Streamed` would answer."""
+    try:
+        async with asyncio.timeout(timeout), aclosing(_raw(answer)) as chunks:
+            raw = b"".join([chunk async for chunk in chunks])
+    except httpx2.TransportError:
+        log.warning("the upstream cut off a passed-through refusal: answered 500")
+        raise UpstreamBroken from None
+    except TimeoutError:
+        log.warning("a passed-through refusal stalled: answered 503")
+        raise UpstreamUnavailable from None
+    finally:
+        await answer.aclose()
+    return Refusal(answer, raw)
 
 
 async def exchange(

@@ -66,6 +66,13 @@ class Comparisons(Protocol):
     def close(self) -> None: ...
 
 
+class Traffic(Protocol):
+    """The migration report's counters (`mappings.migration`), summed over every instance."""
+
+    async def add(self, counts: Mapping[str, int]) -> None: ...
+    async def report(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StoredToken:
     """A token as `tokens list` shows it: masked, with no secret."""

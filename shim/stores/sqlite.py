@@ -1,7 +1,8 @@
 """The embedded state, in the SQLite file (SHIM_DB): what must outlive a restart or be shared by
 `shim serve --workers` processes on one machine: the cursors and request tokens issued, the
 nonces, the all-v1 switch, the routes set with `shim routing`, and the comparison records. The
-token secrets are in the same file (`shim.stores.tokens`). Every class here is used from the
+token secrets are in the same file (`shim.stores.tokens`), and the migration report's counts
+(`shim.stores.traffic`). Every class here is used from the
 event loop's thread or a CLI command only, so the calls are plain blocking ones: a local file,
 no network wait."""
 

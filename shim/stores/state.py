@@ -3,7 +3,8 @@
 
 Instances behind one load balancer must agree on it: a nonce used at one instance is a replay at
 another, a lookup cached by one saves the others theirs, the all-v1 switch flipped at one holds
-for all, and comparisons from every instance make one report.
+for all, and comparisons from every instance make one report, as their traffic counts make one
+migration report.
 """
 
 import logging
@@ -21,7 +22,15 @@ from shim.errors import StoreUnavailable
 from shim.stores.clock import READY_SKEW, StoreClock, disagreement, store_clock
 from shim.stores.connections import FAILURES, primaries, sync_client
 from shim.stores.memory import TTLCache
-from shim.stores.protocols import Cache, Comparisons, Nonces, RouteStore, Switch, Tokens
+from shim.stores.protocols import (
+    Cache,
+    Comparisons,
+    Nonces,
+    RouteStore,
+    Switch,
+    Tokens,
+    Traffic,
+)
 from shim.stores.redis import (
     Layered,
     RedisCache,
@@ -44,6 +53,7 @@ from shim.stores.sqlite import (
     writable,
 )
 from shim.stores.tokens import open_tokens
+from shim.stores.traffic import RedisTraffic, SQLiteTraffic
 from shim.stores.watch import (
     MARKER,
     Marker,
@@ -73,6 +83,7 @@ class State:
     all_v1: Switch
     comparisons: Comparisons
     routes: RouteStore
+    traffic: Traffic
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     clock: Callable[[], float] = time.time
     """What judges oauth_timestamp, on the clock the nonces expire by: Redis's, with Redis."""
@@ -146,6 +157,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
             SQLiteSwitch(db),
             comparisons,
             SQLiteRoutes(db),
+            SQLiteTraffic(db),
             (close,),
             clock,
             checks=(writable(db),),
@@ -164,6 +176,7 @@ def open_state(settings: Settings, clock: Callable[[], float] = time.time) -> St
         RedisSwitch(client),
         RedisComparisons(client, ENDPOINTS),
         RedisRoutes(client),
+        RedisTraffic(client),
         (client.aclose,),
         kept_by,
         watch,

@@ -140,6 +140,10 @@ def test_the_dashboard_renders_in_headless_chromium(shim, tmp_path: Path):
     assert "mutes/users/destroy" in dom
     assert "known: unmute-compared-twice" in dom
     assert "unexplained 0 (0%)" in dom
+    # The migration report: each v1.1 call tweepy made, how it was served and answered.
+    assert "Migration: what the apps call, and what to route next" in dom
+    assert "<td>POST mutes/users/create</td><td>2</td><td>2x compared</td><td>2x 200</td>" in dom
+    assert "<td>POST mutes/users/destroy</td><td>3</td><td>3x compared</td>" in dom
     assert dom.count("<svg") >= 4
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

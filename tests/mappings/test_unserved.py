@@ -11,25 +11,9 @@ from mappings.unserved import (
     refuses_endpoint,
     unserved,
 )
-from tests.reference import x_doc
+from tests.reference import endpoint_map
 
 NOT_PLANNED = r"\[No Replacement Planned]"
-
-
-def endpoint_map() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The map's rows: the v2 column, and the v1.1 column's calls as (method, path)."""
-    rows = []
-    for line in x_doc("endpoint-map.mdx").splitlines():
-        cells = [cell.strip() for cell in line.split("|")]
-        if len(cells) < 6 or cells[2].startswith((":", "Standard")):
-            continue
-        calls = []
-        for item in cells[2].replace(r"\_", "_").split("<br />"):
-            if item.strip():
-                method, path, *_ = item.split()  # "GET statuses/sample (1%)"
-                calls.append((method, f"/1.1/{path}.json"))
-        rows.append((cells[4], calls))
-    return rows
 
 
 def test_the_table_is_every_v11_call_the_map_marks_no_replacement_planned():

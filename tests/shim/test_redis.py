@@ -1,6 +1,7 @@
 """Two shim instances sharing a real Redis: what one knows, the other knows."""
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -180,6 +181,27 @@ def test_the_report_command_reads_redis(make_client, redis_url, monkeypatch, cap
     assert "mutes/users/create: 1 compared" in capsys.readouterr().out
 
 
+def test_the_migration_report_sums_both_instances_counts(
+    two, redis_url, monkeypatch, capsys, tmp_path
+):
+    """Each instance adds its counts to one Redis hash; `shim report` reads their sum."""
+    from shim.operator.cli import main
+
+    for instance in two:
+        instance.post(CREATE, headers=sign("POST", CREATE))
+    page = two[0].get(f"{BASE}/_shim/", headers=ADMIN).text  # adds the first one's counts
+    for instance in two:
+        instance.__exit__(None, None, None)  # the second adds its counts as it stops
+    monkeypatch.setenv("SHIM_REDIS_URL", redis_url)
+    monkeypatch.setenv("SHIM_DB", str(tmp_path / "elsewhere.db"))  # not where the shim wrote
+
+    assert "<td>POST mutes/users/create</td><td>1</td>" in page
+    assert main(["report", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows["POST mutes/users/create"]["served"] == {"v2": 2}
+    assert redis.Redis.from_url(redis_url).ttl("shim:traffic") > 0
+
+
 def test_operator_pages_never_scan_the_keyspace(two, redis_url: str):
     """With 20,000 live keys a scan per scrape took seconds and stalled every request."""
     first, _ = two
@@ -245,14 +267,15 @@ def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
     first.post(CREATE, headers=sign("POST", CREATE))  # learns the secret and the lookup
     time.sleep(1.1)  # past the once-a-second looks at the switch and the stored routes
     first.post(CREATE, headers=sign("POST", CREATE))
-    # Each instance also looks at Redis every few seconds (its marker and CONFIG): a count that
-    # caught one of those looks is taken again; it cannot catch two in a row.
+    # Each instance also looks at Redis every few seconds (its marker and CONFIG) and adds its
+    # traffic counts (HINCRBY): a count that caught one of those is taken again; it cannot
+    # catch two in a row.
     for _ in range(2):
         before = redis_calls(probe)
         answer = first.post(CREATE, headers=sign("POST", CREATE))
         after = redis_calls(probe)
         ran = {n: c - before.get(n, 0) for n, c in after.items() if c != before.get(n, 0)}
-        if "config|get" not in ran:
+        if not {"config|get", "hincrby"} & set(ran):
             break
     assert answer.status_code == 200
     # The marker's GET and the nonce's SET NX (one pipeline), and this test's own INFO.
