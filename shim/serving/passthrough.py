@@ -3,7 +3,8 @@
 Method, path, query and body are kept byte for byte, with the headers that shape the answer;
 the answer streams back unchanged but for hop-by-hop headers, which belong to each connection.
 A refusal (an answer of 400 or more) is read whole first, still as it came, so that its error
-code can be counted (`Refusal`): v1.1's refusals are a few hundred bytes.
+code can be counted (`Refusal`): v1.1's refusals are a few hundred bytes, so one bigger than
+`REFUSAL_MAX` streams on like any answer, with what was read of it first.
 """
 
 import asyncio
@@ -45,6 +46,10 @@ HOP_BY_HOP = frozenset(
 )
 
 
+REFUSAL_MAX = 64 * 1024
+"""The most of a refusal held to read its code."""
+
+
 def forwards(path: str) -> bool:
     """Whether a path is the upstream's, and so passed through."""
     return path.startswith(PREFIXES)
@@ -58,8 +63,15 @@ class Streamed(StreamingResponse):
     is cut off; either way the upstream connection goes back to the pool and the caller's slot
     is given back."""
 
-    def __init__(self, answer: httpx2.Response, timeout: float, done: Callable[[], None]) -> None:
-        self._chunks = _raw(answer)
+    def __init__(
+        self,
+        answer: httpx2.Response,
+        timeout: float,
+        done: Callable[[], None],
+        begun: tuple[list[bytes], AsyncGenerator[bytes, None]] | None = None,
+    ) -> None:
+        # `begun`: the chunks already read of the answer, and the rest.
+        self._chunks = _resumed(*begun) if begun else _raw(answer)
         super().__init__(self._chunks, answer.status_code)
         self.raw_headers = _headers(answer)
         self._answer, self._timeout, self._done = answer, timeout, done
@@ -131,9 +143,14 @@ async def forward(
     if answer.status_code < 400:
         return Streamed(answer, upstream.timeout, done)
     try:
-        return await _refusal(answer, upstream.timeout)
-    finally:
+        read = await _refusal(answer, upstream.timeout)
+    except BaseException:
         done()
+        raise
+    if isinstance(read, Refusal):
+        done()
+        return read
+    return Streamed(answer, upstream.timeout, done, read)
 
 
 class Refusal(Response):
@@ -152,11 +169,21 @@ class Refusal(Response):
             self.outcome = Outcome(answer.status_code, None)
 
 
-async def _refusal(answer: httpx2.Response, timeout: float) -> Refusal:
-    """The refusal read whole within `timeout`, or the failure `Streamed` would answer."""
+async def _refusal(
+    answer: httpx2.Response, timeout: float
+) -> Refusal | tuple[list[bytes], AsyncGenerator[bytes, None]]:
+    """The refusal read whole within `timeout`, or the failure `Streamed` would answer; past
+    `REFUSAL_MAX`, the chunks read so far and the rest, the answer left open to stream on."""
+    chunks = _raw(answer)
+    read: list[bytes] = []
+    size = 0
     try:
-        async with asyncio.timeout(timeout), aclosing(_raw(answer)) as chunks:
-            raw = b"".join([chunk async for chunk in chunks])
+        async with asyncio.timeout(timeout):
+            async for chunk in chunks:
+                read.append(chunk)
+                size += len(chunk)
+                if size > REFUSAL_MAX:
+                    return read, chunks
     except httpx2.TransportError:
         log.warning("the upstream cut off a passed-through refusal: answered 500")
         raise UpstreamBroken from None
@@ -164,8 +191,10 @@ async def _refusal(answer: httpx2.Response, timeout: float) -> Refusal:
         log.warning("a passed-through refusal stalled: answered 503")
         raise UpstreamUnavailable from None
     finally:
-        await answer.aclose()
-    return Refusal(answer, raw)
+        if size <= REFUSAL_MAX:
+            await chunks.aclose()
+            await answer.aclose()
+    return Refusal(answer, b"".join(read))
 
 
 async def exchange(
@@ -226,6 +255,16 @@ def _headers(answer: httpx2.Response) -> list[tuple[bytes, bytes]]:
         for name, value in answer.headers.multi_items()
         if name.lower() not in HOP_BY_HOP
     ]
+
+
+async def _resumed(
+    read: list[bytes], rest: AsyncGenerator[bytes, None]
+) -> AsyncGenerator[bytes, None]:
+    async with aclosing(rest):  # closed however far the client took it
+        for chunk in read:
+            yield chunk
+        async for chunk in rest:
+            yield chunk
 
 
 async def _raw(answer: httpx2.Response) -> AsyncGenerator[bytes, None]:

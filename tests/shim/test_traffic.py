@@ -262,3 +262,24 @@ def test_the_sqlite_store_sums_batches(tmp_path: Path):
     asyncio.run(store.add({name: 3}))
 
     assert asyncio.run(store.report())["GET help/configuration"]["calls"] == 5
+
+
+def test_a_refusal_too_big_to_hold_streams_as_it_came_and_counts_by_status(
+    make_client: MakeClient, fake_v2: FakeV2, settings: Settings
+):
+    """Only a refusal of v1.1's size is read whole: a bigger one (an error page from a proxy
+    on the way, say) streams through without being held, and counts by its status alone."""
+    padded = json.dumps(TIER).encode() + b" " * (2 * 1024 * 1024)
+    chunks = [padded[i : i + 65536] for i in range(0, len(padded), 65536)]
+    fake_v2.canned[("GET", "/1.1/statuses/retweets/1234.json")] = httpx2.Response(
+        403,
+        headers={"content-type": "application/json"},
+        stream=httpx2.ByteStream(b"".join(chunks)),
+    )
+    client = make_client()
+    with client.stream("GET", RETWEETS, headers=sign("GET", RETWEETS)) as answer:
+        raw = b"".join(answer.iter_raw())
+    client.__exit__(None, None, None)
+
+    assert (answer.status_code, raw) == (403, padded)
+    assert stored(settings)["GET statuses/retweets/:id"]["answers"] == {"403": 1}
