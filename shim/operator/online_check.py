@@ -44,6 +44,11 @@ async def online(
             return [Verdict("upstream", "error", detail, fix)]
         found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
         found.append(_app_keys(keys.status_code))
+        if keys.status_code == 401:
+            # Every token's call is signed with the app's keys too, so each would be refused
+            # alike: calling them revoked would send the operator after the wrong fix.
+            found.append(Verdict("tokens at X", "warn", NOT_ASKED, "correct the app's keys first"))
+            return found
         working: tuple[Credentials, dict[str, object]] | None = None
         asked: dict[str, V2Reply] = {}  # the working token's check: its user is not asked again
         tokens, unchecked = await _credentials(settings)
@@ -68,6 +73,7 @@ async def online(
     return found
 
 
+NOT_ASKED = "not asked: X refuses every token signed with keys it refuses"
 # Tokens asked about at most: /2/users/me allows 75 calls per 15 minutes per app and user, and
 # a check must not spend a large store's users' allowance (or take minutes).
 MOST_TOKENS = 10

@@ -51,6 +51,11 @@ def test_a_bad_consumer_secret(settings, fake_v2):
     keys = found["app keys at X"]
     assert keys.status == "error"
     assert "SHIM_CONSUMER_SECRET" in keys.fix
+    # Each token would be refused as well, for the keys: none is called revoked (issue 25).
+    assert found["tokens at X"].status == "warn"
+    assert "not asked" in found["tokens at X"].detail
+    assert not [item for item in found if item.startswith("token ")]
+    assert ("GET", "/2/users/me") not in fake_v2.paths()
 
 
 def test_a_revoked_token(settings, fake_v2):
