@@ -280,6 +280,8 @@ async def _comparisons(settings: Settings) -> dict[str, Any]:
 def stats(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.admin_token:
         raise ConfigError("set SHIM_ADMIN_TOKEN to the running shim's admin token")
+    if args.cacert and os.path.isdir(args.cacert):
+        raise ConfigError(f"--cacert {args.cacert} is a folder: name the PEM file in it")
     if args.cacert and not os.path.isfile(args.cacert):
         raise ConfigError(f"--cacert: no such file: {args.cacert}")
     try:

@@ -202,6 +202,21 @@ def test_a_certificate_file_that_is_a_folder(tmp_path):
     assert "no such file" not in line
 
 
+def test_a_ca_file_that_is_a_folder(tmp_path):
+    (tmp_path / "certs").mkdir()
+    line = refused(
+        tmp_path,
+        "stats",
+        "--url",
+        f"https://127.0.0.1:{free_port()}",
+        "--cacert",
+        "certs",
+        SHIM_ADMIN_TOKEN="fake-admin-token-of-32-characters",
+    )
+
+    assert "--cacert certs is a folder" in line
+
+
 @pytest.mark.parametrize(
     ("cassette", "said"),
     [
