@@ -43,6 +43,7 @@ ON_THE_STORE = [
     ["tokens", "remove", "--token", "1500-fake"],
     ["tokens", "encrypt"],
     ["compare", "report"],
+    ["report"],
     ["routing", "show"],
     ["routing", "set", "users/show", "--mode", "v1"],
 ]
