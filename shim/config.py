@@ -180,6 +180,13 @@ def _upstream(value: str) -> str:
         parts.port  # noqa: B018 (reading it checks it)
     except ValueError:
         raise ConfigError(f"SHIM_UPSTREAM_URL: {value!r} has no valid port") from None
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        # The shim adds /1.1/… and /2/… itself: a path here would send calls to /2/2/… (issue 25).
+        origin = f"{parts.scheme}://{parts.netloc}"
+        raise ConfigError(
+            f"SHIM_UPSTREAM_URL: {value!r} has a path; give the origin only, e.g. {origin}: "
+            "the shim adds /1.1/ and /2/ itself"
+        )
     return value.rstrip("/")
 
 
@@ -197,13 +204,40 @@ def _admin_token(token: str | None) -> str | None:
     return token
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite file
+
+
 def _db(path: str) -> str:
+    """The SQLite file: its folder must exist, and what is there already must be a database
+    (sqlite3 would stop every command with a traceback otherwise)."""
+    if path == ":memory:":
+        return path
     folder = os.path.dirname(path) or "."
-    if path != ":memory:" and not os.path.isdir(folder):
+    if not os.path.isdir(folder):
         raise ConfigError(
             f"SHIM_DB: the folder {folder} does not exist: create it, or point SHIM_DB elsewhere"
         )
+    if os.path.isdir(path):
+        raise ConfigError(
+            f"SHIM_DB: {path} is a folder: name a file in it, e.g. SHIM_DB={path.rstrip('/')}/"
+            "shim.db"
+        )
+    if os.path.isfile(path) and _header(path) not in (b"", SQLITE_HEADER):
+        raise ConfigError(
+            f"SHIM_DB: {path} is not a SQLite database: point SHIM_DB at the shim's file, or at "
+            "a path where none is yet (it is made there)"
+        )
     return path
+
+
+def _header(path: str) -> bytes:
+    """The first bytes of a file; the SQLite header when it cannot be read (the store's own
+    opening then says why, in one line)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(SQLITE_HEADER))
+    except OSError:
+        return SQLITE_HEADER
 
 
 def _seconds(value: str | None, default: float) -> float:

@@ -61,7 +61,15 @@ def issue(folder: Path, names: Sequence[str]) -> Issued:
     if not names:
         raise ConfigError("name at least one host name or address, e.g. --names api.twitter.com")
     alternatives = list(dict.fromkeys(_alternative(name) for name in names))
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"{folder} is a file, not a folder for the certificates: move it, or name another "
+            "folder (shim certs --out; --dev-tls uses ./certs)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot make the folder {folder} ({error.strerror})") from None
     ca_file, ca_key_file = folder / "ca.pem", folder / "ca-key.pem"
     kept = _load_ca(ca_file, ca_key_file) if ca_file.exists() else None
     unfit = _unfit(kept[0], alternatives) if kept else None
@@ -87,9 +95,11 @@ def issue(folder: Path, names: Sequence[str]) -> Issued:
 def check_pair(cert_file: str, key_file: str) -> None:
     """Refuse, in one line, TLS files that are missing, swapped or not a pair, before the
     server listens (uvicorn would stop with a traceback)."""
-    for path in (cert_file, key_file):
+    for option, path in (("--ssl-certfile", cert_file), ("--ssl-keyfile", key_file)):
+        if os.path.isdir(path):
+            raise ConfigError(f"{option} {path} is a folder: name the PEM file in it")
         if not os.path.isfile(path):
-            raise ConfigError(f"no such file: {path}")
+            raise ConfigError(f"{option}: no such file: {path}")
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert_file, key_file)
     except (ssl.SSLError, OSError) as error:

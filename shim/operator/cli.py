@@ -1,4 +1,5 @@
-"""The `shim` command: `serve`, `certs`, `compare report`, `stats`, and `tokens add|list|remove`."""
+"""The `shim` command: run the proxy and look after its set-up (every command is listed by
+`shim --help`, built from the parsers below)."""
 
 import argparse
 import asyncio
@@ -10,31 +11,24 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx2
 
+from shim import __version__
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
 from shim.operator import certs, report_commands, routing_commands, token_commands
 from shim.operator.check import Verdict, offline
 from shim.operator.online_check import online
+from shim.operator.parsing import Parser, described
 from shim.serving.app import create_app
+from shim.serving.recording import check_cassette
+from shim.stores.connections import where
 from shim.stores.state import open_state
 
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a mistyped command is one line, as every other refusal is."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
-
-
 DEV_CERTS = "certs"
+ROUTING_FILE = "the routing file (TOML) (default: SHIM_CONFIG, else none: every endpoint on v2)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(done.code or 0)
     try:
         settings = Settings.from_env()
+        if settings.redis_url:
+            where(settings.redis_url)  # its form, before a command opens it (or a check lists it)
         return int(args.run(settings, args))
     except ConfigError as error:
         print(f"shim: {error}", file=sys.stderr)
@@ -66,14 +62,23 @@ def workers(value: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = Parser(prog="shim", description=__doc__)
-    commands = top.add_subparsers(required=True, metavar="COMMAND")
+    top = Parser(prog="shim", usage="%(prog)s [-h] [--version] COMMAND ...")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # The commands are listed by `described`, nested ones too, one line each.
+    commands = top.add_subparsers(
+        required=True, metavar="COMMAND", help=argparse.SUPPRESS, prog="shim"
+    )
 
     serve_cmd = commands.add_parser("serve", help="run the proxy")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve_cmd.add_argument("--port", type=port, default=8080, help="the port to listen on")
-    serve_cmd.add_argument("--ssl-certfile", help="serve TLS with this certificate (PEM)")
-    serve_cmd.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    serve_cmd.add_argument(
+        "--ssl-certfile",
+        help="serve TLS with this certificate (PEM) (default: none: plain HTTP unless --dev-tls)",
+    )
+    serve_cmd.add_argument(
+        "--ssl-keyfile", help="the certificate's private key (PEM), with --ssl-certfile"
+    )
     serve_cmd.add_argument(
         "--dev-tls",
         action="store_true",
@@ -81,9 +86,11 @@ def parser() -> argparse.ArgumentParser:
         "trust certs/ca.pem",
     )
     serve_cmd.add_argument(
-        "--record", metavar="CASSETTE", help="record upstream traffic, scrubbed, into a cassette"
+        "--record",
+        metavar="CASSETTE",
+        help="record upstream traffic, scrubbed, into a cassette (default: none: not recorded)",
     )
-    serve_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
+    serve_cmd.add_argument("--config", help=ROUTING_FILE)
     serve_cmd.add_argument(
         "--workers",
         type=workers,
@@ -99,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--offline", action="store_true", help="check local settings and files only"
     )
-    check_cmd.add_argument("--config", help="the routing file (TOML); SHIM_CONFIG by default")
+    check_cmd.add_argument("--config", help=ROUTING_FILE)
     check_cmd.set_defaults(run=check)
 
     routing_commands.add_commands(commands)
@@ -121,18 +128,22 @@ def parser() -> argparse.ArgumentParser:
         help="host names and addresses clients connect to, comma-separated "
         "(e.g. api.twitter.com,localhost; default: %(default)s)",
     )
-    certs_cmd.add_argument("--out", default="certs", help="the folder (default: %(default)s)")
+    certs_cmd.add_argument(
+        "--out", default=DEV_CERTS, help="the folder to write them in, made if missing"
+    )
     certs_cmd.set_defaults(run=make_certs)
 
     stats_cmd = commands.add_parser("stats", help="cache hits and misses of a running shim")
     stats_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="where the shim serves")
     stats_cmd.add_argument(
-        "--cacert", help="the CA that signed the shim's certificate (certs/ca.pem from shim certs)"
+        "--cacert",
+        help="the CA that signed the shim's certificate, e.g. certs/ca.pem from shim certs "
+        "(default: none: the system's trusted CAs)",
     )
     stats_cmd.set_defaults(run=stats)
 
     token_commands.add_commands(commands)
-    return top
+    return described(top)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -140,7 +151,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.config:
         settings = replace(settings, config_path=args.config)
     cert_file, key_file = tls_files(args, settings.log_format)
+    if args.record:
+        check_cassette(args.record)
     server.refuse_loop(settings.upstream_url, args.host, args.port)
+    processes.require_address(args.host, args.port)
     for verdict in offline(settings):
         if verdict.status == "warn":
             logs.early(logging.WARNING, verdict.line(), settings.log_format)
@@ -266,6 +280,8 @@ async def _comparisons(settings: Settings) -> dict[str, Any]:
 def stats(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.admin_token:
         raise ConfigError("set SHIM_ADMIN_TOKEN to the running shim's admin token")
+    if args.cacert and os.path.isdir(args.cacert):
+        raise ConfigError(f"--cacert {args.cacert} is a folder: name the PEM file in it")
     if args.cacert and not os.path.isfile(args.cacert):
         raise ConfigError(f"--cacert: no such file: {args.cacert}")
     try:

@@ -44,13 +44,18 @@ async def online(
             return [Verdict("upstream", "error", detail, fix)]
         found.append(Verdict("upstream", "ok", f"{settings.upstream_url} answers"))
         found.append(_app_keys(keys.status_code))
+        if keys.status_code == 401:
+            # Every token's call is signed with the app's keys too, so each would be refused
+            # alike: calling them revoked would send the operator after the wrong fix.
+            found.append(Verdict("tokens at X", "warn", NOT_ASKED, "correct the app's keys first"))
+            return found
         working: tuple[Credentials, dict[str, object]] | None = None
         asked: dict[str, V2Reply] = {}  # the working token's check: its user is not asked again
         tokens, unchecked = await _credentials(settings)
         for token, secret in tokens:
             credentials = replace(signed_as, token=token, token_secret=secret)
             me = await _reply(client, "/2/users/me", credentials)
-            verdict, user = _token(mask(token), me)
+            verdict, user = _token(mask(token), me, keys_known=keys.status_code == 200)
             found.append(verdict)
             if user is not None and working is None:
                 working, asked["/2/users/me"] = (credentials, user), me
@@ -68,6 +73,7 @@ async def online(
     return found
 
 
+NOT_ASKED = "not asked: X refuses every token signed with keys it refuses"
 # Tokens asked about at most: /2/users/me allows 75 calls per 15 minutes per app and user, and
 # a check must not spend a large store's users' allowance (or take minutes).
 MOST_TOKENS = 10
@@ -121,7 +127,9 @@ def _app_keys(status: int) -> Verdict:
     )
 
 
-def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
+def _token(name: str, me: V2Reply, *, keys_known: bool) -> tuple[Verdict, dict[str, object] | None]:
+    """The verdict on one token from its /2/users/me; `keys_known` when X accepted the app's
+    keys above, so a 401 is the token's own."""
     item = f"token {name}"
     try:
         raise_for_v2(me)
@@ -134,10 +142,11 @@ def _token(name: str, me: V2Reply) -> tuple[Verdict, dict[str, object] | None]:
                 "attach the app to a Project in the X developer portal (Projects & Apps)",
             ), None
         if error.code == 89:
+            unknown = "" if keys_known else ", or the app's keys are wrong (not confirmed above)"
             return Verdict(
                 item,
                 "error",
-                "v2 refuses it (401): revoked, or issued to another app",
+                f"v2 refuses it (401): revoked, or issued to another app{unknown}",
                 f"have the user sign in again, or `shim tokens remove --token {name}`",
             ), None
         return Verdict(item, "error", f"{error.code}: {error.message}"), None

@@ -21,6 +21,7 @@ from shim.stores.state import open_state
 NAMES = ROUTABLE
 TRANSLATED = frozenset(endpoint.name for endpoint in ENDPOINTS)
 SHOWN_AUDIT = 10
+NEW = Route()  # what an endpoint no file or command has routed gets
 
 
 def add_commands(commands: Any) -> None:
@@ -31,25 +32,56 @@ def add_commands(commands: Any) -> None:
     show.set_defaults(run=lambda s, a: _run(s, a, _show))
 
     change = actions.add_parser("set", help="set an endpoint's route (other keys kept)")
-    change.add_argument("endpoint", choices=NAMES)
-    change.add_argument("--mode", choices=("v2", "v1", "compare", "dry-run"))
-    change.add_argument("--primary", choices=("v1", "v2"), help="compare: whose answer is served")
-    change.add_argument("--rollout", type=int, help="percent of users (0 to 100)")
-    change.add_argument("--allow", help="user ids always inside, comma-separated ('' clears)")
-    change.add_argument("--deny", help="user ids always on v1.1, comma-separated ('' clears)")
-    change.add_argument("--group", help="the rollout's hash group, e.g. the flag's Unleash name")
+    _endpoint(change)
+    change.add_argument(
+        "--mode",
+        choices=("v2", "v1", "compare", "dry-run"),
+        help=f"who serves it (default: unchanged; {NEW.mode} for a new route)",
+    )
+    change.add_argument(
+        "--primary",
+        choices=("v1", "v2"),
+        help=f"compare: whose answer is served (default: unchanged; {NEW.primary} for a new route)",
+    )
+    change.add_argument(
+        "--rollout",
+        type=int,
+        help=f"percent of users (0 to 100) (default: unchanged; {NEW.rollout} for a new route)",
+    )
+    change.add_argument(
+        "--allow",
+        help="user ids always inside, comma-separated ('' clears) (default: unchanged)",
+    )
+    change.add_argument(
+        "--deny",
+        help="user ids always on v1.1, comma-separated ('' clears) (default: unchanged)",
+    )
+    change.add_argument(
+        "--group",
+        help="the rollout's hash group, e.g. the flag's Unleash name (default: unchanged; "
+        f"{NEW.group} for a new route)",
+    )
     change.set_defaults(run=lambda s, a: _run(s, a, _set))
 
     ramp = actions.add_parser("ramp", help="move an endpoint's rollout from A%% to B%% over a time")
-    ramp.add_argument("endpoint", choices=NAMES)
+    _endpoint(ramp)
     ramp.add_argument("--from", dest="begin", type=int, required=True, help="percent at the start")
     ramp.add_argument("--to", dest="end", type=int, required=True, help="percent at the end")
     ramp.add_argument("--over", required=True, help='how long, e.g. "90m", "2h", "7d"')
     ramp.set_defaults(run=lambda s, a: _run(s, a, _ramp))
 
     reset = actions.add_parser("reset", help="drop the stored route: the file's applies again")
-    reset.add_argument("endpoint", choices=NAMES)
+    _endpoint(reset)
     reset.set_defaults(run=lambda s, a: _run(s, a, _reset))
+
+
+def _endpoint(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "endpoint",
+        choices=NAMES,
+        metavar="ENDPOINT",
+        help="the endpoint's name, e.g. mutes/users/create, as `shim routing show` lists it",
+    )
 
 
 Action = Callable[[RoutingFile, dict[str, Any], argparse.Namespace], dict[str, Any] | None]
@@ -149,9 +181,11 @@ async def _print(
         print("ALL-V1 SWITCH ON: every translated endpoint is served by v1.1")
     for name, row in rows.items():
         extras = [f"{key} {row[key]}" for key in ("allow", "deny", "ramp") if row[key]]
+        # Only compare mode serves one version and asks the other: "v2, primary v1" misled.
+        mode = f"compare, serving {row['primary']}" if row["mode"] == "compare" else row["mode"]
         print(
-            f"{name}: {row['mode']}, primary {row['primary']}, {row['share_now']}% of users "
-            f"now, group {row['group']} ({row['from']})" + "".join(f"; {e}" for e in extras)
+            f"{name}: {mode}, {row['share_now']}% of users now, group {row['group']} "
+            f"({row['from']})" + "".join(f"; {e}" for e in extras)
         )
     for line in audit:
         print(f"  {line}")

@@ -17,6 +17,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request as VCRRequest
 from vcr.serialize import serialize
 
+from shim.config import ConfigError
 from shim.edge.logs import SECRET_VALUE as SECRET_TEXT
 
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
@@ -88,3 +89,17 @@ def recording(path: str) -> Iterator[None]:
     """Record every upstream call made inside the block into the cassette at `path`."""
     with cassettes("all").use_cassette(path):
         yield
+
+
+def check_cassette(path: str) -> None:
+    """Refuse, before the shim serves, a cassette it could not write when it stops: the traffic
+    of the whole run would be lost then (or land in a folder made by a typo)."""
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise ConfigError(f"--record {path} is a folder: name a file in it, e.g. {path}/run.yaml")
+    if not os.path.isdir(folder):
+        raise ConfigError(
+            f"--record {path}: the folder {folder} does not exist: create it, or record elsewhere"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"--record {path}: this user may not write in {folder}")

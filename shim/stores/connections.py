@@ -69,7 +69,7 @@ def where(url: str) -> Where:
             "redis+cluster:// URL"
         )
     if not plus:
-        return Where("single", url)
+        return Where("single", _connectable(url))
     parts = urlsplit(f"{base}://{rest}")
     credentials, _, hosts = parts.netloc.rpartition("@")
     query = dict(parse_qsl(parts.query))
@@ -82,6 +82,8 @@ def where(url: str) -> Where:
         )
     except ValueError:
         raise ConfigError("SHIM_REDIS_URL: each node is host:port") from None
+    if not all(0 < port < 65536 for _, port in nodes):
+        raise ConfigError(BAD_PORT)
     path = [step for step in parts.path.split("/") if step]
     service = path[0] if kind == "sentinel" and path else ""
     if kind == "sentinel" and not service:
@@ -91,10 +93,32 @@ def where(url: str) -> Where:
     template = f"{base}://{at}{nodes[0][0]}:{nodes[0][1]}/{db}" + (
         f"?{urlencode(query)}" if query else ""
     )
-    return Where(kind, template, nodes, service, sentinel)
+    return Where(kind, _connectable(template), nodes, service, sentinel)
 
 
 KINDS = ("sentinel", "cluster")
+BAD_PORT = "SHIM_REDIS_URL: a port is not a number from 1 to 65535"
+
+
+def _connectable(url: str) -> str:
+    """`url` when redis-py can make a connection of it (making one does not connect), else
+    `ConfigError`: a bad port or option would otherwise stop a command with a traceback. The
+    message names the option, never the URL's text (a password parsed as a port is quoted)."""
+    try:
+        redis.ConnectionPool.from_url(url).make_connection()
+    except ValueError as error:
+        raise ConfigError(
+            BAD_PORT if "Port" in str(error) else f"SHIM_REDIS_URL: {error}"
+        ) from None
+    except TypeError as error:  # an option this kind of connection does not take
+        option = str(error).rpartition(" ")[2]
+        raise ConfigError(
+            f"SHIM_REDIS_URL: a {url.partition(':')[0]}:// connection takes no {option} option "
+            "(TLS options need rediss://)"
+        ) from None
+    except redis.RedisError as error:
+        raise ConfigError(f"SHIM_REDIS_URL: {error}") from None
+    return url
 
 
 def async_client(url: str, timeout: float) -> redis.asyncio.Redis:

@@ -91,5 +91,7 @@ class RoutingFile:
                 data = tomllib.load(file)
             parse_routing(data, self._endpoints)
             return data
-        except (OSError, tomllib.TOMLDecodeError, ValueError) as error:
+        except OSError as error:  # the file's name is the setting's, not the error's, to show
+            raise ConfigError(f"{self._path} (SHIM_CONFIG or --config): {error.strerror}") from None
+        except (tomllib.TOMLDecodeError, ValueError) as error:
             raise ConfigError(f"{self._path}: {error}") from None

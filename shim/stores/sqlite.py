@@ -14,20 +14,30 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from mappings.compare import Difference
+from shim.config import ConfigError
 from shim.errors import StoreUnavailable
 from shim.stores.comparisons import EXAMPLES, SKIPPED, example, report, tally
 from shim.stores.routes import AUDIT_KEPT, RECHECK
 
 
 def connect(path: str) -> sqlite3.Connection:
-    """The shim's SQLite file, created readable by its owner only, in autocommit mode."""
-    if path != ":memory:" and not os.path.exists(path):
-        # Create the file owner-only before SQLite writes any secret into it.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    # Used from the event loop's thread or a CLI command only.
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    # Zero what is deleted or overwritten, so a removed or re-encrypted secret leaves no copy.
-    db.execute("PRAGMA secure_delete = ON")
+    """The shim's SQLite file, created readable by its owner only, in autocommit mode. A file
+    that cannot be opened or is no database is `ConfigError`, one line naming SHIM_DB."""
+    try:
+        if path != ":memory:" and not os.path.exists(path):
+            # Create the file owner-only before SQLite writes any secret into it.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # Used from the event loop's thread or a CLI command only.
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # Zero what is deleted or overwritten, so a removed or re-encrypted secret leaves no copy.
+        db.execute("PRAGMA secure_delete = ON")
+        db.execute("SELECT count(*) FROM sqlite_master")  # reads the file: is it a database?
+    except (OSError, sqlite3.DatabaseError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(
+            f"SHIM_DB: cannot use {path} ({reason}): check that it is the shim's SQLite file "
+            "and that this user may read and write it and its folder"
+        ) from None
     return db
 
 

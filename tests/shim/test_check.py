@@ -51,6 +51,11 @@ def test_a_bad_consumer_secret(settings, fake_v2):
     keys = found["app keys at X"]
     assert keys.status == "error"
     assert "SHIM_CONSUMER_SECRET" in keys.fix
+    # Each token would be refused as well, for the keys: none is called revoked (issue 25).
+    assert found["tokens at X"].status == "warn"
+    assert "not asked" in found["tokens at X"].detail
+    assert not [item for item in found if item.startswith("token ")]
+    assert ("GET", "/2/users/me") not in fake_v2.paths()
 
 
 def test_a_revoked_token(settings, fake_v2):
@@ -62,6 +67,39 @@ def test_a_revoked_token(settings, fake_v2):
     assert "revoked" in revoked.detail
     assert f"shim tokens remove --token {mask(BOB.token)}" in revoked.fix
     assert found["app keys at X"].status == "ok"  # the keys are fine: only the token is not
+
+
+def test_keys_x_could_not_judge_are_not_called_wrong_nor_right(settings, fake_v2):
+    """oauth/request_token answering neither 200 nor 401 leaves the keys unknown: the tokens
+    are still asked, and a refused one names the keys as a possible cause."""
+    fake_v2.canned[("POST", "/oauth/request_token")] = v2_response(404, ERRORS["forbidden"])
+    del fake_v2.tokens[BOB.token]
+    found = checked(settings, fake_v2)
+
+    keys = found["app keys at X"]
+    assert (keys.status, found[f"token {mask(ALICE.token)}"].status) == ("warn", "ok")
+    assert "answered 404" in keys.detail
+    refused = found[f"token {mask(BOB.token)}"]
+    assert refused.status == "error"
+    assert "or the app's keys are wrong" in refused.detail
+
+
+def test_a_token_refused_for_another_reason_says_v2s_code(settings, fake_v2):
+    fake_v2.canned[("GET", "/2/users/me")] = v2_response(429, ERRORS["too_many_requests"])
+    found = checked(settings, fake_v2)
+
+    token = found[f"token {mask(ALICE.token)}"]
+    assert token.status == "error"
+    assert token.detail.startswith("88: ")
+    assert "revoked" not in token.detail
+
+
+def test_a_token_whose_answer_names_no_user(settings, fake_v2):
+    fake_v2.canned[("GET", "/2/users/me")] = v2_response(200, {"data": {}})
+    found = checked(settings, fake_v2)
+
+    assert found[f"token {mask(ALICE.token)}"].detail == "/2/users/me answered no user"
+    assert not [item for item in found if item.startswith("endpoint ")]  # nothing to probe with
 
 
 def test_a_tier_without_lookup_by_username(settings, fake_v2):

@@ -44,6 +44,10 @@ def test_one_server_is_redis_pys_own_url():
         ("redis+cloud://u:secret@h:6379", "not a redis://"),
         ("redis+sentinel://u:secret@h:26379", "names the service"),
         ("redis+cluster://u:secret@h:port", "host:port"),
+        ("redis://:secret", "a port is not a number"),  # the password read as a port
+        ("redis+cluster://u:secret@h:1,i:70000", "a port is not a number"),
+        ("redis://u:secret@h:6379/?ssl_cert_reqs=none", "TLS options need rediss://"),
+        ("redis+sentinel://u:secret@h:26379/m?socket_timeout=x", "'socket_timeout'"),
     ],
 )
 def test_a_malformed_url_is_one_line_without_its_password(url, said):
