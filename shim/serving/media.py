@@ -1,0 +1,184 @@
+"""Serving v1.1's media upload and alt text on v2 (`mappings.uploads`), the media streamed.
+
+A multipart body is authenticated before a byte of it is read: RFC 5849 §3.4.1.3 signs a form
+body only when it is `application/x-www-form-urlencoded`, so the query and the OAuth parameters
+are all a multipart request's signature covers. Its fields are then read as they come; once its
+`media` (or `media_data`) part begins, v2's call is made of the fields so far and the part goes
+on to v2 as it arrives, within the route's limits (`shim.edge.limits.BodyLimit`: the upload
+limit, the read deadline per chunk). Fields after the media part are read and dropped: every
+client the shim was tried with sends them first. INIT, FINALIZE and STATUS carry no media and
+are flows driven like a translated endpoint's. The upload holds its caller's slot, and no other.
+"""
+
+import binascii
+import json
+import time
+from base64 import b64decode
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mappings import uploads
+from mappings.compare import Outcome
+from mappings.errors import V11Error
+from mappings.types import Flow, V2Reply, V11Reply, V11Request
+from shim.errors import ShellError, answer
+from shim.responses import render
+from shim.serving import multipart
+from shim.serving.exchange import Exchange, follow_up
+from shim.serving.identity import Call
+from shim.serving.lifespan import Resources
+from shim.serving.multipart import END, Head
+from shim.serving.translated import v11_params
+from shim.upstream import uploads as upstream_uploads
+from shim.upstream.client import within
+
+UPLOAD, MOST_FIELDS = uploads.UPLOAD, uploads.MOST_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """The two media routes, over what the lifespan opened."""
+
+    resources: Resources
+
+    async def upload(self, request: Request) -> Response:
+        """POST (and GET, for STATUS) /1.1/media/upload.json."""
+        split = multipart.boundary(request.headers.get("content-type", ""))
+        # A multipart body is not signed: it is read after the signature is checked.
+        body = b"" if split is not None else await request.body()
+        call = await self.resources.identity.authenticate(request, body, app_only=False)
+        query = request.scope["query_string"].decode("latin-1")
+        params = v11_params(query, body, request.headers.get("content-type", ""))
+        if split is None:
+            return await self.answer(call, "media/upload", lambda: self.command(call, params))
+        return await self.answer(call, "media/upload", lambda: self.streamed(call, split, params))
+
+    async def metadata(self, request: Request) -> Response:
+        """POST /1.1/media/metadata/create.json: a JSON body, as v1.1 took it."""
+        body = await request.body()
+        call = await self.resources.identity.authenticate(request, body, app_only=False)
+        try:
+            given = json.loads(body)
+        except ValueError:
+            given = None
+        name = "media/metadata/create"
+        return await self.answer(call, name, lambda: self.driven(call, uploads.metadata(given)))
+
+    async def answer(
+        self, call: Call, name: str, work: Callable[[], Awaitable[V11Reply]]
+    ) -> Response:
+        """The work's v1.1 answer, done within the caller's slot, then the after-steps."""
+        started = time.monotonic()
+        try:
+            with self.resources.slots.holding(call.credentials.key):
+                reply = await work()
+            served = Outcome(reply.status, reply.body)
+            if reply.body is None:  # v1.1's empty answers: APPEND's 204, alt text's 200
+                response = Response(status_code=reply.status, headers=dict(reply.headers))
+            else:
+                response = render(reply.status, reply.body, reply.headers)
+        except (V11Error, ShellError) as error:
+            failed = answer(error)
+            response = render(failed.status, failed.body(), failed.headers)
+            served = Outcome(failed.status, failed.body())
+        seconds = time.monotonic() - started
+        exchange = Exchange(call, "v2", response, seconds, served=served, label=name)
+        await follow_up(self.resources.after, exchange)
+        return response
+
+    async def driven(self, call: Call, flow: Flow) -> V11Reply:
+        return await within(self.resources.settings.upstream_timeout, flow, call.send)
+
+    async def command(self, call: Call, params: tuple[tuple[str, str], ...]) -> V11Reply:
+        """A command without media (INIT, FINALIZE, STATUS) in the query or a form body."""
+        todo = uploads.parse(V11Request(call.request.method, UPLOAD, params), None)
+        assert not isinstance(todo, uploads.Simple | uploads.Append)  # no media part: a flow
+        return await self.driven(call, todo)
+
+    async def streamed(
+        self, call: Call, split: bytes, params: tuple[tuple[str, str], ...]
+    ) -> V11Reply:
+        """A multipart body: its fields, then its media streamed to v2, or a command's flow."""
+        fields, size = list(params), 0
+        events = multipart.events(call.request.stream(), split)
+        async for event in events:
+            if not isinstance(event, Head):
+                continue
+            if event.name in uploads.MEDIA_PARTS:
+                todo = uploads.parse(V11Request("POST", UPLOAD, tuple(fields)), event.name)
+                if not isinstance(todo, uploads.Simple | uploads.Append):
+                    break  # a command that takes no media: its flow, the media dropped
+                reply = await self.send(call, todo, events)
+                async for _ in events:  # what follows the media, dropped
+                    pass
+                return uploads.answered(todo, reply)
+            value = b""
+            async for piece in events:
+                if piece is END:
+                    break
+                assert isinstance(piece, bytes)
+                size += len(piece)
+                if size > MOST_FIELDS:
+                    raise V11Error(195, "Too many parameters.")
+                value += piece
+            fields.append((event.name, value.decode("utf-8", "replace")))
+        async for _ in events:
+            pass
+        return await self.command(call, tuple(fields))
+
+    async def send(
+        self, call: Call, todo: uploads.Streamed, events: AsyncIterator[multipart.Event]
+    ) -> V2Reply:
+        """Stream the media part to v2 as v2's own multipart body."""
+        boundary = multipart.new_boundary()
+
+        async def body() -> AsyncIterator[bytes]:
+            for name, value in todo.fields:
+                yield multipart.field(boundary, name, value)
+            yield multipart.file_head(boundary, "media")
+            async for piece in media(todo, events):
+                yield piece
+            yield multipart.closing(boundary)
+
+        return await upstream_uploads.stream(
+            self.resources.upstream,
+            uploads.streamed_path(todo),
+            f"multipart/form-data; boundary={boundary}",
+            body(),
+            call.credentials.auth(),
+        )
+
+
+async def media(
+    todo: uploads.Streamed, events: AsyncIterator[multipart.Event]
+) -> AsyncIterator[bytes]:
+    """The media part's bytes, decoded from base64 where it came so, until its end; more than
+    its limit is refused (`uploads.limit`, judged on its first bytes)."""
+    sent, most, left = 0, 0, b""
+    async for piece in events:
+        if piece is END:
+            break
+        assert isinstance(piece, bytes)
+        if todo.base64:
+            piece, left = _decoded(left + b"".join(piece.split()))
+        if not piece:
+            continue
+        most = most or uploads.limit(todo, piece)
+        sent += len(piece)
+        if sent > most:
+            raise uploads.too_large(most)
+        yield piece
+    if left.strip(b"="):
+        raise V11Error(324, "media_data is not valid base64.", status=400)
+
+
+def _decoded(text: bytes) -> tuple[bytes, bytes]:
+    """The base64 text's whole quanta decoded, and the rest, kept for the next piece."""
+    whole = len(text) - len(text) % 4
+    try:
+        return b64decode(text[:whole], validate=True), text[whole:]
+    except binascii.Error:
+        raise V11Error(324, "media_data is not valid base64.", status=400) from None
