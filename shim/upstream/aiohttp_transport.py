@@ -67,8 +67,11 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             answer = await self._client().request(
                 request.method,
                 URL(str(request.url), encoded=True),
+                # aiohttp frames a streamed body itself, and refuses the header said twice.
                 headers=[
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in request.headers.raw
+                    if k.lower() != b"transfer-encoding"
                 ],
                 data=await _body(request),
                 allow_redirects=False,

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from starlette.responses import Response
 
 from mappings.uploads import CHUNK, IMAGE, MOST_BODY
 from tests.conftest import MakeClient
@@ -259,3 +260,98 @@ def test_an_upload_holds_its_callers_slot_and_no_other(make_client: MakeClient, 
     upload_seen = seen[-1]  # BOB's token names no user: /2/users/me may come first
     assert list(upload_seen["held"].values()) == [1]
     assert upload_seen["unverified"] == 0
+
+
+def test_the_media_streams_to_v2_over_a_real_socket(settings, tmp_path):
+    """Through the shim's own transport (aiohttp): the body goes out chunked as it comes."""
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from shim.serving.app import create_app
+    from tests.fakes import FakeV2App, twitter_user
+    from tests.servers import serving
+
+    fake = FakeV2(twitter_user())
+    gif = b"GIF89a" + bytes(range(256)) * 8_000
+    with serving(FakeV2App(fake)) as port:
+        changed = replace(settings, upstream_url=f"http://127.0.0.1:{port}")
+        with TestClient(create_app(changed)) as client:
+            answer = upload(client, [("media_category", "tweet_image")], ("media", gif))
+
+    assert answer.status_code == 200
+    (sent,) = fake.calls
+    assert "content-length" not in sent.headers
+    assert fake.uploads.uploads[answer.json()["media_id_string"]].data == gif
+
+
+@pytest.mark.parametrize(
+    ("host", "signed_for", "code"),
+    [
+        ("upload.twitter.com", "https://upload.twitter.com", None),
+        ("api.twitter.com", "https://api.twitter.com", None),
+        # A request signed for the API host, replayed to the upload host: not what was signed.
+        ("upload.twitter.com", "https://api.twitter.com", 32),
+    ],
+)
+def test_each_host_is_verified_against_the_origin_it_was_signed_for(
+    make_client: MakeClient, fake_v2, host, signed_for, code
+):
+    public = ("https://api.twitter.com", "https://upload.twitter.com")
+    client = make_client(public_urls=public)
+    body, content_type = multipart([], ("media", PNG))
+    headers = sign("POST", f"{signed_for}/1.1/media/upload.json") | {
+        "Content-Type": content_type,
+        "Host": host,
+    }
+
+    answer = client.post(UPLOAD, content=body, headers=headers)
+
+    if code is None:
+        assert answer.status_code == 200
+    else:
+        assert answer.json()["errors"][0]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("path", "gaps", "status"),
+    [
+        ("/1.1/media/upload.json", [0.1] * 6, 200),  # each chunk in time, the whole past it
+        ("/1.1/statuses/update.json", [0.1] * 6, 408),  # elsewhere the whole body is bounded
+        ("/1.1/media/upload.json", [0.1, 1.5], 408),  # one chunk late
+    ],
+)
+def test_an_upload_has_the_read_deadline_per_chunk(path, gaps, status):
+    import asyncio
+
+    from shim.edge.limits import BodyLimit
+    from shim.errors import ShellError, rendered
+
+    async def app(scope, receive, send) -> None:
+        try:
+            while (await receive()).get("more_body"):
+                pass
+            response = Response(b"", 200)
+        except ShellError as error:
+            response = rendered(error)
+        await response(scope, receive, send)
+
+    limited = BodyLimit(app, limit=1024, timeout=0.5, uploads={"/1.1/media/upload.json": 4096})
+    scope = {
+        "type": "http",
+        "path": path,
+        "headers": [(b"content-type", b"multipart/form-data; boundary=B")],
+    }
+    pending = list(gaps)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(pending.pop(0))
+        return {"type": "http.request", "body": b"x" * 100, "more_body": bool(pending)}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(limited(scope, receive, send))
+
+    assert sent[0]["status"] == status
