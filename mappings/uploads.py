@@ -16,6 +16,8 @@ Sizes are v1.1's (its media best practices): an image 5 MB, an animated GIF 15 M
 saying what is wrong, as v1.1 answered ("File size exceeds 5242880 bytes.").
 """
 
+import binascii
+from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -100,6 +102,43 @@ def limit(upload: Streamed, first: bytes) -> int:
 
 def too_large(most: int) -> V11Error:
     return V11Error(324, f"File size exceeds {most} bytes.", status=400)
+
+
+class Bytes:
+    """The media part's bytes as they come, decoded from base64 where they came so, counted
+    against the upload's limit (`limit`, judged on the first of them)."""
+
+    def __init__(self, upload: Streamed) -> None:
+        self.upload = upload
+        self.sent, self.most, self.left = 0, 0, b""
+
+    def take(self, piece: bytes) -> bytes:
+        """The bytes to send on for the next piece of the part."""
+        if self.upload.base64:
+            text = self.left + b"".join(piece.split())  # line breaks some encoders add
+            whole = len(text) - len(text) % 4
+            piece, self.left = _b64(text[:whole]), text[whole:]
+        if piece:
+            self.most = self.most or limit(self.upload, piece)
+            self.sent += len(piece)
+            if self.sent > self.most:
+                raise too_large(self.most)
+        return piece
+
+    def end(self) -> None:
+        """The part is over: base64 left without its quantum is no media."""
+        if self.left:
+            raise NOT_BASE64
+
+
+NOT_BASE64 = V11Error(324, "media_data is not valid base64.", status=400)
+
+
+def _b64(text: bytes) -> bytes:
+    try:
+        return b64decode(text, validate=True)
+    except binascii.Error:
+        raise NOT_BASE64 from None
 
 
 def streamed_path(upload: Streamed) -> str:

@@ -10,10 +10,8 @@ client the shim was tried with sends them first. INIT, FINALIZE and STATUS carry
 are flows driven like a translated endpoint's. The upload holds its caller's slot, and no other.
 """
 
-import binascii
 import json
 import time
-from base64 import b64decode
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,7 +22,7 @@ from mappings import uploads
 from mappings.compare import Outcome
 from mappings.errors import V11Error
 from mappings.types import Flow, V2Reply, V11Reply, V11Request
-from shim.errors import ShellError, answer
+from shim.errors import ShellError, TooManyParameters, answer
 from shim.responses import render
 from shim.serving import multipart
 from shim.serving.exchange import Exchange, follow_up
@@ -122,7 +120,7 @@ class Media:
                 assert isinstance(piece, bytes)
                 size += len(piece)
                 if size > MOST_FIELDS:
-                    raise V11Error(195, "Too many parameters.")
+                    raise TooManyParameters
                 value += piece
             fields.append((event.name, value.decode("utf-8", "replace")))
         async for _ in events:
@@ -155,30 +153,12 @@ class Media:
 async def media(
     todo: uploads.Streamed, events: AsyncIterator[multipart.Event]
 ) -> AsyncIterator[bytes]:
-    """The media part's bytes, decoded from base64 where it came so, until its end; more than
-    its limit is refused (`uploads.limit`, judged on its first bytes)."""
-    sent, most, left = 0, 0, b""
+    """The media part's bytes until its end, as `uploads.Bytes` lets them by."""
+    taken = uploads.Bytes(todo)
     async for piece in events:
         if piece is END:
             break
         assert isinstance(piece, bytes)
-        if todo.base64:
-            piece, left = _decoded(left + b"".join(piece.split()))
-        if not piece:
-            continue
-        most = most or uploads.limit(todo, piece)
-        sent += len(piece)
-        if sent > most:
-            raise uploads.too_large(most)
-        yield piece
-    if left.strip(b"="):
-        raise V11Error(324, "media_data is not valid base64.", status=400)
-
-
-def _decoded(text: bytes) -> tuple[bytes, bytes]:
-    """The base64 text's whole quanta decoded, and the rest, kept for the next piece."""
-    whole = len(text) - len(text) % 4
-    try:
-        return b64decode(text[:whole], validate=True), text[whole:]
-    except binascii.Error:
-        raise V11Error(324, "media_data is not valid base64.", status=400) from None
+        if sent := taken.take(piece):
+            yield sent
+    taken.end()
