@@ -355,3 +355,53 @@ def test_an_upload_has_the_read_deadline_per_chunk(path, gaps, status):
     asyncio.run(limited(scope, receive, send))
 
     assert sent[0]["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "body", "code"),
+    [
+        (UPLOAD, "multipart/form-data", b"--B\r\n", 195),  # no boundary
+        (UPLOAD, "multipart/form-data; boundary=B", b"garbage", 195),
+        (
+            UPLOAD,
+            "multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="media"\r\n\r\nnever closed',
+            195,
+        ),
+        (
+            UPLOAD,
+            "multipart/form-data; boundary=B",
+            b"--B\r\n" + b"X" * 9000 + b"\r\n\r\n--B--\r\n",
+            195,
+        ),
+        (
+            UPLOAD,
+            "multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n'
+            + b"v" * 70_000
+            + b"\r\n--B--\r\n",
+            195,
+        ),
+        (
+            UPLOAD,
+            "application/x-www-form-urlencoded",
+            b"command=INIT&total_bytes=-1&media_type=image/png",
+            38,
+        ),
+        (UPLOAD, "application/x-www-form-urlencoded", b"", 38),
+        (METADATA, "application/json", b'{"media_id": "1", "alt_text"', 38),
+        (METADATA, "application/json", b'["media_id", "1"]', 38),
+        (METADATA, "application/json", b'{"media_id": "1", "alt_text": {"text": 5}}', 38),
+    ],
+)
+def test_hostile_media_requests_are_refused_without_v2(
+    make_client: MakeClient, fake_v2, url, content_type, body, code
+):
+    form = dict(httpx2.QueryParams(body.decode())) if "urlencoded" in content_type else None
+    headers = sign("POST", url, form=form) | {"Content-Type": content_type}
+
+    answer = make_client().post(url, content=body, headers=headers)
+
+    assert 400 <= answer.status_code < 500
+    assert answer.json()["errors"][0]["code"] == code
+    assert fake_v2.calls == []
