@@ -405,3 +405,46 @@ def test_hostile_media_requests_are_refused_without_v2(
     assert 400 <= answer.status_code < 500
     assert answer.json()["errors"][0]["code"] == code
     assert fake_v2.calls == []
+
+
+def test_a_slow_upload_outlasts_both_deadlines_while_each_chunk_is_in_time(settings):
+    """Over real sockets: the client's body trickles in for longer than SHIM_READ_TIMEOUT and
+    SHIM_UPSTREAM_TIMEOUT together, each piece within the first; it is streamed on all the
+    while, and v2's answer is awaited from the body's end."""
+    import http.client
+    import time
+    from dataclasses import replace
+
+    from shim.serving.app import create_app
+    from tests.fakes import FakeV2App, twitter_user
+    from tests.servers import serving
+
+    fake = FakeV2(twitter_user())
+    body, content_type = multipart([], ("media", PNG * 50))
+
+    def trickle():
+        size = len(body) // 6 + 1
+        for start in range(0, len(body), size):
+            time.sleep(0.3)
+            yield body[start : start + size]
+
+    with serving(FakeV2App(fake)) as upstream:
+        changed = replace(
+            settings,
+            upstream_url=f"http://127.0.0.1:{upstream}",
+            upstream_timeout=1.0,
+            read_timeout=1.0,
+        )
+        with serving(create_app(changed)) as port:
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            url = f"http://127.0.0.1:{port}/1.1/media/upload.json"
+            headers = sign("POST", url) | {"Content-Type": content_type}
+            connection.request(
+                "POST", "/1.1/media/upload.json", trickle(), headers, encode_chunked=True
+            )
+            answer = connection.getresponse()
+            status, media = answer.status, json.loads(answer.read())
+            connection.close()
+
+    assert status == 200
+    assert fake.uploads.uploads[media["media_id_string"]].data == PNG * 50
