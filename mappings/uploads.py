@@ -234,20 +234,18 @@ def raise_for_media(reply: V2Reply) -> None:
     failure as every v2 call's."""
     body = reply.body
     if reply.status == 400 and isinstance(body, dict) and not _legacy(body):
-        raise V11Error(324, _said(body) or CODES_324, status=400)
+        raise V11Error(324, _said(body) or None, status=400)
     raise_for_v2(reply)
 
 
-CODES_324 = "The validation of media ids failed."
-
-
 def _legacy(body: Mapping[str, object]) -> bool:
+    """Whether v2 answered in v1.1's own shape (a `code` in its errors): passed on as it is."""
     errors = body.get("errors")
     return (
         isinstance(errors, list)
         and bool(errors)
         and isinstance(errors[0], dict)
-        and (isinstance(errors[0].get("code"), int))
+        and isinstance(errors[0].get("code"), int)
     )
 
 

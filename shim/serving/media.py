@@ -5,9 +5,11 @@ body only when it is `application/x-www-form-urlencoded`, so the query and the O
 are all a multipart request's signature covers. Its fields are then read as they come; once its
 `media` (or `media_data`) part begins, v2's call is made of the fields so far and the part goes
 on to v2 as it arrives, within the route's limits (`shim.edge.limits.BodyLimit`: the upload
-limit, the read deadline per chunk). Fields after the media part are read and dropped: every
-client the shim was tried with sends them first. INIT, FINALIZE and STATUS carry no media and
-are flows driven like a translated endpoint's. The upload holds its caller's slot, and no other.
+limit, the read deadline per chunk). Fields after the media part are read and dropped: each
+client tried sends an APPEND's first (python-twitter's simple upload sends `media_category`
+after its media, which then defaults: docs/differences.md). INIT, FINALIZE and STATUS carry no
+media and are flows driven like a translated endpoint's. The upload holds its caller's slot,
+and no other.
 """
 
 import json
@@ -22,6 +24,7 @@ from mappings import uploads
 from mappings.compare import Outcome
 from mappings.errors import V11Error
 from mappings.types import Flow, V2Reply, V11Reply, V11Request
+from shim.edge.limits import target
 from shim.errors import ShellError, TooManyParameters, answer
 from shim.responses import render
 from shim.serving import multipart
@@ -48,7 +51,7 @@ class Media:
         # A multipart body is not signed: it is read after the signature is checked.
         body = b"" if split is not None else await request.body()
         call = await self.resources.identity.authenticate(request, body, app_only=False)
-        query = request.scope["query_string"].decode("latin-1")
+        query = target(request.scope)[1]
         params = v11_params(query, body, request.headers.get("content-type", ""))
         if split is None:
             return await self.answer(call, "media/upload", lambda: self.command(call, params))
