@@ -5,14 +5,15 @@ body only when it is `application/x-www-form-urlencoded`, so the query and the O
 are all a multipart request's signature covers. Its fields are then read as they come; once its
 `media` (or `media_data`) part begins, v2's call is made of the fields so far and the part goes
 on to v2 as it arrives, within the route's limits (`shim.edge.limits.BodyLimit`: the upload
-limit, the read deadline per chunk). Fields after the media part are read and dropped: each
-client tried sends an APPEND's first (python-twitter's simple upload sends `media_category`
-after its media, which then defaults: docs/differences.md). INIT, FINALIZE and STATUS carry no
-media and are flows driven like a translated endpoint's. The upload holds its caller's slot,
-and no other.
+limit, the read deadline per chunk). A media part before any `command` field is held on disk
+until the body ends instead, since its command may follow it (Python Twitter Tools writes every
+field after the media). INIT, FINALIZE and STATUS carry no media and are flows driven like a
+translated endpoint's. The upload holds its caller's slot, and no other.
 """
 
+import asyncio
 import json
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from shim.upstream import uploads as upstream_uploads
 from shim.upstream.client import within
 
 UPLOAD, MOST_FIELDS = uploads.UPLOAD, uploads.MOST_FIELDS
+HELD_CHUNK = 256 * 1024  # bytes read back from a held media part at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,46 +104,54 @@ class Media:
     async def streamed(
         self, call: Call, split: bytes, params: tuple[tuple[str, str], ...]
     ) -> V11Reply:
-        """A multipart body: its fields, then its media streamed to v2, or a command's flow."""
-        fields, size = list(params), 0
+        """A multipart body: its fields, then its media streamed to v2, or a command's flow.
+        A media part that comes before any `command` is held on disk until the body ends: a
+        command may follow it (Python Twitter Tools writes its fields after the media)."""
+        fields, part, held = list(params), "", None
         events = multipart.events(call.request.stream(), split)
-        async for event in events:
-            if not isinstance(event, Head):
-                continue
-            if event.name in uploads.MEDIA_PARTS:
-                todo = uploads.parse(V11Request("POST", UPLOAD, tuple(fields)), event.name)
-                if not isinstance(todo, uploads.Simple | uploads.Append):
-                    break  # a command that takes no media: its flow, the media dropped
-                reply = await self.send(call, todo, events)
-                async for _ in events:  # what follows the media, dropped
+        try:
+            async for event in events:
+                if not isinstance(event, Head):
+                    continue
+                if event.name not in uploads.MEDIA_PARTS or part:
+                    fields.append((event.name, await _value(events, fields)))
+                    continue
+                part = event.name
+                if all(name != "command" for name, _ in fields):
+                    held = await Held.of(_pieces(events))
+                    continue
+                todo = uploads.parse(V11Request("POST", UPLOAD, tuple(fields)), part)
+                if isinstance(todo, uploads.Simple | uploads.Append):
+                    reply = await self.send(call, todo, _pieces(events))
+                    async for _ in events:  # what follows the media, dropped
+                        pass
+                    return uploads.answered(todo, reply)
+                async for _ in _pieces(events):  # a command that takes no media: dropped
                     pass
-                return uploads.answered(todo, reply)
-            value = b""
-            async for piece in events:
-                if piece is END:
-                    break
-                assert isinstance(piece, bytes)
-                size += len(piece)
-                if size > MOST_FIELDS:
-                    raise TooManyParameters
-                value += piece
-            fields.append((event.name, value.decode("utf-8", "replace")))
-        async for _ in events:
-            pass
-        return await self.command(call, tuple(fields))
+            todo = uploads.parse(V11Request("POST", UPLOAD, tuple(fields)), part or None)
+            if not isinstance(todo, uploads.Simple | uploads.Append):
+                return await self.driven(call, todo)
+            assert held is not None  # a media part with a command before it went on at once
+            return uploads.answered(todo, await self.send(call, todo, held.chunks()))
+        finally:
+            if held is not None:
+                held.close()
 
     async def send(
-        self, call: Call, todo: uploads.Streamed, events: AsyncIterator[multipart.Event]
+        self, call: Call, todo: uploads.Streamed, pieces: AsyncIterator[bytes]
     ) -> V2Reply:
-        """Stream the media part to v2 as v2's own multipart body."""
+        """Stream the media part's pieces to v2 as v2's own multipart body."""
         boundary = multipart.new_boundary()
 
         async def body() -> AsyncIterator[bytes]:
             for name, value in todo.fields:
                 yield multipart.field(boundary, name, value)
             yield multipart.file_head(boundary, "media")
-            async for piece in media(todo, events):
-                yield piece
+            taken = uploads.Bytes(todo)
+            async for piece in pieces:
+                if sent := taken.take(piece):
+                    yield sent
+            taken.end()
             yield multipart.closing(boundary)
 
         return await upstream_uploads.stream(
@@ -153,15 +163,48 @@ class Media:
         )
 
 
-async def media(
-    todo: uploads.Streamed, events: AsyncIterator[multipart.Event]
-) -> AsyncIterator[bytes]:
-    """The media part's bytes until its end, as `uploads.Bytes` lets them by."""
-    taken = uploads.Bytes(todo)
+async def _pieces(events: AsyncIterator[multipart.Event]) -> AsyncIterator[bytes]:
+    """The current part's data, until its end."""
     async for piece in events:
         if piece is END:
-            break
+            return
         assert isinstance(piece, bytes)
-        if sent := taken.take(piece):
-            yield sent
-    taken.end()
+        yield piece
+
+
+async def _value(events: AsyncIterator[multipart.Event], fields: list[tuple[str, str]]) -> str:
+    """A field's value; all the fields together are bounded (MOST_FIELDS)."""
+    value, size = b"", sum(len(name) + len(text) for name, text in fields)
+    async for piece in _pieces(events):
+        size += len(piece)
+        if size > MOST_FIELDS:
+            raise TooManyParameters
+        value += piece
+    return value.decode("utf-8", "replace")
+
+
+class Held:
+    """A media part kept in a temporary file, which the system removes once it is closed; the
+    edge's upload limit bounds it. Written and read on a worker thread: a disk may stall."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`, in a finally)
+
+    @classmethod
+    async def of(cls, pieces: AsyncIterator[bytes]) -> "Held":
+        held = cls()
+        try:
+            async for piece in pieces:
+                await asyncio.to_thread(held.file.write, piece)
+        except BaseException:
+            held.close()
+            raise
+        return held
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        await asyncio.to_thread(self.file.seek, 0)
+        while chunk := await asyncio.to_thread(self.file.read, HELD_CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()

@@ -16,7 +16,9 @@ from shim.errors import BadMultipart
 
 MOST_HEAD = 8 * 1024  # bytes of one part's headers: real clients send two short lines
 MOST_PARTS = 32  # a v1.1 upload has at most six fields and the media
-BOUNDARY = re.compile(r'boundary="?([0-9A-Za-z\'()+_,\-./:=? ]{1,70})"?(?:;|$)')
+# RFC 2046's boundary is at most 70 of a few characters; clients Twitter took wrote others
+# (Python Twitter Tools: `###Python-Twitter###`), so any but quotes, `;` and controls go.
+BOUNDARY = re.compile(r'boundary=(?:"([^"\x00-\x1f]{1,70})"|([^";\s]{1,70}))\s*(?:;|$)')
 NAME = re.compile(r'\bname="([^"]*)"')
 FILENAME = re.compile(r'\bfilename="([^"]*)"')
 
@@ -43,7 +45,7 @@ def boundary(content_type: str) -> bytes | None:
     found = BOUNDARY.search(rest.strip())
     if found is None:
         raise BadMultipart
-    return found[1].rstrip(" ").encode("latin-1")
+    return (found[1] or found[2]).encode("latin-1")
 
 
 async def events(chunks: AsyncIterator[bytes], boundary: bytes) -> AsyncIterator[Event]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import tweepy
+from twitter import OAuth, Twitter
 
 from tests.e2e import processes
 from tests.e2e.conftest import Server
@@ -23,7 +24,16 @@ from tests.e2e.test_unchanged_clients import (
     can_redirect,
     session,
 )
-from tests.fakes import ALICE, ERRORS, FakeV2, FakeV2App, twitter_user, v2_response
+from tests.fakes import (
+    ALICE,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    ERRORS,
+    FakeV2,
+    FakeV2App,
+    twitter_user,
+    v2_response,
+)
 from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -70,6 +80,32 @@ def test_tweepy_uploads_a_picture_a_gif_and_a_clip_and_posts_them(
     assert [kept[m.media_id_string].category for m in (loop, clip)] == ["tweet_gif", "tweet_video"]
     assert posted_media(server.fake) == [[m.media_id_string for m in (picture, loop, clip)]]
     assert status.text == "three at once"
+    no_v11(server)
+
+
+def test_python_twitter_tools_writes_its_fields_after_the_media(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+):
+    """Python Twitter Tools' upload, as its README shows it: its own multipart body, boundary
+    `###Python-Twitter###`, the media first and every field after it, OAuth in the query."""
+    refuse_v11(server.fake)
+    monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
+    auth = OAuth(ALICE.token, ALICE.secret, CONSUMER_KEY, CONSUMER_SECRET)
+    upload = Twitter(auth=auth, domain=server.host)  # its upload.twitter.com, the shim here
+    tools = Twitter(auth=auth, domain=server.host)
+
+    picture = upload.media.upload(media=PNG)["media_id_string"]
+    init = upload.media.upload(command="INIT", total_bytes=len(GIF), media_type="image/gif")
+    loop = init["media_id_string"]
+    half = len(GIF) // 2
+    for index, chunk in enumerate((GIF[:half], GIF[half:])):
+        upload.media.upload(command="APPEND", media_id=loop, segment_index=index, media=chunk)
+    upload.media.upload(command="FINALIZE", media_id=loop)
+    tools.statuses.update(status="PTT", media_ids=f"{picture},{loop}")
+
+    kept = server.fake.uploads.uploads
+    assert (kept[picture].data, kept[loop].data) == (PNG, GIF)
+    assert posted_media(server.fake) == [[picture, loop]]
     no_v11(server)
 
 

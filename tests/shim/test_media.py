@@ -448,3 +448,27 @@ def test_a_slow_upload_outlasts_both_deadlines_while_each_chunk_is_in_time(setti
 
     assert status == 200
     assert fake.uploads.uploads[media["media_id_string"]].data == PNG * 50
+
+
+def test_fields_after_the_media_still_say_what_it_is(make_client: MakeClient, fake_v2):
+    """The media part first, the command after it (Python Twitter Tools' order): held until
+    the body ends, then sent where the command says."""
+    client = make_client()
+    init = command(
+        client, "POST", command="INIT", total_bytes=str(len(PNG)), media_type="image/png"
+    )
+    media_id = init.json()["media_id_string"]
+    boundary = "###Python-Twitter###"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="media"\r\n\r\n'.encode()
+    body += PNG + b"\r\n"
+    for name, value in (("command", "APPEND"), ("media_id", media_id), ("segment_index", "0")):
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        body += value.encode() + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    headers = sign("POST", UPLOAD) | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    appended = client.post(UPLOAD, content=body, headers=headers)
+
+    assert appended.status_code == 204
+    assert fake_v2.uploads.uploads[media_id].data == PNG
+    assert media_calls(fake_v2)[-1] == ("POST", f"/2/media/upload/{media_id}/append")
