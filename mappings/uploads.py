@@ -30,6 +30,10 @@ UPLOADING = Access("media upload", write=True)
 
 UPLOAD = "/1.1/media/upload.json"
 METADATA = "/1.1/media/metadata/create.json"
+NAMES = ("media/upload", "media/metadata/create")
+"""The two as the request log, the metrics and the migration report name them."""
+CALLS = frozenset({"POST media/upload", "GET media/upload", "POST media/metadata/create"})
+"""The v1.1 calls served here, as the migration report writes a call."""
 MB = 1024 * 1024
 IMAGE, GIF, VIDEO, CHUNK = 5 * MB, 15 * MB, 512 * MB, 5 * MB
 MOST_FIELDS = 64 * 1024  # bytes of an upload's other fields, all together

@@ -38,6 +38,7 @@ from shim.upstream import uploads as upstream_uploads
 from shim.upstream.client import within
 
 UPLOAD, MOST_FIELDS = uploads.UPLOAD, uploads.MOST_FIELDS
+UPLOADED, DESCRIBED = uploads.NAMES
 HELD_CHUNK = 256 * 1024  # bytes read back from a held media part at a time
 
 
@@ -56,8 +57,8 @@ class Media:
         query = target(request.scope)[1]
         params = v11_params(query, body, request.headers.get("content-type", ""))
         if split is None:
-            return await self.answer(call, "media/upload", lambda: self.command(call, params))
-        return await self.answer(call, "media/upload", lambda: self.streamed(call, split, params))
+            return await self.answer(call, UPLOADED, lambda: self.command(call, params))
+        return await self.answer(call, UPLOADED, lambda: self.streamed(call, split, params))
 
     async def metadata(self, request: Request) -> Response:
         """POST /1.1/media/metadata/create.json: a JSON body, as v1.1 took it."""
@@ -67,7 +68,7 @@ class Media:
             given = json.loads(body)
         except ValueError:
             given = None
-        name = "media/metadata/create"
+        name = DESCRIBED
         return await self.answer(call, name, lambda: self.driven(call, uploads.metadata(given)))
 
     async def answer(

@@ -14,16 +14,11 @@ import pytest
 import tweepy
 from twitter import OAuth, Twitter
 
-from tests.e2e import processes
+from tests.e2e import processes, redirect
 from tests.e2e.conftest import Server
 from tests.e2e.media_files import GIF, MP4, PNG, written
 from tests.e2e.test_follows import no_v11
-from tests.e2e.test_unchanged_clients import (
-    PYTHON_TWITTER,
-    ROOT,
-    can_redirect,
-    session,
-)
+from tests.e2e.test_unchanged_clients import PYTHON_TWITTER, ROOT, session
 from tests.fakes import (
     ALICE,
     CONSUMER_KEY,
@@ -135,40 +130,30 @@ def test_python_twitter_posts_a_picture_and_a_gif(server: Server, tmp_path: Path
 
 
 def test_twython_uploads_to_its_upload_host_unchanged(tmp_path: Path):
-    reason = can_redirect()
-    if reason:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    redirect.require_redirection()
     fake = FakeV2(twitter_user())
     refuse_v11(fake)
     written(tmp_path)
     certs = tmp_path / "certs"
-    names = "api.twitter.com,upload.twitter.com"
+    names = ("api.twitter.com", "upload.twitter.com")
     subprocess.run(
-        [sys.executable, "-m", "shim", "certs", "--names", names, "--out", str(certs)],
+        [sys.executable, "-m", "shim", "certs", "--names", ",".join(names), "--out", str(certs)],
         check=True,
         capture_output=True,
     )
     ca = str(certs / "ca.pem")
     tls = (ca, str(certs / "server.pem"), str(certs / "server-key.pem"))
-    hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 api.twitter.com upload.twitter.com\n")
-    public = {"SHIM_PUBLIC_URL": "https://api.twitter.com,https://upload.twitter.com"}
+    address = redirect.loopback_address()
+    public = {"SHIM_PUBLIC_URL": ",".join(f"https://{name}" for name in names)}
     with serving(FakeV2App(fake)) as port:
-        shim, _ = processes.start(tmp_path, tls, f"http://127.0.0.1:{port}", port=443, env=public)
+        upstream = f"http://127.0.0.1:{port}"
+        shim, _ = processes.start(tmp_path, tls, upstream, port=443, host=address, env=public)
         try:
             seen = session(
                 "twython",
                 str(tmp_path),
                 env={"REQUESTS_CA_BUNDLE": ca, "PYTHONPATH": str(ROOT)},
-                prefix=[
-                    "unshare",
-                    "--mount",
-                    "--",
-                    "sh",
-                    "-c",
-                    'mount --bind "$0" /etc/hosts && exec "$@"',
-                    str(hosts),
-                ],
+                prefix=redirect.redirected(tmp_path / "hosts", address, *names),
                 module="tests.e2e.legacy_media",
             )
         finally:

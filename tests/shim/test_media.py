@@ -472,3 +472,21 @@ def test_fields_after_the_media_still_say_what_it_is(make_client: MakeClient, fa
     assert appended.status_code == 204
     assert fake_v2.uploads.uploads[media_id].data == PNG
     assert media_calls(fake_v2)[-1] == ("POST", f"/2/media/upload/{media_id}/append")
+
+
+def test_the_migration_report_counts_uploads_as_served_by_v2(
+    make_client: MakeClient, fake_v2, settings
+):
+    from tests.shim.test_traffic import stored
+
+    client = make_client()
+    upload(client, [], ("media", PNG))
+    command(client, "GET", command="STATUS", media_id="12")  # v2 does not know it: 324
+    client.__exit__(None, None, None)  # the shutdown adds the last counts
+
+    rows = stored(settings)
+
+    uploaded = rows["POST media/upload"]
+    assert (uploaded["served"], uploaded["answers"]) == ({"v2": 1}, {"200": 1})
+    assert uploaded["translated"] is True
+    assert rows["GET media/upload"]["served"] == {"v2": 1}
