@@ -13,7 +13,7 @@ account settings, help). Which replacements the shim already translates is compu
 
 from collections.abc import Mapping
 
-from mappings import ENDPOINTS
+from mappings import ENDPOINTS, uploads
 from mappings.unserved import UNSERVED, name
 
 OTHER = "other"
@@ -117,6 +117,7 @@ REPLACEMENTS: Mapping[str, str | None] = {
     "POST direct_messages/events/new": MANAGE_DMS,
     "DELETE direct_messages/events/destroy": MANAGE_DMS,
     "POST media/upload": MEDIA,
+    "GET media/upload": MEDIA,  # command=STATUS
     "POST media/metadata/create": MEDIA,
     "GET trends/place": "Trends v2",
     "GET trends/available": None,
@@ -131,10 +132,11 @@ REPLACEMENTS: Mapping[str, str | None] = {
     "GET help/configuration": None,
 }
 
-TRANSLATED = frozenset(
-    f"{method} {endpoint.name}" for endpoint in ENDPOINTS for method in endpoint.methods
+TRANSLATED = (
+    frozenset(f"{method} {endpoint.name}" for endpoint in ENDPOINTS for method in endpoint.methods)
+    | uploads.CALLS
 )
-"""The calls the shim translates to v2 itself (`mappings.ENDPOINTS`)."""
+"""The calls the shim translates to v2 itself (`mappings.ENDPOINTS`, and the media uploads)."""
 WITHDRAWN = {f"{method} {name(path)}": why for (method, path), why in UNSERVED.items()}
 """The calls v2 cannot serve on self-serve access, and why (`mappings.unserved`)."""
 

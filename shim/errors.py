@@ -14,7 +14,7 @@ middlewares and `shim.edge.server`'s answers written before a request is read:
     ├── UpstreamBroken
     ├── Internal
     └── Refused
-        ├── BodyTooLarge, BodyTooSlow, HeadTooLarge, TooManyParameters, BadQuery
+        ├── BodyTooLarge, BodyTooSlow, HeadTooLarge, TooManyParameters, BadQuery, BadMultipart
         ├── BadOverride, NoSuchPage, CrossSite
         └── Unauthenticated
             └── BadAuthData, NotAuthenticated, UnknownToken, StaleTimestamp, AppOnly
@@ -87,6 +87,11 @@ class BadQuery(Refused):
     """A query that is not plain ASCII."""
 
 
+class BadMultipart(Refused):
+    """A multipart body that breaks the form: no boundary, a part without a name, a head too
+    long, too many parts, or no closing delimiter."""
+
+
 class BadOverride(Refused):
     """A backend override that names neither version."""
 
@@ -136,6 +141,7 @@ ANSWERS: Mapping[type[ShellError], V11Error] = {
     HeadTooLarge: V11Error(195, "Request head is too large.", status=431),
     TooManyParameters: V11Error(195, "Too many parameters."),
     BadQuery: V11Error(195),
+    BadMultipart: V11Error(195, "Request body is not a valid multipart form.", status=400),
     BadOverride: V11Error(195, "x-shim-backend must be v1 or v2.", status=400),
     NoSuchPage: V11Error(34),
     CrossSite: V11Error(353),

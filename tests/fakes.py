@@ -17,6 +17,7 @@ import httpx2
 from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
+from tests.fake_media import FakeMedia
 from tests.fake_timelines import LEAST, V11_TIMELINES, page, selected, v11_timeline
 from tests.servers import read_body, serving
 
@@ -199,6 +200,7 @@ class FakeV2:
         self.media: dict[str, dict[str, Any]] = {}
         self.places: dict[str, dict[str, Any]] = {}
         self.v11_answers = 0
+        self.uploads = FakeMedia()  # v2's media endpoints (tests/fake_media.py)
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
     def forget(self) -> None:
@@ -212,6 +214,7 @@ class FakeV2:
         self.requested.clear()
         self.likes.clear()
         self.statuses = deepcopy(self.seeded_statuses)
+        self.uploads.forget()
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.calls.append(request)
@@ -290,6 +293,8 @@ class FakeV2:
     def route(self, request: httpx2.Request, token: Token) -> httpx2.Response:
         parts = request.url.path.strip("/").split("/")
         match request.method, parts:
+            case _, ["2", "media", *rest]:
+                return self.uploads(request, rest)
             case "GET", ["2", "users", "me"]:
                 me = self.users.get(token.user_id, minimal_user(token.user_id, "me"))
                 return v2_response(200, me, **{"x-rate-limit-limit": "75"})

@@ -60,6 +60,7 @@ V11_ERRORS = {
     "serving/app.py": "the boundary: renders a flow's V11Error as it is",
     "errors.py": "the table answering the shell's own failures",
     "serving/backends.py": "passes a flow's refusal on as its answer",
+    "serving/media.py": "passes the upload's refusal on as its answer, as backends does",
     "serving/identity.py": "reads whoami's answer: v2 refused the token",
     "operator/online_check.py": "reads v2's answers as the core does, for shim check",
     "serving/metrics.py": "counts the core's access refusals",

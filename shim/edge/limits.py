@@ -8,6 +8,7 @@ import asyncio
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,7 @@ from mappings import ENDPOINTS
 from mappings.endpoints import ID, path_pattern
 from mappings.params import number
 from mappings.unserved import UNSERVED, pattern
+from mappings.uploads import METADATA, UPLOAD
 from shim.credentials.upstream_auth import FORM
 from shim.errors import (
     BadQuery,
@@ -36,35 +38,46 @@ second."""
 
 class BodyLimit:
     """ASGI middleware refusing bodies over `limit` bytes (413) or slower than `timeout` seconds
-    in all (408), with v1.1's error shape."""
+    in all (408), with v1.1's error shape. A multipart body to one of the `uploads` paths has
+    that path's limit instead, and `timeout` for each chunk: media is streamed on as it comes
+    (`shim.serving.media`), and a slow link may take minutes over a video's few MB."""
 
-    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, timeout: float, uploads: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = number(dict(scope["headers"]).get(b"content-length", b"0").decode("latin-1"))
-        if declared is not None and declared > self.limit:
+        headers = dict(scope["headers"])
+        limit, per_chunk = self.limit, False
+        if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+            limit = self.uploads.get(scope["path"], limit)
+            per_chunk = scope["path"] in self.uploads
+        declared = number(headers.get(b"content-length", b"0").decode("latin-1"))
+        if declared is not None and declared > limit:
             await rendered(BodyTooLarge())(scope, receive, send)
             return
         seen, done = 0, False
-        due = asyncio.get_running_loop().time() + self.timeout
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.timeout
 
         async def counted() -> Message:
             nonlocal seen, done
             if done:  # after the body, a receive waits for the disconnect: no deadline
                 return await receive()
             try:
-                async with asyncio.timeout_at(due):
+                async with asyncio.timeout_at(loop.time() + self.timeout if per_chunk else due):
                     message = await receive()
             except TimeoutError:
                 raise BodyTooSlow from None
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise BodyTooLarge
             done = not message.get("more_body", False)
             return message
@@ -132,6 +145,7 @@ def named(path: str) -> tuple[str, ...]:
 # as a server reading leniently would name it (an id's segment, `{id}`, standing for any one)
 # and as the one spelling the shim's route matches.
 ROUTED = [endpoint.path for endpoint in ENDPOINTS] + [pattern(p) for _, p in UNSERVED]
+ROUTED += [UPLOAD, METADATA]
 SHAPES = [(named(path), path_pattern(path)) for path in ROUTED]
 
 

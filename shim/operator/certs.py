@@ -1,8 +1,8 @@
 """`shim certs`: a local CA and a server certificate for the names clients connect to.
 
-For clients with no base-URL option, the operator points the API's host name (`api.twitter.com`)
-at the shim (DNS, /etc/hosts, a container's extra hosts) and makes the clients trust this CA;
-the upstream stays `api.x.com`.
+For clients with no base-URL option, the operator points the API's host name (`api.twitter.com`,
+and `upload.twitter.com` for clients that upload media) at the shim (DNS, /etc/hosts, a
+container's extra hosts) and makes the clients trust this CA; the upstream stays `api.x.com`.
 
 A CA trusted by clients is a key that could vouch for any site to them; so this one carries
 critical X.509 name constraints permitting exactly the names asked (a host name's constraint

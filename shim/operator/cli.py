@@ -126,7 +126,8 @@ def parser() -> argparse.ArgumentParser:
         "--names",
         default="localhost,127.0.0.1",
         help="host names and addresses clients connect to, comma-separated "
-        "(e.g. api.twitter.com,localhost; default: %(default)s)",
+        "(e.g. api.twitter.com,upload.twitter.com for clients that upload media; "
+        "default: %(default)s)",
     )
     certs_cmd.add_argument(
         "--out", default=DEV_CERTS, help="the folder to write them in, made if missing"

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from mappings import ENDPOINTS
 from mappings.errors import V11Error
 from mappings.unserved import UNSERVED, pattern
+from mappings.uploads import METADATA, MOST_BODY, UPLOAD
 from shim.config import Settings
 from shim.edge.contained import Contained
 from shim.edge.drain import Closing, Drain, on_sigterm
@@ -38,6 +39,7 @@ from shim.serving import dashboard, passthrough
 from shim.serving.exchange import Exchange, follow_up
 from shim.serving.health import Readiness, health, ready
 from shim.serving.lifespan import Resources, open_resources
+from shim.serving.media import Media
 from shim.serving.recording import recording
 from shim.serving.translated import Translated
 from shim.serving.unserved import Unserved
@@ -193,7 +195,10 @@ def create_app(
         Route(pattern(path), Unserved(method, path, resources).serve, methods=[method])
         for method, path in UNSERVED
     ]
+    media = Media(resources)
     routes += [
+        Route(UPLOAD, media.upload, methods=["GET", "POST"]),
+        Route(METADATA, media.metadata, methods=["POST"]),
         Route("/_shim/health", health, methods=["GET"]),
         Route("/_shim/ready", ready(Readiness(resources.kept, drain)), methods=["GET"]),
         Route("/_shim/stats", admin(resources, guard, stats_page), methods=["GET"]),
@@ -214,7 +219,12 @@ def create_app(
         Middleware(Closing, drain=drain),
         Middleware(Contained),
         Middleware(PathFence),
-        Middleware(BodyLimit, limit=settings.max_body, timeout=settings.read_timeout),
+        Middleware(
+            BodyLimit,
+            limit=settings.max_body,
+            timeout=settings.read_timeout,
+            uploads={UPLOAD: MOST_BODY},
+        ),
     ]
     app = Starlette(
         routes=routes, exception_handlers=handlers, lifespan=lifespan, middleware=fences

@@ -18,6 +18,7 @@ from typing import Any
 
 from mappings.migration import COMPARED, PASSED, SHIM, V1, V2, counter
 from mappings.replacements import endpoint_of
+from mappings.uploads import NAMES
 from shim.edge.limits import target
 from shim.errors import StoreUnavailable
 from shim.serving.exchange import Exchange
@@ -32,7 +33,8 @@ def served_as(exchange: Exchange) -> str:
     """How the call was served, in the report's words."""
     if not exchange.named:
         return PASSED
-    if exchange.endpoint is None:  # a call v2 cannot serve: the shim's answer, or v1.1's
+    if exchange.endpoint is None and exchange.label not in NAMES:
+        # a call v2 cannot serve: the shim's answer, or v1.1's (media uploads are v2's)
         return SHIM if exchange.backend == "v2" else V1
     if exchange.plan is not None and exchange.plan.shadow is not None:
         return COMPARED

@@ -67,12 +67,13 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             answer = await self._client().request(
                 request.method,
                 URL(str(request.url), encoded=True),
+                # aiohttp frames a streamed body itself, and refuses the header said twice.
                 headers=[
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in request.headers.raw
+                    if k.lower() != b"transfer-encoding"
                 ],
-                # None, not b"", for no body: aiohttp would add a `content-length: 0` httpx2
-                # does not send on a GET or a DELETE.
-                data=await request.aread() or None,
+                data=await _body(request),
                 allow_redirects=False,
                 proxy=self._proxy(request.url),
                 timeout=timeout,
@@ -99,6 +100,17 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def _body(request: httpx2.Request) -> bytes | httpx2.AsyncByteStream | None:
+    """The request's body for aiohttp: a streamed one (chunked, a media upload's) as its
+    stream, read as aiohttp sends it; else its bytes, None, not b"", for none: aiohttp would
+    add a `content-length: 0` httpx2 does not send on a GET or a DELETE."""
+    if request.headers.get("transfer-encoding") == "chunked" and isinstance(
+        request.stream, httpx2.AsyncByteStream
+    ):
+        return request.stream
+    return await request.aread() or None
 
 
 class Body(httpx2.AsyncByteStream):

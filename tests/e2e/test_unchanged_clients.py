@@ -42,10 +42,14 @@ def graph(fake: FakeV2) -> None:
 
 
 def session(
-    client: str, *arguments: str, env: Mapping[str, str], prefix: Sequence[str] = ()
+    client: str,
+    *arguments: str,
+    env: Mapping[str, str],
+    prefix: Sequence[str] = (),
+    module: str = "tests.e2e.legacy",
 ) -> dict[str, Any]:
     done = subprocess.run(
-        [*prefix, sys.executable, "-m", "tests.e2e.legacy", client, *arguments],
+        [*prefix, sys.executable, "-m", module, client, *arguments],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mappings import ENDPOINTS
+from mappings import ENDPOINTS, uploads
 from mappings.replacements import (
     OTHER,
     REPLACEMENTS,
@@ -69,8 +69,8 @@ def test_every_call_the_shim_routes_is_in_the_table():
     routed = {f"{m} {e.name}" for e in ENDPOINTS for m in e.methods}
     unserved = {f"{m} {name(path)}" for m, path in UNSERVED}
 
-    assert routed == TRANSLATED
-    assert (routed | unserved) - set(REPLACEMENTS) == set()
+    assert routed | uploads.CALLS == TRANSLATED
+    assert (routed | unserved | uploads.CALLS) - set(REPLACEMENTS) == set()
 
 
 def test_the_advice_says_what_to_route_next():
