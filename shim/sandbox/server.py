@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx2
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_BODY = 1 << 20  # what the simulated X reads of a request's body; more is 413
 STARTING = 10.0  # seconds to wait for its socket to listen
@@ -52,6 +53,15 @@ class Served:
         await send({"type": "http.response.body", "body": response.content})
 
 
+class Quiet(HttpToolsProtocol):
+    """uvicorn's protocol without its access log: uvicorn decides that per process, from the
+    shim's own logging, and the shim already logs each call it makes to the upstream."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_log = False
+
+
 @contextmanager
 def running(model: Callable[[httpx2.Request], httpx2.Response]) -> Iterator[str]:
     """Serve the model over plain HTTP on a free loopback port from a thread of this process;
@@ -62,7 +72,7 @@ def running(model: Callable[[httpx2.Request], httpx2.Response]) -> Iterator[str]
         port=0,
         lifespan="off",
         log_config=None,  # the shim's logging, set up by `shim serve`, stays as it is
-        access_log=False,
+        http=Quiet,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="simulated-x", daemon=True)

@@ -3,6 +3,7 @@ with the app's keys and the token it names, as X checks it (oauthlib's client si
 request), or a bearer token it knows; and the form the sign-in's tokens are granted in."""
 
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 import httpx2
 from oauthlib.oauth1 import Client
@@ -28,9 +29,14 @@ def signer(
 
 
 def oauth_params(request: httpx2.Request) -> dict[str, str]:
-    """The OAuth parameters of the request's Authorization header (none if it has none)."""
+    """The OAuth parameters of the request's Authorization header, decoded (none if it has
+    none): a callback URL is signed as itself, not as its percent-encoding (RFC 5849 3.5.1)."""
+    return header_params(request.headers.get("authorization", ""))
+
+
+def header_params(header: str) -> dict[str, str]:
     try:
-        return dict(parse_authorization_header(request.headers.get("authorization", "")))
+        return {k: unquote(v) for k, v in parse_authorization_header(header)}
     except ValueError:
         return {}
 
@@ -53,8 +59,9 @@ def signed_by(request: httpx2.Request, params: dict[str, str], token: Token | No
     body = request.content.decode() if form and request.content else None
     headers = {"Content-Type": request.headers["content-type"]} if body else {}
     _, signed, _ = client.sign(str(request.url), request.method, body, headers)
-    expected = dict(parse_authorization_header(signed["Authorization"]))["oauth_signature"]
-    return bool(expected == params["oauth_signature"])
+    return bool(
+        header_params(signed["Authorization"])["oauth_signature"] == params["oauth_signature"]
+    )
 
 
 def granted(token: Token, **extra: str) -> httpx2.Response:
