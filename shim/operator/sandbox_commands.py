@@ -50,8 +50,9 @@ def credentials(settings: Settings) -> dict[str, Any]:
     return seed.credentials() | {"admin_token": settings.admin_token or ADMIN_TOKEN}
 
 
-def described(settings: Settings, url: str = "https://127.0.0.1:8443") -> str:
-    """The keys and tokens as `shim serve --sandbox` prints them on start."""
+def described(settings: Settings, url: str = "") -> str:
+    """The keys and tokens as `shim serve --sandbox` prints them on start, where it serves at
+    `url` (`shim sandbox` knows of no server)."""
     found = credentials(settings)
     lines = [
         "SIMULATED X (sandbox): nothing reaches X; every answer has x-shim-sandbox: simulated",
@@ -65,7 +66,7 @@ def described(settings: Settings, url: str = "https://127.0.0.1:8443") -> str:
             f"        access token secret {user['access_token_secret']}",
         ]
     lines += [
-        f"  dashboard: {url}/_shim/ (any user name, password {found['admin_token']})",
+        f"  dashboard: {url or '…'}/_shim/ (any user name, password {found['admin_token']})",
         "  the same as JSON: shim sandbox --json; the simulated users: docs/testing.md",
     ]
     return "\n".join(lines)

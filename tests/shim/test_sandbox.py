@@ -41,19 +41,18 @@ def test_shim_sandbox_prints_the_same_as_text(capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "named"),
+    ("variable", "value"),
     [
-        ("SHIM_UPSTREAM_URL", "https://upstream.example", "SHIM_UPSTREAM_URL"),
-        ("SHIM_REDIS_URL", "redis://127.0.0.1:1/0", "SHIM_REDIS_URL"),
-        ("SHIM_CONSUMER_KEY", "a-real-looking-key", "SHIM_CONSUMER_KEY"),
-        ("SHIM_CONSUMER_SECRET", "a-real-looking-secret", "SHIM_CONSUMER_SECRET"),
-        ("SHIM_ACCESS_TOKEN", "1-real", "SHIM_ACCESS_TOKEN"),
+        ("SHIM_UPSTREAM_URL", "https://upstream.example"),
+        ("SHIM_REDIS_URL", "redis://127.0.0.1:1/0"),
+        ("SHIM_CONSUMER_KEY", "a-real-looking-key"),
+        ("SHIM_CONSUMER_SECRET", "a-real-looking-secret"),
+        ("SHIM_ACCESS_TOKEN", "1-real"),
     ],
 )
 def test_the_sandbox_refuses_real_settings(
     variable: str,
     value: str,
-    named: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ):
@@ -67,7 +66,7 @@ def test_the_sandbox_refuses_real_settings(
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert named in err
+    assert variable in err
     assert value not in err
 
 
