@@ -205,6 +205,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if cert_file:
         server.lean_tls()
+    if settings.sandbox:  # once every check has passed, so a refusal is still one line
+        origin = f"{'https' if cert_file else 'http'}://{args.host}:{args.port}"
+        print(sandbox_commands.described(settings, origin), flush=True)
     app = create_app(settings, record=args.record)
     processes.run(processes.Config(app, http=server.protocol(settings), **common))
     return 0

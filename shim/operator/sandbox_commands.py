@@ -51,7 +51,7 @@ def credentials(settings: Settings) -> dict[str, Any]:
 
 
 def described(settings: Settings, url: str = "") -> str:
-    """The keys and tokens as `shim serve --sandbox` prints them on start, where it serves at
+    """The keys and tokens as `shim serve --sandbox` prints them when it starts to serve at
     `url` (`shim sandbox` knows of no server)."""
     found = credentials(settings)
     lines = [
@@ -111,8 +111,6 @@ def sandboxed(settings: Settings, args: argparse.Namespace) -> Iterator[Settings
             sandbox=True,
         )
         asyncio.run(admit(sandbox, found["users"]))
-        scheme = "https" if args.dev_tls or args.ssl_certfile else "http"
-        print(described(settings, f"{scheme}://{args.host}:{args.port}"), flush=True)
         yield sandbox
 
 

@@ -3,6 +3,9 @@
 its seed, v1.1's 453, the sign-in's page, its bound."""
 
 import json
+import socket
+import tempfile
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -74,6 +77,26 @@ def test_the_sandbox_serves_from_one_process(capsys: pytest.CaptureFixture[str])
     assert main(["serve", "--sandbox", "--workers", "2", "--port", "1"]) == 2
 
     assert capsys.readouterr().err == "shim: --sandbox serves from one process: drop --workers\n"
+
+
+def test_a_refusal_after_the_simulated_x_started_is_still_one_line(
+    capsys: pytest.CaptureFixture[str],
+):
+    """The port in use is found once the simulated X serves: one line, nothing printed before
+    it, and the sandbox's folder gone."""
+    folders = set(Path(tempfile.gettempdir()).glob("shim-sandbox-*"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+
+        assert main(["serve", "--sandbox", "--port", port]) == 2
+
+    assert set(Path(tempfile.gettempdir()).glob("shim-sandbox-*")) <= folders
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert port in err
 
 
 def answer(x: SimulatedX, method: str, path: str) -> httpx2.Response:
