@@ -49,7 +49,7 @@ MUTED_TWITTER = {
     **TWITTER,
     "data": {**TWITTER["data"], "connection_status": ["following", "muting"]},
 }
-ERRORS = json.loads((DATA / "v2_errors.json").read_text())
+ERRORS = json.loads((ROOT / "shim" / "sandbox" / "v2_errors.json").read_text())
 NOT_FOUND, UNAUTHORIZED = ERRORS["not_found_username"], ERRORS["unauthorized"]
 NOT_ENROLLED, TOO_MANY = ERRORS["client_not_enrolled"], ERRORS["too_many_requests"]
 LIMITED = {**MUTE_HEADERS, "x-rate-limit-remaining": ["0"]}

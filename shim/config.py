@@ -62,6 +62,9 @@ class Settings:
     # (docs/performance.md); off, oauthlib and httpx2's own transport do that work, as a way
     # back should a speed-up ever part from the library it stands in for.
     speedups: bool = True
+    # In front of the simulated X (`shim serve --sandbox`): every answer marked, the dashboard
+    # says so. Set by the command, never from the environment.
+    sandbox: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":

@@ -95,6 +95,7 @@ def test_the_shell_raises_its_own_failures_by_cause():
 LAYERS = (
     ("shim.__main__", "shim.worker"),  # the entry points: python -m shim, shim serve --workers
     ("shim.operator",),  # the commands and what they start
+    ("shim.sandbox",),  # the simulated X the sandbox starts in place of the upstream
     ("shim.serving",),  # the routes: identify, answer, after-steps
     ("shim.upstream",),  # the client to Twitter, its transport and breaker
     ("shim.edge",),  # the server, its limits, request ids and logs

@@ -18,7 +18,13 @@ import httpx2
 from shim import __version__
 from shim.config import GRACE, ConfigError, Settings
 from shim.edge import logs, processes, server
-from shim.operator import certs, report_commands, routing_commands, token_commands
+from shim.operator import (
+    certs,
+    report_commands,
+    routing_commands,
+    sandbox_commands,
+    token_commands,
+)
 from shim.operator.check import Verdict, offline
 from shim.operator.online_check import online
 from shim.operator.parsing import Parser, described
@@ -92,6 +98,11 @@ def parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--config", help=ROUTING_FILE)
     serve_cmd.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="in front of a simulated X, with fake keys and tokens it prints: no X account needed",
+    )
+    serve_cmd.add_argument(
         "--workers",
         type=workers,
         default=1,
@@ -144,10 +155,14 @@ def parser() -> argparse.ArgumentParser:
     stats_cmd.set_defaults(run=stats)
 
     token_commands.add_commands(commands)
+    sandbox_commands.add_command(commands)
     return described(top)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.sandbox:
+        with sandbox_commands.sandboxed(settings, args) as simulated:
+            return serve(simulated, argparse.Namespace(**{**vars(args), "sandbox": False}))
     settings.require_app()
     if args.config:
         settings = replace(settings, config_path=args.config)
@@ -191,6 +206,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if cert_file:
         server.lean_tls()
+    if settings.sandbox:  # once every check has passed, so a refusal is still one line
+        origin = f"{'https' if cert_file else 'http'}://{args.host}:{args.port}"
+        print(sandbox_commands.described(settings, origin), flush=True)
     app = create_app(settings, record=args.record)
     processes.run(processes.Config(app, http=server.protocol(settings), **common))
     return 0

@@ -32,6 +32,7 @@ from shim.edge.contained import Contained
 from shim.edge.drain import Closing, Drain, on_sigterm
 from shim.edge.limits import BodyLimit, PathFence, routed_spelling, target
 from shim.edge.requests_log import RequestId
+from shim.edge.simulated import Simulated
 from shim.edge.throttle import Throttle
 from shim.errors import Busy, CrossSite, NoSuchPage, ShellError, rendered
 from shim.responses import render
@@ -129,6 +130,7 @@ async def dashboard_page(resources: Resources, request: Request) -> Response:
         list(resources.dry_runs.recent),
         [reason for reason, now in resources.kept.reasons().items() if now],
         await resources.traffic.report(),
+        simulated=resources.settings.sandbox,
     )
     return Response(page, media_type="text/html; charset=utf-8")
 
@@ -215,6 +217,7 @@ def create_app(
     }
     # Failures past these handlers are `Contained`'s: none reaches uvicorn.
     fences = [
+        *([Middleware(Simulated)] if settings.sandbox else []),  # outside all: every answer
         Middleware(RequestId),
         Middleware(Closing, drain=drain),
         Middleware(Contained),

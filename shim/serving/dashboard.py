@@ -25,7 +25,14 @@ text-align:left;vertical-align:top} th{color:#59636e;font-weight:600}
 .known{color:#0969da} .new{color:#cf222e;font-weight:600}
 .alert{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;
 margin-bottom:16px}
+.simulated{background:#6639ba;color:#fff;font-weight:700;border-radius:6px;padding:10px 14px;
+margin-bottom:16px;letter-spacing:.04em}
 """
+# `shim serve --sandbox`: no one should take these figures for X's.
+SIMULATED = (
+    '<div class="simulated">SIMULATED X \u2014 sandbox: the upstream is the shim\'s own '
+    "simulation; nothing here reached X</div>"
+)
 STORE_PROBLEMS = {
     "data_lost": "lost the shim's data; requests signed before the loss are refused (503, 130), "
     "and tokens and cursors issued before it are gone (docs/operations.md)",
@@ -79,11 +86,13 @@ def html(
     planned: Sequence[Planned] = (),
     store_problems: Sequence[str] = (),
     migration: Mapping[str, Any] | None = None,
+    simulated: bool = False,
 ) -> str:
     """The whole page; `form` is the token its switch's form carries, `breaker` the upstream
     circuit breaker's state, `planned` the latest dry runs, `store_problems` the reasons
     Redis is not as it should be now (`shim.stores.watch.REASONS`), `migration` the
-    migration report (`mappings.migration.report`)."""
+    migration report (`mappings.migration.report`); `simulated`, whether the upstream is the
+    sandbox's simulated X."""
     endpoints = sorted(set(traffic) | set(report) | set(routing.routes))
     cards = "".join(_card(e, traffic.get(e), report.get(e), routing) for e in endpoints)
     alert = (
@@ -101,7 +110,8 @@ def html(
     empty = "" if endpoints else "<p>No traffic yet.</p>"
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>shim</title>"
-        f"<style>{STYLE}</style></head><body><h1>twitter-mute-shim</h1>"
+        f"<style>{STYLE}</style></head><body>{SIMULATED if simulated else ''}"
+        "<h1>twitter-mute-shim</h1>"
         f'<div class="sub">v1.1 calls served through v2, per endpoint; upstream circuit '
         f"breaker {escape(breaker)}</div>"
         f"{alert}{_switch(routing.all_v1, form)}{_migration(migration or {})}{cards}"

@@ -142,16 +142,17 @@ def test_recording_survives_sigterm_and_no_log_line_holds_a_secret(
         assert secret not in recorded
 
 
-def test_the_readmes_first_command_serves_on_a_fresh_folder(tmp_path: Path, fake_upstream):
-    """The README's command 1 as written, only its placeholders filled in (and a free port),
-    run from an empty folder: it makes its certificate and serves tweepy over TLS."""
+def test_the_readmes_real_keys_command_serves_on_a_fresh_folder(tmp_path: Path, fake_upstream):
+    """The README's command for X itself as written, only its placeholders filled in (and a
+    free port), run from an empty folder: it makes its certificate and serves tweepy over TLS.
+    (Its sandbox command is tests/e2e/test_sandbox_docs.py's.)"""
     import os
     import re
     import subprocess
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    block = readme.split("## Two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
-    command = block.split("# 2.", 1)[0]
+    blocks = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0].split("```sh")[1:]
+    (command,) = [b.split("```", 1)[0] for b in blocks if "SHIM_CONSUMER_KEY" in b]
     port = free_port()
     command = command.replace("8443", str(port)).replace(
         "scripts/serve", str(Path(__file__).parents[2] / "scripts" / "serve")

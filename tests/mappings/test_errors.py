@@ -4,9 +4,8 @@ import pytest
 
 from mappings.errors import CODES, NOT_AUTHORIZED, NOT_ENROLLED, V11Error, raise_for_v2, tightest
 from mappings.types import NO_ANSWER, V2Reply
-from tests.fakes import load
+from tests.fakes import ERRORS  # real v2 bodies from the reference
 
-ERRORS = load("v2_errors.json")  # real v2 bodies from the reference
 NOT_ENROLLED_BODY = ERRORS["client_not_enrolled"]
 TIER_BODY = ERRORS["tier_without_access"]
 SUSPENDED_CALLER = ERRORS["caller_suspended"]

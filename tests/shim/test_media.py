@@ -11,14 +11,12 @@ from starlette.responses import Response
 
 from mappings.uploads import CHUNK, IMAGE, MOST_BODY
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, BOB, DATA, FakeV2, sign
+from tests.fakes import ALICE, BOB, FakeV2, load, sign
 
 UPLOAD = "http://testserver/1.1/media/upload.json"
 METADATA = "http://testserver/1.1/media/metadata/create.json"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 15  # a picture's head, then its bytes
-RECORDED = json.loads((DATA / "reference/testmediauploadpng.decoded.json").read_text())[
-    "interactions"
-][0]["response"]["body"]
+RECORDED = load("reference/testmediauploadpng.decoded.json")["interactions"][0]["response"]["body"]
 
 
 def multipart(fields: list[tuple[str, str]], media: tuple[str, bytes] | None) -> tuple[bytes, str]:
