@@ -28,7 +28,6 @@ from shim.sandbox.answers import (
     v2_response,
 )
 from shim.sandbox.server import Served
-from tests.fake_media import FakeMedia
 from tests.fake_v11 import V11, V11_TWITTER, load
 from tests.servers import serving
 
@@ -91,7 +90,6 @@ class FakeV2(V11):
         self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
         self.seeded = frozenset(self.related["following"])
         self.seeded_statuses = deepcopy(self.statuses)
-        self.uploads = FakeMedia()  # v2's media endpoints (tests/fake_media.py)
         self.delay = 0.0  # seconds the socket-served fake waits before answering
 
     def forget(self) -> None:
@@ -115,12 +113,6 @@ class FakeV2(V11):
         if canned is not None:
             return canned
         return super().__call__(request)
-
-    def route(self, request: httpx2.Request, token: Token) -> httpx2.Response:
-        parts = request.url.path.strip("/").split("/")
-        if parts[:2] == ["2", "media"]:
-            return self.uploads(request, parts[2:])
-        return super().route(request, token)
 
     def paths(self) -> list[tuple[str, str]]:
         return [(r.method, r.url.path) for r in self.calls]

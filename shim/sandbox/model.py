@@ -112,6 +112,8 @@ class SimulatedX(Tweets):
         parts = request.url.path.strip("/").split("/")
         params = request.url.params
         match request.method, parts:
+            case _, ["2", "media", *rest]:
+                return self.uploads(request, rest)
             case "GET", ["2", "users", "me"]:
                 me = self.users.get(token.user_id, minimal_user(token.user_id, "me"))
                 return v2_response(200, me, **{"x-rate-limit-limit": "75"})

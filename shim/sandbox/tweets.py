@@ -17,6 +17,7 @@ from shim.sandbox.answers import (
     tweet_missing,
     v2_response,
 )
+from shim.sandbox.media import Media, invalid_media
 
 READ_LIMITS = rate_limits(900, 899, 1633594302)
 
@@ -40,6 +41,7 @@ class Tweets:
         self.posted = 0  # Tweets posted through it, each a new id after its users' own
         # The media and places its Tweets name, by media key and place id.
         self.media: dict[str, dict[str, Any]] = {}
+        self.uploads = Media()  # v2's media endpoints, whose uploads new Tweets may name
         self.places: dict[str, dict[str, Any]] = {}
 
     def crowded(self) -> bool:
@@ -78,7 +80,13 @@ class Tweets:
             return v2_response(403, refusal | {"status": 403})
         if self.crowded():
             return v2_response(429, ERRORS["too_many_requests"])
+        attached = self.uploads.attached(body.get("media", {}).get("media_ids", []))
+        if attached is None:
+            return invalid_media()
         tweet = self.new_tweet(token.user_id, text)
+        if attached:
+            tweet["attachments"] = {"media_keys": [media["media_key"] for media in attached]}
+            self.media |= {media["media_key"]: media for media in attached}
         replied = body.get("reply", {}).get("in_reply_to_tweet_id")
         if replied:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": replied}]

@@ -195,3 +195,23 @@ def test_a_user_signs_in_through_the_sandbox(sandbox: Sandbox):
     assert (access["oauth_token"], access["screen_name"]) == (DAVE.token, "dave")
     assert me.json()["screen_name"] == "dave"
     assert me.headers["x-shim-sandbox"] == MARK
+
+
+def test_a_bot_posts_a_picture(sandbox: Sandbox):
+    """media/upload, then statuses/update naming it: the Tweet answered carries the picture."""
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    with requests.Session() as session:
+        session.auth = sandbox.auth()
+        uploaded = session.post(
+            f"{sandbox.base}/1.1/media/upload.json", files={"media": ("p.png", picture)}
+        )
+        media_id = uploaded.json()["media_id_string"]
+        posted = session.post(
+            f"{sandbox.base}/1.1/statuses/update.json",
+            data={"status": "a picture from the sandbox", "media_ids": media_id},
+        )
+
+    assert (uploaded.status_code, uploaded.headers["x-shim-sandbox"]) == (200, MARK)
+    assert posted.status_code == 200
+    (media,) = posted.json()["extended_entities"]["media"]
+    assert (media["id_str"], media["type"]) == (media_id, "photo")

@@ -159,3 +159,48 @@ def test_what_calls_add_is_bounded():
     assert mute(target).status_code == 200
     assert mute({"target_user_id": seed.ids()["dave"]}).status_code == 429
     assert answer(x, "DELETE", f"{path}/{target['target_user_id']}").status_code == 200
+
+
+def signed(x: SimulatedX, method: str, path: str, **content: object) -> httpx2.Response:
+    """The simulated X's answer to a call with a JSON or multipart body, signed as @alice (a
+    body that is not a form is not part of the signature)."""
+    url = SANDBOX + path
+    request = httpx2.Request(method, url, **content)  # type: ignore[arg-type]
+    request.headers.update(sign(method, url, seed.tokens()[0]))
+    request.read()
+    return x(request)
+
+
+def test_a_new_tweet_shows_the_picture_uploaded_for_it():
+    x = seed.simulated()
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    files = {"media": ("picture.png", picture)}
+    uploaded = signed(
+        x, "POST", "2/media/upload", data={"media_category": "tweet_image"}, files=files
+    )
+    media_id = uploaded.json()["data"]["id"]
+    posted = signed(x, "POST", "2/tweets", json={"text": "hi", "media": {"media_ids": [media_id]}})
+    tweet_id = posted.json()["data"]["id"]
+    shown = answer(x, "GET", f"2/tweets/{tweet_id}?expansions=attachments.media_keys").json()
+
+    assert posted.status_code == 201
+    assert shown["data"]["attachments"] == {"media_keys": [f"3_{media_id}"]}
+    assert [(m["media_key"], m["type"]) for m in shown["includes"]["media"]] == [
+        (f"3_{media_id}", "photo")
+    ]
+    unknown = signed(x, "POST", "2/tweets", json={"text": "no", "media": {"media_ids": ["1"]}})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["message"] == "Your media IDs are invalid."
+
+
+def test_the_media_kept_is_bounded(monkeypatch: pytest.MonkeyPatch):
+    """Past `HELD` bytes the oldest uploads are forgotten, as X lets media expire."""
+    monkeypatch.setattr("shim.sandbox.media.HELD", 150)
+    x = seed.simulated()
+    ids = []
+    for _ in range(3):
+        files = {"media": ("p.png", b"\x89PNG" + bytes(60))}
+        form = {"media_category": "tweet_image"}
+        ids.append(signed(x, "POST", "2/media/upload", data=form, files=files).json()["data"]["id"])
+
+    assert list(x.uploads.uploads) == ids[1:]

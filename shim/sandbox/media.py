@@ -1,7 +1,8 @@
-"""v2's media endpoints for the fake upstream (`FakeV2` hands it every `/2/media/…` call):
-the simple upload, initialize / append / finalize / status, and metadata, answered in the
-shapes of X's documentation (docs.x.com, "Media Upload" quickstarts, 2025). It keeps what it
-was sent, so a test can check the bytes arrived whole and in order."""
+"""v2's media endpoints of the simulated X (it hands them every `/2/media/…` call): the simple
+upload, initialize / append / finalize / status, and metadata, answered in the shapes of X's
+documentation (docs.x.com, "Media Upload" quickstarts, 2025). It keeps what it was sent, so a
+test can check the bytes arrived whole and in order, up to `HELD` bytes: past that the oldest
+uploads are forgotten, as X lets media expire."""
 
 import email.parser
 import email.policy
@@ -13,6 +14,8 @@ import httpx2
 
 MEDIA_KEY_PREFIX = {"image": "3", "gif": "16", "video": "7"}
 FIRST_ID = 1880028106020515840  # the docs' example id
+HELD = 64 << 20  # bytes of media kept at most, the latest uploads' first
+TYPES = {"image": "photo", "gif": "animated_gif", "video": "video"}  # v2's media `type`
 
 
 @dataclass
@@ -59,7 +62,7 @@ def sniffed(data: bytes) -> str:
     return "application/octet-stream"
 
 
-class FakeMedia:
+class Media:
     def __init__(self) -> None:
         self.uploads: dict[str, Upload] = {}
         self.next_id = FIRST_ID
@@ -86,7 +89,24 @@ class FakeMedia:
     def new(self, upload: Upload) -> str:
         self.next_id += 1
         self.uploads[str(self.next_id)] = upload
+        self.expire()
         return str(self.next_id)
+
+    def expire(self) -> None:
+        """Forget the oldest uploads (not the latest) while more than `HELD` bytes are kept."""
+        held = sum(len(chunk) for u in self.uploads.values() for chunk in u.chunks.values())
+        for media_id in list(self.uploads)[:-1]:
+            if held <= HELD:
+                break
+            held -= sum(map(len, self.uploads.pop(media_id).chunks.values()))
+
+    def attached(self, media_ids: list[str]) -> list[dict[str, Any]] | None:
+        """v2's media objects (`includes.media`) of the uploads a new Tweet names; None when one
+        is unknown, or not finalized, which v2 refuses."""
+        found = [(str(i), self.uploads.get(str(i))) for i in media_ids]
+        if any(upload is None or not upload.finalized for _, upload in found):
+            return None
+        return [_v2_media(media_id, upload) for media_id, upload in found if upload]
 
     def described(self, media_id: str, **extra: Any) -> httpx2.Response:
         upload = self.uploads[media_id]
@@ -114,6 +134,7 @@ class FakeMedia:
 
     def append(self, upload: Upload, parts: dict[str, bytes]) -> httpx2.Response:
         upload.chunks[int(parts["segment_index"])] = parts["media"]
+        self.expire()
         return _ok({"expires_at": 1735689600})
 
     def finalize(self, media_id: str) -> httpx2.Response:
@@ -143,6 +164,26 @@ class FakeMedia:
             return _invalid("The media id is not valid or has expired.")
         upload.alt_text = body["metadata"]["alt_text"]["text"]
         return _ok({"id": body["id"], "associated_metadata": body["metadata"]})
+
+
+def _v2_media(media_id: str, upload: Upload) -> dict[str, Any]:
+    media = {
+        "media_key": f"{MEDIA_KEY_PREFIX[upload.kind]}_{media_id}",
+        "type": TYPES[upload.kind],
+        "width": 1252,
+        "height": 626,
+    }
+    # Where X would serve the picture; simulated, so a name that can never resolve.
+    picture = f"https://media.sandbox.invalid/{media_id}.png"
+    media["url" if upload.kind == "image" else "preview_image_url"] = picture
+    if upload.alt_text:
+        media["alt_text"] = upload.alt_text
+    return media
+
+
+def invalid_media() -> httpx2.Response:
+    """v2's refusal of a Tweet naming media it does not know."""
+    return _invalid("Your media IDs are invalid.")
 
 
 def _ok(data: dict[str, Any]) -> httpx2.Response:
