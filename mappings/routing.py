@@ -54,6 +54,12 @@ class Route:
     ramp: Ramp | None = None
     group: str = GROUP
 
+    @property
+    def served(self) -> str:
+        """The mode in words: only compare mode serves one version and asks the other, so only
+        it names a primary ("v2, primary v1" misled)."""
+        return f"compare, serving {self.primary}" if self.mode == "compare" else self.mode
+
     def share(self, now: float) -> int:
         """The percent of users inside now."""
         return self.ramp.at(now) if self.ramp else self.rollout

@@ -181,8 +181,7 @@ async def _print(
         print("ALL-V1 SWITCH ON: every translated endpoint is served by v1.1")
     for name, row in rows.items():
         extras = [f"{key} {row[key]}" for key in ("allow", "deny", "ramp") if row[key]]
-        # Only compare mode serves one version and asks the other: "v2, primary v1" misled.
-        mode = f"compare, serving {row['primary']}" if row["mode"] == "compare" else row["mode"]
+        mode = Route(row["mode"], row["primary"]).served
         print(
             f"{name}: {mode}, {row['share_now']}% of users now, group {row['group']} "
             f"({row['from']})" + "".join(f"; {e}" for e in extras)

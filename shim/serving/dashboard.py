@@ -205,7 +205,7 @@ def _card(
         )
     return (
         f'<div class="card"><h2>{escape(endpoint)}</h2><div class="route">mode '
-        f"{escape(route.mode)}, primary {escape(route.primary)}, rollout {route.rollout}%"
+        f"{escape(route.served)}, rollout {route.rollout}%"
         f'</div><div class="row"><div class="metric"><div class="label">traffic v1.1 / v2'
         f'</div>{split}</div><div class="metric"><div class="label">errors and latency'
         f"</div>{errors}</div>{_comparison(compared)}</div></div>"

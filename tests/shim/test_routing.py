@@ -207,6 +207,20 @@ def test_the_dashboard_shows_split_errors_and_comparison(make_client, config):
     assert client.get(f"{BASE}/_shim/", auth=("admin", "wrong")).status_code == 401
 
 
+def test_the_dashboard_names_a_primary_only_in_compare_mode(make_client, config):
+    """A plain v2 route read "mode v2, primary v1": compare mode alone serves one version and
+    asks the other, as `shim routing show` says too."""
+    text = '[routes."mutes/users/destroy"]\nmode = "compare"\nprimary = "v2"\n'
+    client = routed(make_client, config, text)
+    client.post(CREATE, headers=sign("POST", CREATE))
+    client.post(DESTROY, headers=sign("POST", DESTROY))
+    page = client.get(f"{BASE}/_shim/", auth=("admin", ADMIN_TOKEN)).text
+
+    assert "mode v2, rollout 100%" in page
+    assert "mode compare, serving v2, rollout 100%" in page
+    assert "primary" not in page
+
+
 def test_a_junk_bearer_token_is_never_compared(make_client, config, fake_v2: FakeV2):
     """It costs one /2/users/me, then nothing: no pass-through, no comparison, no record."""
     client = routed(make_client, config, COMPARE_ROUTING)
