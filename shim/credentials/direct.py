@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 from oauthlib.oauth1.rfc5849.signature import base_string_uri
 
 from mappings.params import number
-from shim.credentials.hmac_signer import base_string, hmac_sha1, signing_key
+from shim.credentials.hmac_signer import base_string, hmac_sha1, normalised, signing_key
 from shim.credentials.upstream_auth import FORM
 
 
@@ -89,15 +89,19 @@ def check(
     False when it is not (oauthlib says 32 then); None when the query or body is not plain,
     which oauthlib decides."""
     form = FORM in headers.get("content-type", "")
-    params = _plain_params([urlsplit(uri).query, body.decode("latin-1") if form else ""])
-    if params is None:
+    sent = [urlsplit(uri).query, body.decode("latin-1") if form else ""]
+    # Normalised already (nearly every request), the pairs are signed as they came; else they
+    # are decoded here and encoded again by `base_string`.
+    normal = normalised(sent)
+    params = _plain_params(sent) if normal is None else []
+    if params is None or any(name.startswith("oauth_") for name, _ in normal or ()):
         return None
     base_uri = base_uri_of(uri)
     if base_uri is None:
         return None
-    base = base_string(
-        method, base_uri, [*params, *((k, v) for k, v in oauth.items() if k != "oauth_signature")]
-    )
+    # An ordinary header's values are unreserved characters (`ordinary`): encoded already.
+    own = [(k, v) for k, v in oauth.items() if k != "oauth_signature"]
+    base = base_string(method, base_uri, params, [*(normal or ()), *own])
     expected = hmac_sha1(signing_key(*secrets), base)
     if not hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode()):
         return False

@@ -16,7 +16,7 @@ import sqlite3
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shim.edge.requests_log import REQUEST_ID
+from shim.edge.logs import REQUEST_ID
 from shim.errors import Internal, StoreUnavailable, rendered
 
 log = logging.getLogger("shim")

@@ -3,6 +3,7 @@ line carries a credential whichever logger wrote it: uvicorn's access log (a req
 OAuth values in its query), vcrpy recording a sign-in (`oauth_token_secret=…` in an answer),
 httpx2, or the shim itself."""
 
+import contextvars
 import copy
 import json
 import logging
@@ -13,7 +14,8 @@ from typing import Any
 
 import uvicorn.config
 
-from shim.edge.requests_log import REQUEST_ID
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+"""The id of the request being served (`shim.edge.requests_log.RequestId` sets it)."""
 
 # A name is a whole run of letters and underscores holding `oauth_` and more, or ending in
 # `access_token` or `refresh_token`. The match may start only where a run starts, and the run
@@ -68,8 +70,17 @@ def _masked(arg: Any) -> Any:
     return arg if masked == text else masked
 
 
-# What `shim.edge.requests_log.served` adds to its record, kept as fields in JSON.
-FIELDS = ("endpoint", "backend", "status", "v11_code", "upstream_ms")
+# What a request's line (`shim.edge.requests_log`) adds to its record, kept as fields in JSON.
+FIELDS = (
+    "client",
+    "request",
+    "status",
+    "endpoint",
+    "backend",
+    "v11_code",
+    "upstream_ms",
+    "v2_calls",
+)
 
 
 class JSONLines(logging.Formatter):
@@ -128,4 +139,7 @@ def config(log_format: str = "text") -> dict[str, Any]:
         handler["filters"] = ["redact"]
     settings["root"] = {"handlers": ["shim"], "level": "INFO"}
     settings["loggers"]["vcr"] = {"level": "WARNING"}
+    # Each v2 call is on its request's line (`shim.edge.requests_log`): httpx2's own says
+    # only what goes wrong.
+    settings["loggers"]["httpx2"] = {"level": "WARNING"}
     return settings

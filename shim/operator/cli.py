@@ -184,6 +184,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": GRACE,
         "timeout_keep_alive": settings.keepalive_timeout,
         "log_config": logs.config(settings.log_format),  # every handler masks credentials
+        # The request's own line (`shim.edge.requests_log`) says what uvicorn's access line did.
+        "access_log": False,
         # X-Forwarded-For and -Proto are believed from SHIM_TRUSTED_PROXIES only: uvicorn's
         # default believes 127.0.0.1, and an https:// signature passed over plain HTTP.
         "proxy_headers": bool(settings.trusted_proxies),

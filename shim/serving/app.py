@@ -10,6 +10,7 @@ is v1.1's 404, code 34.
 """
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -180,12 +181,16 @@ def create_app(
         await resources.warn_of_plaintext()
         watching = asyncio.create_task(resources.kept.keep_watch())
         flushing = asyncio.create_task(resources.traffic.keep_flushing())
+        # What start-up made (modules, tables, the app) lives as long as the worker: frozen,
+        # no full collection walks it again. Those walks took 40-70 ms each and made the p99.
+        gc.freeze()
         try:
             with recording(record) if record else nullcontext(), on_sigterm(drain):
                 yield
         finally:
             watching.cancel()
             flushing.cancel()
+            gc.unfreeze()
         log.info("caches at shutdown: %s", resources.stats())
         await resources.aclose()
 

@@ -7,6 +7,7 @@ they mean to a v1.1 client stays in `mappings/`.
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,8 @@ import httpx2
 
 from mappings.types import NO_ANSWER, Steps, T, V2Call, V2Reply
 from shim import __version__
-from shim.edge.requests_log import REQUEST_ID
+from shim.edge import requests_log
+from shim.edge.logs import REQUEST_ID
 from shim.errors import UpstreamBroken, UpstreamUnavailable
 from shim.upstream.aiohttp_transport import AiohttpTransport
 from shim.upstream.breaker import CircuitBreaker
@@ -31,6 +33,7 @@ MAX_CONNECTIONS = 100  # to the upstream, shared by every caller
 RETRIES = 2  # after the first try, for calls that are safe to repeat
 BACKOFF = 0.1  # seconds: the first retry waits up to this, each next one up to twice as long
 UNAVAILABLE = frozenset((NO_ANSWER, 502, 503, 504))
+SENT = "shim.sent"  # the request's extension holding when it was sent (time.monotonic)
 
 
 class Upstream:
@@ -55,8 +58,10 @@ class Upstream:
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
             limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20),
             headers={"user-agent": f"twitter-mute-shim/{__version__}"},
-            event_hooks={"request": [_with_request_id]},
+            event_hooks={"request": [_with_request_id], "response": [_noted]},
         )
+        self._base = str(self.client.base_url).rstrip("/")
+        self._timeouts = self.client.timeout.as_dict()
 
     async def send(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         """One v2 call, retried with jittered back-off while the upstream is unavailable and the
@@ -99,17 +104,29 @@ class Upstream:
             if not reported:
                 self.breaker.record(ticket, failed=True)
 
+    def request_for(self, call: V2Call) -> httpx2.Request:
+        """What `client.build_request` makes of the call, with the URL parsed once: it parsed
+        the base URL merged with the path, then again with the query added, most of what
+        building a call cost (tests/shim/test_speedups.py holds the two equal)."""
+        query = f"?{httpx2.QueryParams(call.params)}" if call.params else ""
+        return httpx2.Request(
+            call.method,
+            self._base + call.path + query,
+            json=call.json,
+            headers=self.client.headers,
+            extensions={"timeout": self._timeouts},
+        )
+
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
         """One call's reply. No answer at all (refused, timed out, closed before its head) is
         NO_ANSWER, which v1.1 answers 503/130 and the breaker counts; an answer cut off after its
         head, or whose body is not JSON, is the status with no body: an answer, unreadable,
         which the flow answers 500/131 (`mappings.errors.raise_for_v2`)."""
-        request = self.client.build_request(
-            call.method, call.path, params=call.params, json=call.json
-        )
+        request = self.request_for(call)
         try:
             response = await self.client.send(request, auth=auth, stream=True)
         except httpx2.TransportError as error:
+            _note(request, NO_ANSWER)
             log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
             return V2Reply(NO_ANSWER)
         try:
@@ -143,10 +160,21 @@ class Upstream:
 
 async def _with_request_id(request: httpx2.Request) -> None:
     """Every upstream call carries the id of the request it serves (not signed: OAuth 1.0a
-    signs no header but its own)."""
+    signs no header but its own), and is timed for the request's line."""
+    request.extensions[SENT] = time.monotonic()
     request_id = REQUEST_ID.get()
     if request_id is not None:
         request.headers["x-request-id"] = request_id
+
+
+async def _noted(response: httpx2.Response) -> None:
+    _note(response.request, response.status_code)
+
+
+def _note(request: httpx2.Request, status: int) -> None:
+    """The call on the line of the request it serves, timed to its answer's head."""
+    target = request.url.raw_path.decode("latin-1")
+    requests_log.called(request.method, target, status, request.extensions[SENT])
 
 
 async def within(timeout: float, steps: Steps[T], send: Send) -> T:

@@ -226,7 +226,18 @@ def test_json_logs_one_object_a_line_with_the_request_id_passed_upstream(
     assert any(
         line.get("endpoint") == "passthrough" and line["request_id"] == generated for line in lines
     )
-    assert any(line["logger"] == "uvicorn.access" for line in lines)
+    # One line a request: uvicorn's access line and httpx2's for each call are on it.
+    assert not [line for line in lines if line["logger"] in ("uvicorn.access", "httpx2")]
+    assert [line["request_id"] for line in lines if line["logger"] == "shim.requests"] == [
+        "trace-42",
+        generated,
+    ]
+    assert mute["request"] == '"POST /1.1/mutes/users/create.json?screen_name=nobody HTTP/1.1"'
+    assert mute["client"].startswith("127.0.0.1:")
+    (lookup,) = mute["v2_calls"]  # v2 answers 200 with the error in the body
+    assert lookup.startswith("GET /2/users/by/username/nobody?user.fields=")
+    assert lookup.endswith(" ms")
+    assert " 200 " in lookup
     for secret in (ALICE.secret, ALICE.token, CONSUMER_SECRET, "oauth_signature"):
         assert secret not in output
 

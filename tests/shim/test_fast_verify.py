@@ -6,6 +6,7 @@ tampered or not, a token or a consumer key the shim does not know)."""
 import asyncio
 import time
 
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,11 +17,12 @@ from oauthlib.oauth1.rfc5849.signature import base_string_uri
 from mappings.params import number
 from shim.credentials.direct import base_uri_of
 from shim.credentials.replay import TIMESTAMP_WINDOW
-from shim.credentials.upstream_auth import FORM
+from shim.credentials.upstream_auth import FORM, Credentials, OAuth1
 from shim.credentials.validator import Validator
 from shim.credentials.verifier import Verifier, refusal
 from shim.errors import NotAuthenticated, Unauthenticated, answer
 from shim.stores.sqlite import SQLiteNonces, connect
+from tests.deadlines import cpu_deadline
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
 
 BASE = "https://shim.example.com/1.1/users/show.json"
@@ -208,3 +210,91 @@ def test_the_base_uri_is_oauthlibs(scheme, host, port, path):
         expected = None
 
     assert base_uri_of(uri) == expected
+
+
+# A query or form as a client sends it: normalised already (checked as it came) or not (decoded
+# and encoded again): `+`, lower-case hex, an encoded letter or `~`, bytes past ASCII, raw `,`.
+SENT = st.sampled_from(
+    [
+        *("a", "Z9", "-._~", "%2C", "%20", "%25", "%3A", "%7B", "%41", "%7E", "%2c", "+"),
+        *("%C3%A9", ",", "*", "%E2%98", "%0A"),
+    ]
+)
+SENT_PAIRS = st.lists(
+    st.tuples(st.lists(SENT, min_size=1, max_size=6), st.lists(SENT, max_size=6)), max_size=4
+).map(lambda pairs: "&".join(f"{''.join(name)}={''.join(value)}" for name, value in pairs))
+RESPELL = {"%2C": "%2c", "%3A": "%3a", "a": "%61", "~": "%7E"}
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    text=SENT_PAIRS,
+    in_body=st.booleans(),
+    tamper=st.sampled_from([None, "respelled", "changed", "secret"]),
+)
+def test_a_query_or_form_checked_as_it_came_gets_oauthlibs_verdict(text, in_body, tamper):
+    """Where the query or form is normalised already it is checked as it came, not decoded and
+    encoded again: a request spelled another way with the same meaning is still accepted, one
+    changed is refused, as oauthlib says, by the direct check and the whole check alike."""
+    secret = "fake-wrong-secret" if tamper == "secret" else ALICE.secret
+    signer = Client(
+        CONSUMER_KEY,
+        client_secret=CONSUMER_SECRET,
+        resource_owner_key=ALICE.token,
+        resource_owner_secret=secret,
+    )
+    uri = BASE + (f"?{text}" if text and not in_body else "")
+    body = text if in_body else None
+    uri, headers, body = signer.sign(uri, "POST", body, {"Content-Type": FORM} if in_body else {})
+    sent = (uri.partition("?")[2] if not in_body else body) or ""
+    if tamper == "respelled":
+        spelled = next((old for old in RESPELL if old in sent), None)
+        sent = sent.replace(spelled, RESPELL[spelled], 1) if spelled else sent
+    elif tamper == "changed":
+        sent += "&z=1" if sent else "z=1"
+    uri = BASE + (f"?{sent}" if sent and not in_body else "")
+    request = (
+        uri,
+        "POST",
+        sent.encode() if in_body else b"",
+        {k.lower(): v for k, v in headers.items()},
+    )
+
+    expected = oauthlib_says(*request)
+    assert shim_says(*request) == expected
+    fast = direct_says(*request)
+    if fast is not None:
+        assert fast == expected
+
+
+def test_a_normalised_query_is_checked_directly_and_a_respelling_still_passes():
+    signer = Client(
+        CONSUMER_KEY,
+        client_secret=CONSUMER_SECRET,
+        resource_owner_key=ALICE.token,
+        resource_owner_secret=ALICE.secret,
+    )
+    uri, headers, _ = signer.sign(BASE + "?user.fields=id%2Cname&screen_name=a_b", "GET")
+    headers = {k.lower(): v for k, v in headers.items()}
+
+    assert direct_says(uri, "GET", b"", headers) == (ALICE.token, ALICE.secret)
+    respelled = uri.replace("%2C", "%2c")
+    assert direct_says(respelled, "GET", b"", headers) == (ALICE.token, ALICE.secret)
+    assert direct_says(uri.replace("%2C", "%2D"), "GET", b"", headers) == 32
+
+
+@pytest.mark.parametrize(
+    "query", ["a" * 8000, "a=b&" * 2000 + "a", "%2C" * 2000 + "&", "a=" + "%2C" * 2000 + "%2"]
+)
+def test_a_query_or_form_almost_normalised_is_read_in_linear_time(query):
+    """The look for a normalised query or form gives up in time linear in it: a name of 22
+    letters and no `=` once took half a second, each letter more twice as long."""
+    uri = f"{BASE}?{query}"
+    _, _, headers = signed("GET", [], False)
+    form = {**headers, "content-type": FORM}
+    request = httpx2.Request("GET", uri)
+    credentials = Credentials(CONSUMER_KEY, CONSUMER_SECRET, ALICE.token, ALICE.secret)
+    with cpu_deadline(1.0):
+        direct_says(uri, "GET", b"", headers)
+        direct_says(BASE, "POST", query.encode() * 32, form)
+        OAuth1(credentials).header(request)

@@ -98,8 +98,7 @@ def test_json_lines_carry_the_request_id_and_mask_credentials():
     import json
     import logging
 
-    from shim.edge.logs import JSONLines, Redact
-    from shim.edge.requests_log import REQUEST_ID
+    from shim.edge.logs import REQUEST_ID, JSONLines, Redact
 
     record = logging.makeLogRecord(
         {

@@ -133,3 +133,35 @@ def test_the_signature_is_oauthlibs_for_any_request(
 def test_the_base_string_is_oauthlibs_for_any_parameters(params, uri):
     expected = signature.signature_base_string("POST", uri, signature.normalize_parameters(params))
     assert base_string("POST", uri, params) == expected
+
+
+# Pieces of a query or form as sent: normalised already (signed as they are), or one the
+# signer must decode and encode again (`+`, lower-case hex, an encoded letter or `~`, bytes past
+# ASCII, a raw `,` or `*`, a second `=`, an empty pair).
+SENT = st.sampled_from(
+    [
+        *("a", "Z9", "-._~", "%2C", "%20", "%25", "%3A", "%7B", "%41", "%7E", "%2c", "+"),
+        *("%C3%A9", ",", "*", "=", "&", "&&", "%E2%98", "%0A", "%7F"),
+    ]
+)
+SENT_TEXT = st.lists(SENT, max_size=10).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    query=st.lists(st.tuples(SENT_TEXT, SENT_TEXT), max_size=4),
+    form=st.one_of(st.none(), SENT_TEXT),
+)
+def test_a_query_and_form_signed_as_sent_are_oauthlibs(method, query, form):
+    """Where the query and form are normalised already the signer signs them as they are, not
+    decoded and encoded again; the signature is oauthlib's either way, tampered spellings too."""
+    credentials = Credentials(*CONSUMER, "1-tok", "fake token secret")
+    text = "&".join(f"{name}={value}" for name, value in query)
+    url = "https://api.x.com/2/users/1/muting" + (f"?{text}" if text else "")
+    if form is not None and method == "POST":
+        request = httpx2.Request(method, url, headers={"content-type": FORM}, content=form)
+    else:
+        request = httpx2.Request(method, url)
+
+    assert signed_by_hand(credentials, request) == oauthlibs(credentials, request)

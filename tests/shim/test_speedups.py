@@ -6,7 +6,11 @@ import asyncio
 
 import httpx2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mappings import ENDPOINTS
+from mappings.types import V2Call
 from shim.config import ConfigError, Settings
 from shim.credentials import direct
 from shim.credentials.verifier import Verifier
@@ -82,3 +86,27 @@ def test_off_httpx2s_own_transport_sends(monkeypatch, speedups):
         answered = asyncio.run(status(f"http://127.0.0.1:{port}"))
 
     assert (answered, made) == (200, [upstream.MAX_CONNECTIONS] if speedups else [])
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    base=st.sampled_from(["https://api.x.com", "http://127.0.0.1:8080/", "https://API.x.com:443"]),
+    path=st.text("ab09_/~é %", max_size=12).map(lambda text: "/2/" + text),
+    params=st.lists(st.tuples(TEXT, TEXT), max_size=4).map(tuple),
+    body=st.one_of(st.none(), st.dictionaries(TEXT, TEXT, max_size=2)),
+)
+def test_a_call_is_built_as_httpx2s_client_builds_it(method, base, path, params, body):
+    """The upstream builds each v2 call's request itself, its URL parsed once: what arrives
+    is what `build_request` made, URL, headers, body and time-outs."""
+    client = upstream.Upstream(base, 2.0)
+    call = V2Call(method, path, params, json=body, access=ENDPOINTS[0].access[0])
+
+    built = client.request_for(call)
+    expected = client.client.build_request(method, path, params=params, json=body)
+    assert str(built.url) == str(expected.url)
+    assert built.headers.raw == expected.headers.raw
+    assert (built.content, built.extensions) == (expected.content, expected.extensions)
