@@ -134,6 +134,7 @@ def redis_server(
         except (redis.ConnectionError, redis.ResponseError):  # a sentinel knows no database
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
+                process.wait()
                 raise RuntimeError("redis-server did not start") from None
             time.sleep(0.05)
     try:

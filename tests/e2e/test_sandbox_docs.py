@@ -74,6 +74,7 @@ def serving(command: str, clone: Path, port: str) -> Iterator[subprocess.Popen[b
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait()
                 raise RuntimeError(printed.read_text()) from None
             time.sleep(0.05)
     try:
