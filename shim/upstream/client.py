@@ -1,4 +1,5 @@
-"""The v2 side of the walk: one httpx2 client, and `drive`, which runs a flow's batches.
+"""The v2 side of the walk: one connection pool (aiohttp's, with httpx2's client over it for the
+pass-through and uploads), and `drive`, which runs a flow's batches.
 
 Transport failures and unreadable bodies become `V2Reply` values, so every decision about what
 they mean to a v1.1 client stays in `mappings/`.
@@ -38,7 +39,7 @@ SENT = "shim.sent"  # the request's extension holding when it was sent (time.mon
 
 
 class Upstream:
-    """Sends `V2Call`s to the v2 base URL through one pooled client, retrying what is safe to
+    """Sends `V2Call`s to the v2 base URL on the client's transport, retrying what is safe to
     repeat and refusing at once while the circuit breaker is open."""
 
     def __init__(
@@ -175,7 +176,8 @@ async def _noted(response: httpx2.Response) -> None:
 
 
 def _note(request: httpx2.Request, status: int) -> None:
-    """The call on the line of the request it serves, timed to its answer's head."""
+    """The call on the line of the request it serves, timed to its answer's head (a
+    translated call's: to its whole answer, read at once)."""
     target = request.url.raw_path.decode("latin-1")
     requests_log.called(request.method, target, status, request.extensions[SENT])
 

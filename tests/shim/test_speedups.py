@@ -154,3 +154,23 @@ def test_translated_calls_go_on_aiohttp_directly(monkeypatch, settings: Settings
         assert call.headers["user-agent"].startswith("twitter-mute-shim/")
         assert call.headers["authorization"].startswith('OAuth oauth_consumer_key="')
     assert sent_by_httpx2 == ["/1.1/account/settings.json"]
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_translated_and_passed_calls_honour_the_proxy_settings(monkeypatch, settings, bypassed):
+    """HTTP_PROXY and NO_PROXY, as httpx2 honoured them, for both ways upstream: the fake v2
+    stands as the proxy of an upstream no one listens at; bypassed, nothing answers."""
+    fake = FakeV2(twitter_user())
+    mute = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
+    settings_url = "http://testserver/1.1/account/settings.json"
+    with serving_fake(fake) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "upstream.invalid" if bypassed else "elsewhere.invalid")
+        app = create_app(replace(settings, upstream_url="http://upstream.invalid"))
+        with TestClient(app) as client:
+            muted = client.post(mute, headers=sign("POST", mute))
+            passed = client.get(settings_url, headers=sign("GET", settings_url))
+
+    statuses = (muted.status_code, passed.status_code)
+    assert statuses == ((503, 503) if bypassed else (200, 200))
+    assert fake.muted == (set() if bypassed else {(ALICE.user_id, "783214")})
