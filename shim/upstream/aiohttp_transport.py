@@ -12,11 +12,16 @@ both.
 """
 
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import aiohttp
 import httpx2
 from yarl import URL
+
+# A call's answer read whole: its status, headers and body, or, cut off after its head, the
+# error that cut it (a time-out reading it is raised: no answer in time, as before its head).
+Exchange = tuple[int, dict[str, str], bytes | httpx2.TransportError]
 
 
 class AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -56,37 +61,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        deadlines = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=deadlines.get("connect"),
-            sock_connect=deadlines.get("connect"),
-            sock_read=deadlines.get("read"),
-        )
-        try:
-            answer = await self._client().request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                # aiohttp frames a streamed body itself, and refuses the header said twice.
-                headers=[
-                    (k.decode("latin-1"), v.decode("latin-1"))
-                    for k, v in request.headers.raw
-                    if k.lower() != b"transfer-encoding"
-                ],
-                data=await _body(request),
-                allow_redirects=False,
-                proxy=self._proxy(request.url),
-                timeout=timeout,
-                compress=None,
-            )
-        except aiohttp.SocketTimeoutError as error:  # connected; the answer's head was late
-            raise httpx2.ReadTimeout(str(error) or "read timed out") from None
-        except TimeoutError as error:
-            raise httpx2.ConnectTimeout(str(error) or "connect timed out") from None
-        except aiohttp.ClientConnectorError as error:
-            raise httpx2.ConnectError(str(error)) from None
-        except aiohttp.ClientError as error:
-            raise httpx2.RemoteProtocolError(str(error) or type(error).__name__) from None
+        answer = await self._send(request, await _body(request), decompress=False)
         return httpx2.Response(
             answer.status,
             headers=[(k, v) for k, v in answer.raw_headers],
@@ -96,6 +71,64 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 "reason_phrase": (answer.reason or "").encode(),
             },
         )
+
+    async def exchange(self, request: httpx2.Request) -> Exchange:
+        """A call made whole, on aiohttp directly: the translated calls' way, without httpx2's
+        client and answer around it (`exchange` below; docs/performance.md). The body comes
+        back decoded, as httpx2 decodes it; failures are the same httpx2 errors."""
+        answer = await self._send(request, request.content or None, decompress=True)
+        body: bytes | httpx2.TransportError
+        try:
+            with _reading():
+                body = await answer.read()
+        except httpx2.TimeoutException:
+            raise
+        except httpx2.TransportError as error:
+            body = error
+        finally:
+            answer.release()
+        headers: dict[str, str] = {}
+        for name, value in answer.raw_headers:  # as httpx2's `dict(headers)`: repeats joined
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        return answer.status, headers, body
+
+    async def _send(
+        self, request: httpx2.Request, data: object, decompress: bool
+    ) -> aiohttp.ClientResponse:
+        deadlines = request.extensions.get("timeout", {})
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=deadlines.get("connect"),
+            sock_connect=deadlines.get("connect"),
+            sock_read=deadlines.get("read"),
+        )
+        try:
+            return await self._client().request(
+                request.method,
+                URL(str(request.url), encoded=True),
+                # aiohttp frames a streamed body itself, and refuses the header said twice.
+                headers=[
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in request.headers.raw
+                    if k.lower() != b"transfer-encoding"
+                ],
+                data=data,
+                allow_redirects=False,
+                proxy=self._proxy(request.url),
+                timeout=timeout,
+                compress=None,
+                auto_decompress=decompress,
+            )
+        except aiohttp.SocketTimeoutError as error:  # connected; the answer's head was late
+            raise httpx2.ReadTimeout(str(error) or "read timed out") from None
+        except TimeoutError as error:
+            raise httpx2.ConnectTimeout(str(error) or "connect timed out") from None
+        except aiohttp.ClientConnectorError as error:
+            raise httpx2.ConnectError(str(error)) from None
+        except aiohttp.ClientError as error:
+            raise httpx2.RemoteProtocolError(str(error) or type(error).__name__) from None
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -120,15 +153,42 @@ class Body(httpx2.AsyncByteStream):
         self._answer = answer
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with _reading():
             async for chunk in self._answer.content.iter_any():
                 yield chunk
-        except TimeoutError as error:
-            raise httpx2.ReadTimeout(str(error) or "read timed out") from None
-        except aiohttp.ClientPayloadError as error:  # cut short: httpx2's transport says this
-            raise httpx2.RemoteProtocolError(str(error) or type(error).__name__) from None
-        except aiohttp.ClientError as error:
-            raise httpx2.ReadError(str(error) or type(error).__name__) from None
 
     async def aclose(self) -> None:
         self._answer.release()
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """An answer's body read, its failures as httpx2's own transport names them."""
+    try:
+        yield
+    except TimeoutError as error:
+        raise httpx2.ReadTimeout(str(error) or "read timed out") from None
+    except aiohttp.ClientPayloadError as error:  # cut short: httpx2's transport says this
+        raise httpx2.RemoteProtocolError(str(error) or type(error).__name__) from None
+    except aiohttp.ClientError as error:
+        raise httpx2.ReadError(str(error) or type(error).__name__) from None
+
+
+async def exchange(transport: httpx2.AsyncBaseTransport, request: httpx2.Request) -> Exchange:
+    """A call made whole through any transport: status, headers (`dict` of httpx2's) and the
+    decoded body. On the aiohttp transport, aiohttp directly; through another (the tests'
+    `MockTransport`, httpx2's own with SHIM_SPEEDUPS off) as httpx2 reads it.
+    tests/shim/test_aiohttp_transport.py holds the two alike."""
+    if isinstance(transport, AiohttpTransport):
+        return await transport.exchange(request)
+    response = await transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    except httpx2.TimeoutException:
+        raise
+    except httpx2.TransportError as error:
+        return response.status_code, dict(response.headers), error
+    finally:
+        await response.aclose()
+    return response.status_code, dict(response.headers), response.content

@@ -1,10 +1,12 @@
-"""The v2 side of the walk: one httpx2 client, and `drive`, which runs a flow's batches.
+"""The v2 side of the walk: one connection pool (aiohttp's, with httpx2's client over it for the
+pass-through and uploads), and `drive`, which runs a flow's batches.
 
 Transport failures and unreadable bodies become `V2Reply` values, so every decision about what
 they mean to a v1.1 client stays in `mappings/`.
 """
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -18,7 +20,7 @@ from shim import __version__
 from shim.edge import requests_log
 from shim.edge.logs import REQUEST_ID
 from shim.errors import UpstreamBroken, UpstreamUnavailable
-from shim.upstream.aiohttp_transport import AiohttpTransport
+from shim.upstream.aiohttp_transport import AiohttpTransport, exchange
 from shim.upstream.breaker import CircuitBreaker
 
 log = logging.getLogger("shim.upstream")
@@ -37,7 +39,7 @@ SENT = "shim.sent"  # the request's extension holding when it was sent (time.mon
 
 
 class Upstream:
-    """Sends `V2Call`s to the v2 base URL through one pooled client, retrying what is safe to
+    """Sends `V2Call`s to the v2 base URL on the client's transport, retrying what is safe to
     repeat and refusing at once while the circuit breaker is open."""
 
     def __init__(
@@ -118,47 +120,49 @@ class Upstream:
         )
 
     async def _request(self, call: V2Call, auth: httpx2.Auth) -> V2Reply:
-        """One call's reply. No answer at all (refused, timed out, closed before its head) is
+        """One call's reply, sent on the transport directly (on aiohttp, `exchange`), not through
+        httpx2's client: its send, hooks and answer were most of what a call cost
+        (docs/performance.md). No answer at all (refused, timed out, closed before its head) is
         NO_ANSWER, which v1.1 answers 503/130 and the breaker counts; an answer cut off after its
         head, or whose body is not JSON, is the status with no body: an answer, unreadable,
         which the flow answers 500/131 (`mappings.errors.raise_for_v2`)."""
         request = self.request_for(call)
+        _stamp(request)
+        next(auth.auth_flow(request))  # the shim's auths set a header and are done
+        # The client's transport for the URL: with SHIM_SPEEDUPS off, a proxy's, as send chose.
+        transport = self.client._transport_for_url(request.url)
         try:
-            response = await self.client.send(request, auth=auth, stream=True)
+            status, headers, body = await exchange(transport, request)
         except httpx2.TransportError as error:
             _note(request, NO_ANSWER)
             log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
             return V2Reply(NO_ANSWER)
-        try:
-            await response.aread()
-        except httpx2.TimeoutException as error:  # no answer in time, as before its head
-            log.warning("v2 %s %s: no answer (%s)", call.method, call.path, type(error).__name__)
-            return V2Reply(NO_ANSWER)
-        except httpx2.TransportError as error:
+        _note(request, status)
+        if isinstance(body, httpx2.TransportError):
             log.warning(
                 "v2 %s %s: %d, answer cut off (%s)",
                 call.method,
                 call.path,
-                response.status_code,
-                type(error).__name__,
+                status,
+                type(body).__name__,
             )
-            return V2Reply(response.status_code, dict(response.headers), None)
-        finally:
-            await response.aclose()
+            return V2Reply(status, headers, None)
         try:
-            body = response.json()
+            parsed = json.loads(body)
         except ValueError:
-            log.warning(
-                "v2 %s %s: %d, body is not JSON", call.method, call.path, response.status_code
-            )
-            body = None
-        return V2Reply(response.status_code, dict(response.headers), body)
+            log.warning("v2 %s %s: %d, body is not JSON", call.method, call.path, status)
+            parsed = None
+        return V2Reply(status, headers, parsed)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
 
 async def _with_request_id(request: httpx2.Request) -> None:
+    _stamp(request)
+
+
+def _stamp(request: httpx2.Request) -> None:
     """Every upstream call carries the id of the request it serves (not signed: OAuth 1.0a
     signs no header but its own), and is timed for the request's line."""
     request.extensions[SENT] = time.monotonic()
@@ -172,7 +176,8 @@ async def _noted(response: httpx2.Response) -> None:
 
 
 def _note(request: httpx2.Request, status: int) -> None:
-    """The call on the line of the request it serves, timed to its answer's head."""
+    """The call on the line of the request it serves, timed to its answer's head (a
+    translated call's: to its whole answer, read at once)."""
     target = request.url.raw_path.decode("latin-1")
     requests_log.called(request.method, target, status, request.extensions[SENT])
 

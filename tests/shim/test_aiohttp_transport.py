@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx2
 import pytest
 
-from shim.upstream.aiohttp_transport import AiohttpTransport
+from shim.upstream.aiohttp_transport import AiohttpTransport, exchange
 from tests.servers import free_port, read_body, serving
 
 
@@ -202,6 +202,73 @@ def test_a_broken_answer_is_httpx2s_error(reply, error):
 def test_no_listener_and_a_late_answer_are_httpx2s_errors(base):
     refused = both("GET", f"http://127.0.0.1:{free_port()}/")
     late = both("GET", base + "/slow")
+
+    assert refused == {"aiohttp": httpx2.ConnectError, "httpx2": httpx2.ConnectError}
+    assert late == {"aiohttp": httpx2.ReadTimeout, "httpx2": httpx2.ReadTimeout}
+
+
+# The translated calls' way (`exchange`): aiohttp directly, the answer read whole. Through
+# httpx2's own transport it is what httpx2's client made of the same call; the two agree.
+async def exchanged(make, method: str, url: str, **options) -> object:
+    transport = make()
+    request = httpx2.Request(
+        method, url, extensions={"timeout": httpx2.Timeout(0.5).as_dict()}, **options
+    )
+    try:
+        status, headers, body = await exchange(transport, request)
+    except httpx2.TransportError as error:
+        return type(error)
+    finally:
+        await transport.aclose()
+    headers.pop("date", None)
+    return status, headers, body if isinstance(body, bytes) else type(body)
+
+
+def exchanged_both(method: str, url: str, **options) -> dict[str, object]:
+    return {name: run(exchanged(make, method, url, **options)) for name, make in TRANSPORTS.items()}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "options"),
+    [
+        ("GET", "/2/users/by/username/a%2Cb?usernames=x%2Cy&q=%7E~&e=", {"headers": {"x-b": "2"}}),
+        ("POST", "/2/users/1/muting", {"json": {"target_user_id": "2", "é": "☃"}}),
+        ("DELETE", "/2/users/1/muting/2", {}),
+        ("GET", "/chunks", {}),
+        ("GET", "/gzip", {"headers": {"accept-encoding": "gzip"}}),
+    ],
+)
+def test_a_call_exchanged_on_aiohttp_is_as_httpx2_reads_it(base, method, url, options):
+    """What reaches the server, the status, the headers and the body (decoded) are the same."""
+    answers = exchanged_both(method, base + url, **options)
+
+    assert answers["aiohttp"] == answers["httpx2"]
+    assert not isinstance(answers["aiohttp"], type)
+    if url == "/gzip":
+        assert answers["aiohttp"][2] == b'{"title":"Too Many"}'  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort", httpx2.RemoteProtocolError),
+        (b"", httpx2.RemoteProtocolError),
+        (b"garbage\r\n\r\n", httpx2.RemoteProtocolError),
+    ],
+    ids=["body-cut-short", "closed-unanswered", "not-http"],
+)
+def test_a_broken_answer_exchanged_is_httpx2s_error(reply, outcome):
+    with answering(reply) as url:
+        answers = exchanged_both("GET", url)
+
+    cut = (200, {"content-length": "100"}, outcome)
+    expected = cut if reply.startswith(b"HTTP/1.1 200") else outcome
+    assert answers == {"aiohttp": expected, "httpx2": expected}
+
+
+def test_no_listener_and_a_late_answer_exchanged_are_httpx2s_errors(base):
+    refused = exchanged_both("GET", f"http://127.0.0.1:{free_port()}/")
+    late = exchanged_both("GET", base + "/slow")
 
     assert refused == {"aiohttp": httpx2.ConnectError, "httpx2": httpx2.ConnectError}
     assert late == {"aiohttp": httpx2.ReadTimeout, "httpx2": httpx2.ReadTimeout}

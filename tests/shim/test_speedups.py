@@ -3,21 +3,32 @@ upstream call, and httpx2's own transport sends them. Each speed-up's own test c
 the library it stands in for (test_fast_verify, test_signing, test_aiohttp_transport)."""
 
 import asyncio
+from dataclasses import replace
 
 import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from mappings import ENDPOINTS
 from mappings.types import V2Call
 from shim.config import ConfigError, Settings
 from shim.credentials import direct
 from shim.credentials.verifier import Verifier
+from shim.serving.app import create_app
 from shim.stores.sqlite import SQLiteNonces, connect
 from shim.upstream import client as upstream
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, sign
+from tests.fakes import (
+    ALICE,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    FakeV2,
+    serving_fake,
+    sign,
+    twitter_user,
+)
 from tests.servers import serving
 from tests.shim.test_aiohttp_transport import echo
 from tests.shim.test_fast_verify import secret_of, signed
@@ -110,3 +121,56 @@ def test_a_call_is_built_as_httpx2s_client_builds_it(method, base, path, params,
     assert str(built.url) == str(expected.url)
     assert built.headers.raw == expected.headers.raw
     assert (built.content, built.extensions) == (expected.content, expected.extensions)
+
+
+def test_translated_calls_go_on_aiohttp_directly(monkeypatch, settings: Settings):
+    """Issue 27: a translated mute's v2 calls are sent on the aiohttp session, not through
+    httpx2's client (its send, hooks and answer), yet carry what the client's hooks and auth
+    added: the request id, the user-agent and the signature. The pass-through still uses it."""
+    fake = FakeV2(twitter_user())
+    sent_by_httpx2 = []
+    send = httpx2.AsyncClient.send
+
+    async def spy(self, request, **options):
+        sent_by_httpx2.append(request.url.path)
+        return await send(self, request, **options)
+
+    monkeypatch.setattr(httpx2.AsyncClient, "send", spy)
+    mute = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
+    settings_url = "http://testserver/1.1/account/settings.json"
+    with (
+        serving_fake(fake) as url,
+        TestClient(create_app(replace(settings, upstream_url=url))) as client,
+    ):
+        muted = client.post(mute, headers={**sign("POST", mute), "x-request-id": "req-27"})
+        passed = client.get(settings_url, headers=sign("GET", settings_url))
+
+    assert (muted.status_code, passed.status_code) == (200, 200)
+    assert {(ALICE.user_id, "783214")} == fake.muted
+    translated = [call for call in fake.calls if call.url.path.startswith("/2/")]
+    assert {call.url.path for call in translated} >= {f"/2/users/{ALICE.user_id}/muting"}
+    for call in translated:
+        assert call.headers["x-request-id"] == "req-27"
+        assert call.headers["user-agent"].startswith("twitter-mute-shim/")
+        assert call.headers["authorization"].startswith('OAuth oauth_consumer_key="')
+    assert sent_by_httpx2 == ["/1.1/account/settings.json"]
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_translated_and_passed_calls_honour_the_proxy_settings(monkeypatch, settings, bypassed):
+    """HTTP_PROXY and NO_PROXY, as httpx2 honoured them, for both ways upstream: the fake v2
+    stands as the proxy of an upstream no one listens at; bypassed, nothing answers."""
+    fake = FakeV2(twitter_user())
+    mute = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
+    settings_url = "http://testserver/1.1/account/settings.json"
+    with serving_fake(fake) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "upstream.invalid" if bypassed else "elsewhere.invalid")
+        app = create_app(replace(settings, upstream_url="http://upstream.invalid"))
+        with TestClient(app) as client:
+            muted = client.post(mute, headers=sign("POST", mute))
+            passed = client.get(settings_url, headers=sign("GET", settings_url))
+
+    statuses = (muted.status_code, passed.status_code)
+    assert statuses == ((503, 503) if bypassed else (200, 200))
+    assert fake.muted == (set() if bypassed else {(ALICE.user_id, "783214")})
