@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from mappings import ENDPOINTS
+from shim import __version__
 from shim.operator.cli import parser
 
 ROOT = Path(__file__).parents[1]
@@ -148,3 +150,19 @@ def headings(page: Path) -> set[str]:
     text = re.sub(r"^\s*```.*?^\s*```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
     titles = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
     return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
+
+
+def test_the_version_is_the_changelogs():
+    """`shim --version` and the upstream user-agent say which release this is: the CHANGELOG's
+    newest, or a development release of the next one while changes wait under Unreleased (it
+    said 0.1.0 three releases on)."""
+    text = (ROOT / "CHANGELOG.md").read_text()
+    newest = Version(re.findall(r"^## \[(\d+\.\d+\.\d+)\]", text, re.M)[0])
+    waiting = text.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0].strip()
+    version = Version(__version__)
+
+    if waiting:
+        assert version.is_devrelease
+        assert version > newest
+    else:
+        assert version == newest
