@@ -7,6 +7,7 @@ cost in Python alone.
 """
 
 import argparse
+from collections.abc import Callable
 
 import uvloop
 from aiohttp import ClientSession, TCPConnector, web
@@ -35,12 +36,18 @@ def app(upstream: str) -> web.Application:
     return application
 
 
-if __name__ == "__main__":
+def serve(make: Callable[[str], web.Application]) -> None:
+    """Serve `make(--upstream)` on --port of loopback, as `instructions.py` starts each server
+    (the floor's too)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
     options = parser.parse_args()
     uvloop.install()
     web.run_app(
-        app(options.upstream), host="127.0.0.1", port=options.port, access_log=None, print=None
+        make(options.upstream), host="127.0.0.1", port=options.port, access_log=None, print=None
     )
+
+
+if __name__ == "__main__":
+    serve(app)

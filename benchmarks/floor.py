@@ -7,7 +7,6 @@ a request is what this job costs in Python; `benchmarks/instructions.py` measure
     .venv/bin/python benchmarks/floor.py --port 8081 --upstream http://127.0.0.1:8090
 """
 
-import argparse
 import asyncio
 import json
 import secrets
@@ -19,12 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-import uvloop
 from aiohttp import ClientSession, TCPConnector, web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.aiohttp_proxy import serve  # noqa: E402
 from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET  # noqa: E402
 from mappings import ENDPOINTS  # noqa: E402
 from mappings.endpoints import run  # noqa: E402
@@ -110,11 +109,4 @@ def app(upstream: str) -> web.Application:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--upstream", required=True)
-    options = parser.parse_args()
-    uvloop.install()
-    web.run_app(
-        app(options.upstream), host="127.0.0.1", port=options.port, access_log=None, print=None
-    )
+    serve(app)
