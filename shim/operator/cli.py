@@ -31,7 +31,6 @@ from shim.operator.parsing import Parser, described
 from shim.serving.app import create_app
 from shim.serving.recording import check_cassette
 from shim.stores.connections import where
-from shim.stores.state import open_state
 
 DEV_CERTS = "certs"
 ROUTING_FILE = "the routing file (TOML) (default: SHIM_CONFIG, else none: every endpoint on v2)"
@@ -51,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"shim: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C at a prompt: the operator's choice, not a failure
+        print("shim: interrupted", file=sys.stderr)
+        return 130  # as a shell reports a command ended by SIGINT
 
 
 def port(value: str) -> int:
@@ -122,12 +124,6 @@ def parser() -> argparse.ArgumentParser:
 
     routing_commands.add_commands(commands)
 
-    compare_cmd = commands.add_parser("compare", help="what comparing v1.1 with v2 found")
-    report_cmd = compare_cmd.add_subparsers(required=True, metavar="ACTION").add_parser(
-        "report", help="per endpoint: requests, matches, differences by field and kind"
-    )
-    report_cmd.add_argument("--json", action="store_true", help="print JSON, for machines")
-    report_cmd.set_defaults(run=compare_report)
     report_commands.add_commands(commands)
 
     certs_cmd = commands.add_parser(
@@ -262,40 +258,6 @@ def make_certs(settings: Settings, args: argparse.Namespace) -> int:
     until = f"{issued.until:%Y-%m-%d}"
     print(f"  valid until {until}: run shim certs again before then (docs/security.md)")
     return 0
-
-
-def compare_report(settings: Settings, args: argparse.Namespace) -> int:
-    report = asyncio.run(_comparisons(settings))
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-        return 0
-    if not report:
-        print("no compared requests yet: set a route's mode to compare (docs/migration.md)")
-    for endpoint, entry in report.items():
-        print(
-            f"{endpoint}: {entry['requests']} compared, {entry['matches']} matched, "
-            f"{entry['known_only']} with known differences only, {entry['skipped']} skipped"
-        )
-        for kind, count in sorted(entry["kinds"].items()):
-            print(f"  {count} {kind} differences")
-        for field, found in entry["fields"].items():
-            why = f"known: {found['explained']}" if found["explained"] else "NOT EXPLAINED"
-            example = found["examples"][0]
-            print(
-                f"  {field}: {found['count']}x {'/'.join(found['kinds'])} ({why}); "
-                f"e.g. v1.1 {example['v1']!r}, v2 {example['v2']!r}"
-            )
-        if entry["noise"]:
-            print(f"  noise (differs between two v1.1 answers too): {', '.join(entry['noise'])}")
-    return 0
-
-
-async def _comparisons(settings: Settings) -> dict[str, Any]:
-    kept = open_state(settings)  # SQLite, or Redis with SHIM_REDIS_URL
-    try:
-        return await kept.comparisons.report()
-    finally:
-        await kept.aclose()
 
 
 def stats(settings: Settings, args: argparse.Namespace) -> int:

@@ -163,3 +163,19 @@ def test_a_malformed_breaker_setting_stops_serve_with_status_2(
     assert main(["serve"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert name in line
+
+
+def test_ctrl_c_at_the_secrets_prompt_stops_without_a_traceback(env, monkeypatch, capsys):
+    """An operator who thinks better of `tokens add` at its prompt gets one line and 130, as
+    a shell reports an interrupted command, and nothing is stored."""
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.delenv("SHIM_TOKEN_SECRET", raising=False)
+    monkeypatch.setattr("sys.stdin.readline", interrupted)
+    status = main(["tokens", "add", "--token", BOB.token])
+
+    err = capsys.readouterr().err
+    assert (status, err) == (130, "shim: interrupted\n")
+    assert Stored(str(env / "shim.db")).secret(BOB.token) is None
