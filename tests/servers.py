@@ -140,5 +140,16 @@ def redis_server(
     try:
         yield RedisServer(url, port, process)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `grace` seconds: a durable Redis saving
+    its data on a loaded machine once outlived a plain wait, which failed the test's teardown and
+    left the server running after the suite."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
