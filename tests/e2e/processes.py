@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tests.fakes import ALICE, CONSUMER_KEY, CONSUMER_SECRET
@@ -60,15 +60,30 @@ def start(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 20
+    listening(process, host, port, 20, lambda: process.communicate()[0].decode())
+    return process, f"{host}:{port}"
+
+
+def listening(
+    process: subprocess.Popen[bytes],
+    host: str,
+    port: int,
+    seconds: float,
+    printed: Callable[[], str],
+) -> None:
+    """Wait until a started server accepts connections on `host`:`port`; if it ends, or has
+    not listened within `seconds`, kill it and fail with what it `printed`."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             socket.create_connection((host, port), timeout=0.2).close()
-            return process, f"{host}:{port}"
+            return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(process.communicate()[0].decode()) from None
+                output = printed()
+                process.wait()
+                raise RuntimeError(output) from None
             time.sleep(0.05)
 
 

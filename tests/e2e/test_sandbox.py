@@ -6,10 +6,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from requests_oauthlib import OAuth1, OAuth1Session
 
 from shim.sandbox.answers import DAVE, REQUEST_TOKEN, VERIFIER
 from shim.sandbox.seed import ids
+from tests.e2e.processes import listening
 from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -53,20 +52,6 @@ def environment() -> dict[str, str]:
     return kept | {"PYTHONPATH": root, "SHIM_DRAIN_SECONDS": "0"}
 
 
-def listening(process: subprocess.Popen[bytes], port: int, printed: Path) -> None:
-    deadline = time.monotonic() + STARTING
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                raise RuntimeError(printed.read_text()) from None
-            time.sleep(0.05)
-
-
 def stopped(process: subprocess.Popen[bytes]) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout=30)
@@ -86,7 +71,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        listening(process, port, printed)
+        listening(process, "127.0.0.1", port, STARTING, printed.read_text)
         keys = subprocess.run(
             [sys.executable, "-m", "shim", "sandbox", "--json"],
             env=environment(),

@@ -5,9 +5,7 @@ as written: extracted from the pages, in a folder laid out as a clone is (its `s
 import os
 import re
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +15,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from shim.sandbox.seed import credentials, ids
+from tests.e2e.processes import listening
 from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -66,17 +65,7 @@ def serving(command: str, clone: Path, port: str) -> Iterator[subprocess.Popen[b
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + STARTING
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", int(port)), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                raise RuntimeError(printed.read_text()) from None
-            time.sleep(0.05)
+    listening(process, "127.0.0.1", int(port), STARTING, printed.read_text)
     try:
         yield process
     finally:
