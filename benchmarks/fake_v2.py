@@ -1,5 +1,6 @@
 """A fast stand-in for API v2 with a fixed latency, for benchmarks: a bare ASGI app that answers
-the calls the shim makes for a mute, after sleeping `--latency` seconds.
+the calls the shim makes for a mute, after sleeping `--latency` seconds. It issued no OAuth 2.0
+token: a bearer token is refused 401, as v2 refuses one it never issued.
 
 Faults for the soak: `POST /_fault?status=503&delay=5` makes every later call wait `delay`
 seconds and answer `status` (0: the normal answer); `POST /_fault` alone restores both."""
@@ -45,6 +46,7 @@ HEADERS = [
 UNAVAILABLE = json.dumps(
     {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank"}
 ).encode()
+UNAUTHORIZED = json.dumps({"title": "Unauthorized", "type": "about:blank"}).encode()
 
 
 def app(latency: float):
@@ -66,6 +68,8 @@ def app(latency: float):
         status = fault["status"] or 200
         if status != 200:
             body = UNAVAILABLE
+        elif dict(scope["headers"]).get(b"authorization", b"").startswith(b"Bearer "):
+            status, body = 401, UNAUTHORIZED
         else:
             body = MUTED if scope["path"].endswith("/muting") else USER
         await send({"type": "http.response.start", "status": status, "headers": HEADERS})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.inprocess import load, quiet_app, scopes, started, v2
+from benchmarks.inprocess import fake_upstream, load, quiet_app, scopes, started
 
 
 def collection_ms() -> float:
@@ -24,8 +24,8 @@ def collection_ms() -> float:
     return (time.process_time() - began) * 1000
 
 
-async def measure() -> None:
-    app = quiet_app(v2)
+async def measure(upstream_port: int) -> None:
+    app = quiet_app(upstream_port)
     async with started(app):
         await load(app, scopes(500), 20)  # warm: caches, pools and lazy imports made
         frozen = gc.get_freeze_count()
@@ -37,4 +37,5 @@ async def measure() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(measure())
+    with fake_upstream() as port:
+        asyncio.run(measure(port))

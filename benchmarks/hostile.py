@@ -1,8 +1,9 @@
 """The CPU an attacker's worst requests cost the shim, next to an ordinary one: the app called as
-ASGI in one process (as benchmarks/inprocess.py does), v2 answered by a mock, each request's
-access line logged as uvicorn logs it, through the shim's masking. A script that prints figures
-(issue 20: each of these once took the event loop for a second or more). A known token's check
-of a body past 64 KiB runs on a worker thread: its CPU is counted, but the loop is free.
+ASGI in one process (as benchmarks/inprocess.py does), v2 benchmarks/fake_v2.py in a process of
+its own, each request's access line logged as uvicorn logs it, through the shim's masking. A
+script that prints figures (issue 20: each of these once took the event loop for a second or
+more). A known token's check of a body past 64 KiB runs on a worker thread: its CPU is counted,
+but the loop is free.
 
     .venv/bin/python benchmarks/hostile.py [--repeat 5] [--line-kib 64] [--body-kib 1023]
 """
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-import httpx2
 from oauthlib.oauth1 import Client
 from uvicorn._types import HTTPScope
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
@@ -25,20 +25,13 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.inprocess import ORIGIN, quiet_app, started, v2  # noqa: E402
+from benchmarks.inprocess import ORIGIN, fake_upstream, quiet_app, started  # noqa: E402
 from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET  # noqa: E402
 from shim.edge.limits import MOST_PARAMETERS  # noqa: E402
 
 MUTE = "/1.1/mutes/users/create.json"
 FORM = b"application/x-www-form-urlencoded"
 ACCESS = logging.getLogger("uvicorn.access")
-
-
-def v2_or_refusal(request: httpx2.Request) -> httpx2.Response:
-    """The fake v2, refusing bearer tokens it never issued as v2 does (401, no detail)."""
-    if request.headers.get("authorization", "").startswith("Bearer "):
-        return httpx2.Response(401, json={"title": "Unauthorized", "type": "about:blank"})
-    return v2(request)
 
 
 def scope(path: str, query: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -165,8 +158,8 @@ def cases(args: argparse.Namespace) -> list[Case]:
     ]
 
 
-async def bench(args: argparse.Namespace) -> None:
-    app = quiet_app(v2_or_refusal)
+async def bench(args: argparse.Namespace, upstream_port: int) -> None:
+    app = quiet_app(upstream_port)
     print(f"{'request':66} {'status':>6} {'CPU a request':>14}")
     async with started(app):
         for name, make in cases(args):
@@ -185,7 +178,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="requests of each kind")
     parser.add_argument("--line-kib", type=int, default=64, help="the long request line's size")
     parser.add_argument("--body-kib", type=int, default=1023, help="the form body's size")
-    asyncio.run(bench(parser.parse_args()))
+    with fake_upstream() as port:
+        asyncio.run(bench(parser.parse_args(), port))
 
 
 if __name__ == "__main__":

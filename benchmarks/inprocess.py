@@ -1,8 +1,9 @@
-"""The shim's own CPU per translated request, without sockets: the app called as ASGI in one
-process, v2 answered by an httpx2.MockTransport with the fake v2's answers. Neither uvicorn nor
-the upstream's bytes are in it, so it is the figure a change to the shim's own code moves, and
-steady enough to compare two trees by (benchmarks/run.py varies by ±0.3 ms from run to run on a
-2-core machine that also runs the load and the fake v2). A script that prints figures.
+"""The shim's own CPU per translated request, without its HTTP server: the app called as ASGI in
+one process, v2 answered by benchmarks/fake_v2.py in a process of its own over loopback, as the
+shim meets X (the tests' one seam too: no mocked transport). uvicorn is not in it, so it is the
+figure a change to the shim's own code moves, and steady enough to compare two trees by
+(benchmarks/run.py varies by ±0.3 ms from run to run on a 2-core machine that also runs the load
+and the fake v2). A script that prints figures.
 
     .venv/bin/python benchmarks/inprocess.py [--requests 4000] [--rounds 5] [--concurrency 20]
 """
@@ -15,19 +16,26 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from oauthlib.oauth1 import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.fake_v2 import HEADERS, MUTED, USER  # noqa: E402
-from benchmarks.processes import KEY, SECRET, TOKEN, TOKEN_SECRET, shim_env  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    KEY,
+    SECRET,
+    TOKEN,
+    TOKEN_SECRET,
+    fake_v2,
+    free_port,
+    shim_env,
+    stop,
+)
 from shim.config import Settings  # noqa: E402
 from shim.edge import logs  # noqa: E402
 from shim.serving.app import create_app  # noqa: E402
@@ -36,10 +44,16 @@ ORIGIN = "http://127.0.0.1:8080"
 QUERIES = ("user_id=783214", "screen_name=Twitter")  # the second is cached after its first
 
 
-def v2(request: httpx2.Request) -> httpx2.Response:
-    body = MUTED if request.url.path.endswith("/muting") else USER
-    headers = [(name.decode(), value.decode()) for name, value in HEADERS]
-    return httpx2.Response(200, content=body, headers=headers)
+@contextmanager
+def fake_upstream() -> Iterator[int]:
+    """benchmarks/fake_v2.py answering at once, in its own process (its CPU is not the shim's);
+    yields its port."""
+    port = free_port()
+    process = fake_v2(port, 0.0)
+    try:
+        yield port
+    finally:
+        stop(process)
 
 
 @asynccontextmanager
@@ -124,14 +138,14 @@ async def load(app: Any, requests: list[dict[str, Any]], concurrency: int) -> se
     return statuses
 
 
-def quiet_app(v2_handler: Callable[[httpx2.Request], httpx2.Response]) -> Any:
+def quiet_app(upstream_port: int) -> Any:
     """The app as the benchmarks call it: the fake credentials, SQLite in a new folder, v2
-    answered by `v2_handler`, and logging as `shim serve` sets it up with its lines thrown away
+    at `upstream_port`, and logging as `shim serve` sets it up with its lines thrown away
     (formatting them is CPU too). The handlers keep the streams they are configured with
     (uvicorn's access lines stdout, the rest stderr), so the script's own output still shows."""
     env = shim_env(
         tempfile.mkdtemp(),
-        upstream_port=1,  # never reached: the mock transport answers
+        upstream_port,
         SHIM_ACCESS_TOKEN=TOKEN,
         SHIM_ACCESS_TOKEN_SECRET=TOKEN_SECRET,
         SHIM_CALLER_CONCURRENCY="1000",
@@ -141,11 +155,11 @@ def quiet_app(v2_handler: Callable[[httpx2.Request], httpx2.Response]) -> Any:
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (kept till exit)
     logging.config.dictConfig(logs.config(settings.log_format))
     sys.stdout, sys.stderr = real
-    return create_app(settings, httpx2.MockTransport(v2_handler))
+    return create_app(settings)
 
 
-async def bench(args: argparse.Namespace) -> None:
-    app = quiet_app(v2)
+async def bench(args: argparse.Namespace, upstream_port: int) -> None:
+    app = quiet_app(upstream_port)
     per_request = []
     async with started(app):
         await load(app, scopes(200), args.concurrency)
@@ -166,7 +180,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="requests a round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=20)
-    asyncio.run(bench(parser.parse_args()))
+    with fake_upstream() as port:
+        asyncio.run(bench(parser.parse_args(), port))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ middlewares and `shim.edge.server`'s answers written before a request is read:
     ├── Internal
     └── Refused
         ├── BodyTooLarge, BodyTooSlow, HeadTooLarge, TooManyParameters, BadQuery, BadMultipart
-        ├── BadOverride, NoSuchPage, CrossSite
+        ├── BadHeader, BadOverride, NoSuchPage, CrossSite
         └── Unauthenticated
             └── BadAuthData, NotAuthenticated, UnknownToken, StaleTimestamp, AppOnly
 """
@@ -92,6 +92,12 @@ class BadMultipart(Refused):
     long, too many parts, or no closing delimiter."""
 
 
+class BadHeader(Refused):
+    """A header to pass on that cannot go as it came: control characters (no HTTP field value,
+    RFC 9110 §5.5, and aiohttp refuses to send one), or bytes beyond ASCII that are not UTF-8
+    (aiohttp writes a header's text as UTF-8)."""
+
+
 class BadOverride(Refused):
     """A backend override that names neither version."""
 
@@ -142,6 +148,7 @@ ANSWERS: Mapping[type[ShellError], V11Error] = {
     TooManyParameters: V11Error(195, "Too many parameters."),
     BadQuery: V11Error(195),
     BadMultipart: V11Error(195, "Request body is not a valid multipart form.", status=400),
+    BadHeader: V11Error(195, "A request header cannot be passed on as it came.", status=400),
     BadOverride: V11Error(195, "x-shim-backend must be v1 or v2.", status=400),
     NoSuchPage: V11Error(34),
     CrossSite: V11Error(353),

@@ -5,15 +5,19 @@ import asyncio
 import json
 from typing import Any
 
+from starlette.testclient import TestClient
+
 
 def raw_request(
-    app: Any,
+    client: TestClient,
     method: str,
     raw_path: bytes,
     headers: list[tuple[bytes, bytes]] | None = None,
     body: bytes = b"",
 ) -> tuple[int, Any]:
-    """The status and decoded JSON body of one request; the path goes in as sent."""
+    """The status and decoded JSON body of one request to the client's app, started (the
+    client entered: the request runs in the loop its lifespan and upstream client run in); the
+    path goes in as sent."""
     path, _, query = raw_path.partition(b"?")
     scope = {
         "type": "http",
@@ -39,10 +43,14 @@ def raw_request(
         await asyncio.sleep(3600)  # the client stays connected
         raise AssertionError
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    async def request() -> None:
+        await client.app(scope, receive, send)
+
+    assert client.portal is not None, "the client is not started: use it in a `with`"
+    client.portal.call(request)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, json.loads(content) if content else None

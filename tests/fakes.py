@@ -3,9 +3,10 @@ own answers (`tests.fake_v11`) and the tests' knobs: the calls it received, cann
 delay. And the credentials the tests use. Every credential here is fake."""
 
 import asyncio
+import inspect
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
 from copy import deepcopy
 from typing import Any
 
@@ -71,12 +72,46 @@ def concrete(path: str) -> str:
     return path.replace("{id}", "20")
 
 
+class Fault:
+    """What an upstream does instead of answering, done on the real socket: a model's answer
+    or a canned one, so the shim meets the failure as it would meet X's."""
+
+    async def act(self, send: Any, receive: Any) -> None:
+        raise NotImplementedError
+
+
+class HangUp(Fault):
+    """The connection closed with the request read and nothing answered (a front end dropping
+    it, a reset): to the shim, no answer. uvicorn lets an app answer or fail, not hang up, so
+    the connection's transport is closed where uvicorn's `send` keeps it."""
+
+    async def act(self, send: Any, receive: Any) -> None:
+        send.__self__.transport.close()
+
+
+class Silence(Fault):
+    """No answer at all until the caller gives up waiting (its read deadline), or a minute."""
+
+    async def act(self, send: Any, receive: Any) -> None:
+        with suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+
+
+HANG_UP, SILENCE = HangUp(), Silence()
+
+# What a model of v2 gives for a request: an answer, or a fault, at once or awaited.
+Answer = httpx2.Response | Fault
+Model = Callable[[httpx2.Request], Answer | Awaitable[Answer]]
+
+
 class FakeV2(V11):
     """The simulated X with the tests' knobs, knowing ALICE, BOB and OWNER (and CAROL's bearer
     token) as users' credentials.
 
     `calls` records every request it received, so "no upstream call" is `fake.calls == []`.
-    `canned[(method, path)]` overrides the answer: a response to return or an exception to raise.
+    `canned[(method, path)]` overrides the answer: a response, or a `Fault` done on the socket.
     """
 
     def __init__(
@@ -87,7 +122,7 @@ class FakeV2(V11):
     ) -> None:
         super().__init__(*users, tokens=tokens, bearers=bearers)
         self.calls: list[httpx2.Request] = []
-        self.canned: dict[tuple[str, str], httpx2.Response | Exception] = {}
+        self.canned: dict[tuple[str, str], Answer] = {}
         self.seeded = frozenset(self.related["following"])
         self.seeded_statuses = deepcopy(self.statuses)
         self.delay = 0.0  # seconds the socket-served fake waits before answering
@@ -105,39 +140,54 @@ class FakeV2(V11):
         self.statuses = deepcopy(self.seeded_statuses)
         self.uploads.forget()
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    # A fault too, where the simulated X only answers: the socket does it (`FakeV2App`).
+    def __call__(self, request: httpx2.Request) -> Answer:  # type: ignore[override]
         self.calls.append(request)
         canned = self.canned.get((request.method, request.url.path))
-        if isinstance(canned, Exception):
-            raise canned
-        if canned is not None:
-            return canned
-        return super().__call__(request)
+        return canned if canned is not None else super().__call__(request)
 
     def paths(self) -> list[tuple[str, str]]:
         return [(r.method, r.url.path) for r in self.calls]
 
 
-class FakeV2App(Served):
-    """The fake v2 as an ASGI app, so the shim reaches it over a real socket; it waits the
-    fake's `delay` before answering, counting the calls waiting."""
+class FakeV2App:
+    """A model of v2 (the fake, or a test's own around it) as an ASGI app, so the shim reaches
+    it over a real socket, the tests' one way to stand in for X. It waits the fake's `delay`
+    before answering, counting the calls waiting; `model` may be swapped
+    between tests (the session's socket, `tests.conftest.v2_socket`)."""
 
-    def __init__(self, fake: FakeV2) -> None:
-        super().__init__(fake)
-        self.fake = fake
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.url = ""  # its base URL, once served
         # Per path: calls waiting on the fake's delay now, and the most there ever were at once.
         self.in_flight: Counter[str] = Counter()
         self.peak: Counter[str] = Counter()
 
-    async def answer(self, request: httpx2.Request) -> httpx2.Response:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        model = self.model  # before any wait: the model when the request came, not a later one
+        request = await Served.read(scope, receive)
+        if request is None:
+            return
+        answer = (
+            await self.answer(model, request) if isinstance(request, httpx2.Request) else request
+        )
+        if isinstance(answer, Fault):
+            await answer.act(send, receive)
+        else:
+            await Served.send(send, answer)
+
+    async def answer(self, model: Model, request: httpx2.Request) -> Answer:
         path = request.url.path
         self.in_flight[path] += 1
         self.peak[path] = max(self.peak[path], self.in_flight[path])
         try:
-            await asyncio.sleep(self.fake.delay)
+            await asyncio.sleep(model.delay if isinstance(model, FakeV2) else 0.0)
         finally:
             self.in_flight[path] -= 1
-        return self.fake(request)
+        answer = model(request)
+        return await answer if inspect.isawaitable(answer) else answer
 
 
 class Streaming:
@@ -171,10 +221,12 @@ class Streaming:
 
 
 @contextmanager
-def serving_fake(fake: FakeV2) -> Iterator[str]:
-    """Serve the fake v2 over plain HTTP on a free loopback port; yields its base URL."""
-    with serving(FakeV2App(fake)) as port:
-        yield f"http://127.0.0.1:{port}"
+def serving_fake(model: Model) -> Iterator[str]:
+    """Serve a model of v2 over plain HTTP on a free loopback port; yields its base URL."""
+    app = FakeV2App(model)
+    with serving(app) as port:
+        app.url = f"http://127.0.0.1:{port}"
+        yield app.url
 
 
 # Compare mode for both changes: create served by v1.1, destroy by v2.

@@ -1,6 +1,7 @@
 """Real servers for tests, each on a loopback port and stopped after: uvicorn in a thread, and
 redis-server in its own process."""
 
+import asyncio
 import gc
 import os
 import shutil
@@ -31,6 +32,19 @@ def serving(
 ) -> Iterator[int]:
     """Serve the ASGI app (options go to `config_class`, uvicorn.Config or `shim serve`'s
     shim.edge.processes.Config, e.g. TLS files); yields the port."""
+    with serving_by(app, config_class, **options) as server:
+        yield port_of(server)
+
+
+def port_of(server: uvicorn.Server) -> int:
+    return int(server.servers[0].sockets[0].getsockname()[1])
+
+
+@contextmanager
+def serving_by(
+    app: Any, config_class: type[uvicorn.Config] = uvicorn.Config, **options: Any
+) -> Iterator[uvicorn.Server]:
+    """`serving`, yielding the uvicorn server itself (for `hang_up_all`)."""
     config = config_class(app, host="127.0.0.1", port=0, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -41,17 +55,32 @@ def serving(
             raise RuntimeError("the server did not start")
         time.sleep(0.01)
     try:
-        yield int(server.servers[0].sockets[0].getsockname()[1])
+        yield server
     finally:
         # Clients' responses can sit in reference cycles (tweepy's models keep their API, which
         # keeps its last response) holding sockets open; a TLS shutdown would wait for them. One
         # still held (seen with the tests run in reverse order) is this process's own: closed.
         gc.collect()
-        close_clients_of(int(server.servers[0].sockets[0].getsockname()[1]))
+        close_clients_of(port_of(server))
         server.should_exit = True
         thread.join(timeout=15)
         if thread.is_alive():
             raise RuntimeError("the server did not stop")
+
+
+def hang_up_all(server: uvicorn.Server) -> None:
+    """Close every connection the server holds, in its own loop: what a client sent that the
+    server has not read yet is dropped with it, and what it has read has begun to be answered
+    (`FakeV2App` takes its model before anything else), before this returns."""
+
+    async def close() -> None:
+        for connection in list(server.server_state.connections):
+            connection.transport.close()
+        for _ in range(3):  # the answers already begun take their first step
+            await asyncio.sleep(0)
+
+    loop = server.servers[0].get_loop()
+    asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=10)
 
 
 def close_clients_of(port: int) -> None:

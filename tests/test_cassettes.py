@@ -22,6 +22,7 @@ from tests.real import knowable_differences
 CASSETTES = Path(__file__).parent.parent / "cassettes"
 # The settings `shim serve --record` records with, replaying only.
 REPLAY = cassettes("none", str(CASSETTES))
+RECORDED_FROM = "https://api.x.com"  # the upstream the cassettes were recorded from
 CREATE = "http://testserver/1.1/mutes/users/create.json"
 DESTROY = "http://testserver/1.1/mutes/users/destroy.json"
 IDS = "http://testserver/1.1/mutes/users/ids.json"
@@ -44,7 +45,7 @@ def replay(
         {"Authorization": f"Bearer {token.token}"} if not token.secret else sign(method, url, token)
     )
     with REPLAY.use_cassette(f"{cassette}.yaml") as played:
-        client: TestClient = make_client(transport=None, **settings)
+        client: TestClient = make_client(upstream_url=RECORDED_FROM, **settings)
         response = client.request(method, url, headers=headers)
     assert played.all_played or not every_call, f"{cassette}: the shim skipped recorded calls"
     return response

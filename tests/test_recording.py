@@ -19,7 +19,7 @@ SECRETS = (ALICE.token, ALICE.secret, CAROL.token, CONSUMER_SECRET)
 
 def traffic(make_client: MakeClient, upstream: str) -> list[tuple[int, object]]:
     """A mute signed OAuth 1.0a, one with an OAuth 2.0 token, and a pass-through call."""
-    client = make_client(transport=None, upstream_url=upstream)
+    client = make_client(upstream_url=upstream)
     answers = [
         client.post(MUTE, headers=sign("POST", MUTE)),
         client.post(MUTE, headers={"Authorization": f"Bearer {CAROL.token}"}),

@@ -5,6 +5,7 @@ The client signed the shim's URL, so its signature cannot be forwarded (referenc
 "Pitfalls"): every upstream call gets its own.
 """
 
+import re
 import secrets
 import time
 from collections.abc import Generator
@@ -69,14 +70,19 @@ def without_oauth(encoded: str) -> str:
     return "&".join(p for p in parts if not unquote_plus(p.partition("=")[0]).startswith("oauth_"))
 
 
+TOKEN = re.compile(r"[!-~]+")
+
+
 def bearer_token(authorization: str) -> Bearer | None:
     """The token of an `Authorization: Bearer …` header, or None for any other scheme."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    if not token.strip():
+    # Visible ASCII, one word, as every token X issues is: anything else is no token, and a
+    # control character could not even be sent on (aiohttp refuses it in a header).
+    if not TOKEN.fullmatch(token := token.strip()):
         raise BadAuthData
-    return Bearer(token.strip())
+    return Bearer(token)
 
 
 class BearerAuth(httpx2.Auth):

@@ -21,14 +21,11 @@ from shim.operator.check import Verdict
 from shim.stores.tokens import mask, open_tokens
 
 
-async def online(
-    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
-) -> list[Verdict]:
+async def online(settings: Settings) -> list[Verdict]:
     """What the upstream says of the app, each token and the access the endpoints need."""
     found: list[Verdict] = []
     async with httpx2.AsyncClient(
         base_url=settings.upstream_url,
-        transport=transport,
         timeout=min(settings.upstream_timeout, 10.0),
     ) as client:
         # Signed as `shim serve` signs: by hand, or with oauthlib (SHIM_SPEEDUPS=off).

@@ -12,10 +12,11 @@ import httpx2
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-# What the simulated X reads of a request's body, more is 413: a media chunk (5 MB at most in
-# v1.1) with its multipart framing.
-MAX_BODY = 6 << 20
+# What the simulated X reads of a request's body, more is 413: a GIF sent whole (15 MB at most,
+# v2's simple upload as v1.1's) with its multipart framing.
+MAX_BODY = 16 << 20
 STARTING = 10.0  # seconds to wait for its socket to listen
+TOO_LARGE = httpx2.Response(413, text="Payload Too Large\n")
 
 
 class Served:
@@ -25,24 +26,33 @@ class Served:
         self.model = model
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
+        if scope["type"] == "http":
+            request = await self.read(scope, receive)
+            if request is not None:
+                answer = (
+                    await self.answer(request) if isinstance(request, httpx2.Request) else request
+                )
+                await self.send(send, answer)
+
+    @staticmethod
+    async def read(scope: Any, receive: Any) -> httpx2.Request | httpx2.Response | None:
+        """The request as the model takes it; TOO_LARGE if its body is over MAX_BODY, to be
+        answered so; None if the client hung up before its body ended, which no server acts
+        on (a streamed upload the shim refused halfway)."""
         body = bytearray()
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
             body += message.get("body", b"")
             if len(body) > MAX_BODY:
-                await self.send(send, httpx2.Response(413, text="Payload Too Large\n"))
-                return
+                return TOO_LARGE
             if not message.get("more_body"):
                 break
         host = dict(scope["headers"]).get(b"host", b"127.0.0.1").decode()
         query = scope["query_string"].decode()
         url = f"http://{host}{scope['path']}" + (f"?{query}" if query else "")
-        request = httpx2.Request(
-            scope["method"], url, headers=scope["headers"], content=bytes(body)
-        )
-        await self.send(send, await self.answer(request))
+        return httpx2.Request(scope["method"], url, headers=scope["headers"], content=bytes(body))
 
     async def answer(self, request: httpx2.Request) -> httpx2.Response:
         """The model's answer (a subclass may wait first, or count)."""
@@ -50,11 +60,15 @@ class Served:
 
     @staticmethod
     async def send(send: Any, response: httpx2.Response) -> None:
-        headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+        # Each header as it was given: `items()` would join a repeated one (set-cookie).
+        headers = [(k.encode(), v.encode()) for k, v in response.headers.multi_items()]
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
-        await send({"type": "http.response.body", "body": response.content})
+        # The bytes as the answer was made, still encoded (a gzipped one stays gzipped).
+        stream = response.stream
+        assert isinstance(stream, httpx2.ByteStream), "the model answers with bytes it holds"
+        await send({"type": "http.response.body", "body": b"".join(stream)})
 
 
 class Quiet(HttpToolsProtocol):

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from urllib.parse import parse_qsl, unquote
 
-import httpx2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -163,16 +162,16 @@ async def no_such_page(request: Request, error: Exception) -> Response:
 
 def create_app(
     settings: Settings,
-    transport: httpx2.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     record: str | None = None,
 ) -> Starlette:
-    """The shim as an ASGI app; tests pass a `transport` to stand in for the upstream, and a
-    `clock` to stand in for the wall clock that judges timestamps and expires nonces. With
+    """The shim as an ASGI app, calling v2 at `settings.upstream_url` (the tests' fake v2 is
+    on a real socket there); tests pass a `clock` to stand in for the wall clock that judges
+    timestamps and expires nonces. With
     `record`, upstream traffic is recorded into that cassette, written at shutdown: inside the
     app's lifespan, since uvicorn re-raises SIGTERM once it has stopped serving. SIGTERM first
     drains for SHIM_DRAIN_SECONDS (`shim.edge.drain`)."""
-    resources = open_resources(settings, transport, clock)
+    resources = open_resources(settings, clock)
     guard = Throttle()  # one count of wrong admin tokens for all the operator's pages
     drain = Drain(settings.drain_seconds)
 

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx2
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -112,7 +111,6 @@ class Resources:
 
 def open_resources(
     settings: Settings,
-    transport: httpx2.AsyncBaseTransport | None,
     clock: Callable[[], float] = time.time,
 ) -> Resources:
     """Open the stores and make what the routes share from them."""
@@ -128,7 +126,7 @@ def open_resources(
         settings.breaker_probes,
     )
     upstream = Upstream(
-        settings.upstream_url, settings.upstream_timeout, transport, breaker, settings.speedups
+        settings.upstream_url, settings.upstream_timeout, breaker, settings.speedups
     )
     unverified = Slots(settings.unverified_per_address, settings.unverified_concurrency)
     shadows = Slots(COMPARISONS)

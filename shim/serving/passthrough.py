@@ -9,6 +9,7 @@ code can be counted (`Refusal`): v1.1's refusals are a few hundred bytes, so one
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
@@ -21,7 +22,7 @@ from mappings.compare import Outcome
 from shim.credentials.upstream_auth import FORM, without_oauth
 from shim.edge.contained import cut
 from shim.edge.limits import target
-from shim.errors import UpstreamBroken, UpstreamUnavailable
+from shim.errors import BadHeader, UpstreamBroken, UpstreamUnavailable
 from shim.responses import decoded
 from shim.upstream.client import Upstream
 
@@ -45,6 +46,9 @@ HOP_BY_HOP = frozenset(
     )
 )
 
+
+# A header value as RFC 9110 §5.5 allows it: visible bytes, spaces and tabs, and obs-text.
+FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 
 REFUSAL_MAX = 64 * 1024
 """The most of a refusal held to read its code."""
@@ -219,6 +223,18 @@ async def exchange(
     return response, content
 
 
+def _sendable(value: bytes) -> bool:
+    """Whether a header's value can go upstream byte for byte: a field value, and beyond
+    ASCII, UTF-8, as aiohttp writes it (`shim.upstream.aiohttp_transport`)."""
+    if not FIELD_VALUE.fullmatch(value):
+        return False
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 async def _send(
     upstream: Upstream, request: Request, body: bytes, auth: httpx2.Auth
 ) -> httpx2.Response:
@@ -233,6 +249,8 @@ async def _send(
         for name in REQUEST_HEADERS
         if (value := request.headers.get(name))
     }
+    if not all(_sendable(value) for value in headers.values()):
+        raise BadHeader
     outgoing = upstream.client.build_request(
         request.method, path + (f"?{query}" if query else ""), headers=headers, content=body
     )

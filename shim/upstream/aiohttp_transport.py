@@ -1,5 +1,5 @@
 """httpx2's transport seam over aiohttp's client: the shim keeps httpx2's API (requests, auth,
-time-outs, streaming, the tests' MockTransport) while the bytes go through aiohttp, whose
+time-outs, streaming) while the bytes go through aiohttp, whose
 client costs about half a millisecond less a call than httpcore2 over anyio (issue 13's
 profile; docs/performance.md).
 
@@ -108,9 +108,11 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             return await self._client().request(
                 request.method,
                 URL(str(request.url), encoded=True),
-                # aiohttp frames a streamed body itself, and refuses the header said twice.
+                # aiohttp frames a streamed body itself, and refuses the header said twice. It
+                # writes a header's text as UTF-8: decoded so, the bytes go as they came (the
+                # pass-through sends nothing else: `shim.serving.passthrough._sendable`).
                 headers=[
-                    (k.decode("latin-1"), v.decode("latin-1"))
+                    (k.decode("latin-1"), v.decode())
                     for k, v in request.headers.raw
                     if k.lower() != b"transfer-encoding"
                 ],
@@ -176,8 +178,8 @@ def _reading() -> Iterator[None]:
 
 async def exchange(transport: httpx2.AsyncBaseTransport, request: httpx2.Request) -> Exchange:
     """A call made whole through any transport: status, headers (`dict` of httpx2's) and the
-    decoded body. On the aiohttp transport, aiohttp directly; through another (the tests'
-    `MockTransport`, httpx2's own with SHIM_SPEEDUPS off) as httpx2 reads it.
+    decoded body. On the aiohttp transport, aiohttp directly; through httpx2's own (with
+    SHIM_SPEEDUPS off, a proxy's where one is set) as httpx2 reads it.
     tests/shim/test_aiohttp_transport.py holds the two alike."""
     if isinstance(transport, AiohttpTransport):
         return await transport.exchange(request)

@@ -46,17 +46,15 @@ class Upstream:
         self,
         base_url: str,
         timeout: float,
-        transport: httpx2.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
         speedups: bool = True,
     ) -> None:
         self.breaker = breaker or CircuitBreaker()
         self.timeout = timeout
         # With SHIM_SPEEDUPS off, None: httpx2's own transport, with these limits.
-        default = AiohttpTransport(MAX_CONNECTIONS) if speedups else None
         self.client = httpx2.AsyncClient(
             base_url=base_url,
-            transport=transport or default,
+            transport=AiohttpTransport(MAX_CONNECTIONS) if speedups else None,
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
             limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20),
             headers={"user-agent": f"twitter-mute-shim/{__version__}"},

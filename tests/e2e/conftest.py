@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 import pytest
 import requests
 import trustme
@@ -20,6 +19,7 @@ from tests.fakes import (
     FakeV2,
     Token,
     minimal_user,
+    serving_fake,
     twitter_user,
 )
 from tests.servers import serving
@@ -63,15 +63,17 @@ def running(
     store.close()
     # StatsProbe is looked up by the stats test only, so its cache entries are that test's own.
     fake = FakeV2(twitter_user(), minimal_user("4242", "StatsProbe"))
-    settings = Settings(
-        consumer_key=CONSUMER_KEY,
-        consumer_secret=CONSUMER_SECRET,
-        db_path=db,
-        admin_token=ADMIN_TOKEN,
-    )
-    app = create_app(settings, httpx2.MockTransport(fake))
-    with serving(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
-        yield Server(f"127.0.0.1:{port}", ca_file, fake)
+    with serving_fake(fake) as upstream:
+        settings = Settings(
+            consumer_key=CONSUMER_KEY,
+            consumer_secret=CONSUMER_SECRET,
+            db_path=db,
+            admin_token=ADMIN_TOKEN,
+            upstream_url=upstream,
+        )
+        app = create_app(settings)
+        with serving(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:
+            yield Server(f"127.0.0.1:{port}", ca_file, fake)
 
 
 @pytest.fixture

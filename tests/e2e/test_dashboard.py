@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 import tweepy
 
@@ -20,8 +19,7 @@ from tests.fakes import (
     COMPARE_ROUTING,
     CONSUMER_KEY,
     CONSUMER_SECRET,
-    FakeV2,
-    twitter_user,
+    FakeV2App,
 )
 from tests.servers import serving
 from tests.stored import Stored
@@ -55,7 +53,9 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def shim(tmp_path: Path, tls: tuple[str, str, str], monkeypatch) -> Iterator[tuple[str, str]]:
+def shim(
+    tmp_path: Path, tls: tuple[str, str, str], monkeypatch, served_v2: FakeV2App
+) -> Iterator[tuple[str, str]]:
     """The shim over TLS with compare routing; yields its host and its SQLite file."""
     ca_file, cert_file, key_file = tls
     db, routing = tmp_path / "shim.db", tmp_path / "routing.toml"
@@ -69,8 +69,9 @@ def shim(tmp_path: Path, tls: tuple[str, str, str], monkeypatch) -> Iterator[tup
         db_path=str(db),
         admin_token=ADMIN,
         config_path=str(routing),
+        upstream_url=served_v2.url,
     )
-    app = create_app(settings, httpx2.MockTransport(FakeV2(twitter_user())))
+    app = create_app(settings)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     with serving(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as port:

@@ -19,7 +19,6 @@ from shim.edge import handshake
 from shim.edge.processes import Config
 from shim.edge.server import protocol
 from shim.serving.app import create_app
-from tests.fakes import FakeV2, twitter_user
 from tests.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +41,7 @@ def serve(settings: Settings) -> Callable[..., Any]:
             client_connections=client_connections,
             trusted_proxies=trusted_proxies,
         )
-        app = create_app(changed, httpx2.MockTransport(FakeV2(twitter_user())))
+        app = create_app(changed)
         return serving(app, Config, http=protocol(changed), **tls_files)
 
     return start

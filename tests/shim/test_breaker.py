@@ -13,7 +13,7 @@ import pytest
 
 from shim.upstream.breaker import CircuitBreaker
 from tests.conftest import MakeClient
-from tests.fakes import FakeV2, sign
+from tests.fakes import Answer, FakeV2, sign
 
 
 def make(**changes: Any) -> tuple[CircuitBreaker, list[float]]:
@@ -163,7 +163,7 @@ class Slow:
     def __init__(self, fake: FakeV2, delay: float) -> None:
         self.fake, self.delay, self.calls = fake, delay, 0
 
-    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    async def __call__(self, request: httpx2.Request) -> Answer:
         if request.url.path == MUTING or request.url.path.startswith("/1.1/lists/statuses"):
             self.calls += 1
             await asyncio.sleep(self.delay)
@@ -173,7 +173,7 @@ class Slow:
 def opened(make_client: MakeClient, fake_v2: FakeV2, delay: float, **changes: Any):
     now = [0.0]
     slow = Slow(fake_v2, delay)
-    client = make_client(httpx2.MockTransport(slow), upstream_timeout=0.3, **changes)
+    client = make_client(slow, upstream_timeout=0.3, **changes)
     # Three calls at least (the caller's lookup among them), half of them failed: open; one
     # probe after 10 s.
     breaker = CircuitBreaker(

@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from shim.config import Settings
@@ -25,16 +24,19 @@ from tests.fakes import (
     twitter_user,
     v2_response,
 )
+from tests.servers import free_port
 from tests.stored import Stored
 
 
-def checked(settings: Settings, fake: FakeV2) -> dict[str, Verdict]:
-    verdicts = asyncio.run(online(settings, httpx2.MockTransport(fake)))
+def checked(settings: Settings) -> dict[str, Verdict]:
+    """`shim check`'s online half against the test's `fake_v2`, on the socket `settings`
+    names."""
+    verdicts = asyncio.run(online(settings))
     return {verdict.item: verdict for verdict in verdicts}
 
 
 def test_a_sound_set_up_is_all_ok(settings, fake_v2):
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     assert {v.status for v in found.values()} == {"ok"}, found
     assert found[f"token {mask(ALICE.token)}"].detail == f"@me ({ALICE.user_id})"
@@ -46,7 +48,7 @@ def test_a_sound_set_up_is_all_ok(settings, fake_v2):
 
 
 def test_a_bad_consumer_secret(settings, fake_v2):
-    found = checked(replace(settings, consumer_secret="fake-wrong-secret"), fake_v2)
+    found = checked(replace(settings, consumer_secret="fake-wrong-secret"))
 
     keys = found["app keys at X"]
     assert keys.status == "error"
@@ -60,7 +62,7 @@ def test_a_bad_consumer_secret(settings, fake_v2):
 
 def test_a_revoked_token(settings, fake_v2):
     del fake_v2.tokens[BOB.token]
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     revoked = found[f"token {mask(BOB.token)}"]
     assert (revoked.status, found[f"token {mask(ALICE.token)}"].status) == ("error", "ok")
@@ -74,7 +76,7 @@ def test_keys_x_could_not_judge_are_not_called_wrong_nor_right(settings, fake_v2
     are still asked, and a refused one names the keys as a possible cause."""
     fake_v2.canned[("POST", "/oauth/request_token")] = v2_response(404, ERRORS["forbidden"])
     del fake_v2.tokens[BOB.token]
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     keys = found["app keys at X"]
     assert (keys.status, found[f"token {mask(ALICE.token)}"].status) == ("warn", "ok")
@@ -86,7 +88,7 @@ def test_keys_x_could_not_judge_are_not_called_wrong_nor_right(settings, fake_v2
 
 def test_a_token_refused_for_another_reason_says_v2s_code(settings, fake_v2):
     fake_v2.canned[("GET", "/2/users/me")] = v2_response(429, ERRORS["too_many_requests"])
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     token = found[f"token {mask(ALICE.token)}"]
     assert token.status == "error"
@@ -96,7 +98,7 @@ def test_a_token_refused_for_another_reason_says_v2s_code(settings, fake_v2):
 
 def test_a_token_whose_answer_names_no_user(settings, fake_v2):
     fake_v2.canned[("GET", "/2/users/me")] = v2_response(200, {"data": {}})
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     assert found[f"token {mask(ALICE.token)}"].detail == "/2/users/me answered no user"
     assert not [item for item in found if item.startswith("endpoint ")]  # nothing to probe with
@@ -106,7 +108,7 @@ def test_a_tier_without_lookup_by_username(settings, fake_v2):
     fake_v2.canned[("GET", "/2/users/by/username/me")] = v2_response(
         403, ERRORS["tier_without_access"]
     )
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     show = found["endpoint users/show"]
     assert show.status == "warn"  # by user_id it still works
@@ -121,7 +123,7 @@ def test_a_tier_without_the_block_list(settings, fake_v2):
     """The block list's own probe, as its row names it; the mute list is another kind."""
     path = f"/2/users/{ALICE.user_id}/blocking"
     fake_v2.canned[("GET", path)] = v2_response(403, ERRORS["tier_without_access"])
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     blocks = found["endpoint blocks/ids"]
     assert blocks.status == "error"
@@ -134,7 +136,7 @@ def test_a_tier_without_the_block_list(settings, fake_v2):
 
 def test_an_app_outside_a_project(settings, fake_v2):
     fake_v2.canned[("GET", "/2/users/me")] = v2_response(403, ERRORS["client_not_enrolled"])
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     token = found[f"token {mask(ALICE.token)}"]
     assert token.status == "error"
@@ -143,8 +145,8 @@ def test_an_app_outside_a_project(settings, fake_v2):
 
 
 def test_an_unreachable_upstream(settings, fake_v2):
-    fake_v2.canned[("POST", "/oauth/request_token")] = httpx2.ConnectError("refused")
-    found = checked(settings, fake_v2)
+    unreachable = replace(settings, upstream_url=f"http://127.0.0.1:{free_port()}")
+    found = checked(unreachable)
 
     assert found["upstream"].status == "error"
     assert "ConnectError" in found["upstream"].detail
@@ -236,7 +238,7 @@ def test_a_large_store_is_checked_only_in_part(settings, fake_v2):
     for n in range(15):
         store.add(f"{n}-fake-token-{n:04d}", f"fake-secret-{n:04d}")
     store.close()
-    found = checked(settings, fake_v2)
+    found = checked(settings)
 
     asked = [call for call in fake_v2.calls if call.url.path == "/2/users/me"]
     assert len(asked) == 10

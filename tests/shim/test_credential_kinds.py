@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.asgi import raw_request
 from tests.conftest import MakeClient
 from tests.fakes import BOB, FakeV2, sign
 
@@ -60,3 +61,17 @@ def test_a_refused_bearer_does_not_lock_out_the_signed_token_of_the_same_text(
 
     assert mute.status_code == 200, mute.text
     assert (BOB.user_id, "783214") in fake_v2.muted
+
+
+@pytest.mark.parametrize("token", [b"tok\x01en", b"caf\xc3\xa9", b"two words", b"tab\tbed"])
+@pytest.mark.parametrize("path", [b"/1.1/mutes/users/ids.json", b"/1.1/lists/statuses.json"])
+def test_a_bearer_token_that_is_not_one_word_of_visible_ascii_is_215(
+    make_client: MakeClient, fake_v2: FakeV2, token: bytes, path: bytes
+):
+    """Found when the tests moved to a real socket: a control character in a token passed on
+    made aiohttp refuse the call, and the shim answered 500. No token X issues is anything but
+    one word of visible ASCII."""
+    answer = raw_request(make_client(), "GET", path, [(b"authorization", b"Bearer " + token)])
+
+    assert answer == (400, {"errors": [{"code": 215, "message": "Bad Authentication data."}]})
+    assert fake_v2.calls == []

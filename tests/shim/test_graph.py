@@ -3,8 +3,6 @@ paged with v1.1 cursors across v2 pages, protected lists refused as v1.1 refused
 
 from typing import Any
 
-import httpx2
-
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, FakeV2, minimal_user, sign, twitter_user
 
@@ -61,7 +59,7 @@ def test_a_protected_users_list_is_not_authorized(make_client: MakeClient):
     hidden["data"]["protected"] = True
     fake = FakeV2(twitter_user(), hidden)
 
-    answer = get(make_client(httpx2.MockTransport(fake)), "friends/ids.json?user_id=777")
+    answer = get(make_client(fake), "friends/ids.json?user_id=777")
 
     assert answer.status_code == 401
     assert answer.json() == {"request": "/1.1/friends/ids.json", "error": "Not authorized."}

@@ -502,7 +502,7 @@ def test_a_query_that_is_not_plain_ascii_never_leaves(make_client: MakeClient, f
     from tests.asgi import raw_request
 
     bearer = [(b"authorization", b"Bearer fake-oauth2-user-token-carol")]
-    status, body = raw_request(make_client().app, "POST", target, bearer)
+    status, body = raw_request(make_client(), "POST", target, bearer)
 
     assert (status, body["errors"][0]["code"]) == (403, 195)
     assert fake_v2.calls == []

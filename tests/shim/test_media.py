@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from mappings.uploads import CHUNK, IMAGE, MOST_BODY
 from tests.conftest import MakeClient
-from tests.fakes import ALICE, BOB, FakeV2, load, sign
+from tests.fakes import ALICE, BOB, Answer, FakeV2, load, sign
 
 UPLOAD = "http://testserver/1.1/media/upload.json"
 METADATA = "http://testserver/1.1/media/metadata/create.json"
@@ -139,9 +139,12 @@ def test_a_chunked_upload_goes_through_initialize_append_finalize_and_status(
         ),
     ],
 )
-def test_bad_uploads_are_refused_before_v2_hears_of_them(
+def test_bad_uploads_are_refused_and_v2_acts_on_none(
     make_client: MakeClient, fake_v2, fields, media, code
 ):
+    """A body goes on to v2 as it arrives, so one found bad halfway may have begun to: it is cut
+    off before its end, and v2 (the fake on its socket, as a real server) acts on no request
+    whose body never ended."""
     answer = upload(make_client(), fields, media)
 
     assert answer.status_code in (400, 403)
@@ -246,12 +249,12 @@ def test_an_upload_holds_its_callers_slot_and_no_other(make_client: MakeClient, 
     seen: list[dict[str, Any]] = []
     client: Any = None
 
-    def watching(request: httpx2.Request) -> httpx2.Response:
+    def watching(request: httpx2.Request) -> Answer:
         resources = client.app.state.resources
         seen.append({"held": dict(resources.slots._held), "unverified": len(resources.unverified)})
         return fake_v2(request)
 
-    client = make_client(httpx2.MockTransport(watching), caller_concurrency=1)
+    client = make_client(watching, caller_concurrency=1)
     answer = upload(client, [], ("media", PNG), token=BOB)
 
     assert answer.status_code == 200

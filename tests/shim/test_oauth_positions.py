@@ -124,4 +124,4 @@ def test_no_oauth_value_from_the_query_reaches_a_log_line(
     logged = "\n".join(line for line in lines if BASE not in line)
     assert ALICE.token not in logged
     assert "oauth_signature=" not in logged.replace("oauth_signature=…", "")
-    assert "api.x.com/1.1/users/search.json?q=x " in logged  # the upstream call's line
+    assert "v2: GET /1.1/users/search.json?q=x 200" in logged  # the upstream call, on the line

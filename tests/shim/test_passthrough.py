@@ -1,10 +1,11 @@
 """Calls the shim does not translate pass through to the upstream, verified and signed anew."""
 
-import httpx2
 import pytest
 
+from tests.asgi import raw_request
 from tests.conftest import MakeClient
 from tests.fakes import ALICE, APP_ONLY, CAROL, FakeV2, sign
+from tests.servers import free_port
 
 BASE = "http://testserver"
 
@@ -19,9 +20,7 @@ def test_a_v11_get_passes_through_unchanged(make_client: MakeClient, fake_v2: Fa
     assert response.headers.get_list("set-cookie") == ["guest_id=v1%3A1; Path=/", "lang=en; Path=/"]
     assert "keep-alive" not in response.headers
     (sent,) = fake_v2.calls
-    assert (
-        str(sent.url) == "https://api.x.com/1.1/lists/statuses.json?include_entities=false&count=1"
-    )
+    assert sent.url.raw_path == b"/1.1/lists/statuses.json?include_entities=false&count=1"
 
 
 def test_a_form_post_keeps_its_body_and_is_signed_with_it(make_client: MakeClient, fake_v2):
@@ -71,13 +70,45 @@ def test_an_oauth2_token_passes_through_as_it_came(make_client: MakeClient, fake
 
 
 def test_an_unreachable_upstream_is_130(make_client: MakeClient):
-    def refuse(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ConnectError("refused")
-
     url = f"{BASE}/1.1/lists/statuses.json"
-    response = make_client(httpx2.MockTransport(refuse)).get(url, headers=sign("GET", url))
+    client = make_client(upstream_url=f"http://127.0.0.1:{free_port()}")  # nothing listens
+    response = client.get(url, headers=sign("GET", url))
 
     assert (response.status_code, response.json()["errors"][0]["code"]) == (503, 130)
+
+
+@pytest.mark.parametrize("value", [b"bot/1.0 \x01", b"\x7f", b"caf\xc3\xa9\x1b[0m", b"caf\xe9"])
+def test_a_header_that_cannot_go_as_it_came_is_refused_without_v2(
+    make_client: MakeClient, fake_v2: FakeV2, value: bytes
+):
+    """Found once the tests reached v2 over a real socket: aiohttp will not send control
+    characters (no HTTP field value may hold them), and the shim answered 500; and it writes
+    a header's text as UTF-8, so a lone latin-1 byte would not arrive as it was sent. (Sent
+    raw: the test client would re-encode that byte as UTF-8 itself.)"""
+    path = "/1.1/lists/statuses.json"
+    headers = [
+        (k.lower().encode(), v.encode()) for k, v in sign("GET", f"http://testserver{path}").items()
+    ]
+    headers.append((b"user-agent", value))
+    answer = raw_request(make_client(), "GET", path.encode(), headers)
+
+    assert answer == (
+        400,
+        {"errors": [{"code": 195, "message": "A request header cannot be passed on as it came."}]},
+    )
+    assert fake_v2.calls == []
+
+
+def test_a_utf8_header_goes_on_byte_for_byte(make_client: MakeClient, fake_v2):
+    """Found with the socket too: the header's bytes were read as latin-1 and aiohttp wrote
+    that text as UTF-8, so `café` arrived as `cafÃ©`."""
+    url = f"{BASE}/1.1/lists/statuses.json"
+    headers = [*((k.encode(), v.encode()) for k, v in sign("GET", url).items())]
+    agent = "café\tbot ✓".encode()
+    response = make_client().get(url, headers=[*headers, (b"user-agent", agent)])
+
+    assert response.status_code == 200
+    assert (b"user-agent", agent) in fake_v2.calls[0].headers.raw
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])

@@ -4,9 +4,12 @@ decision, so `..` cannot leave /1.1/, /2/ or /oauth/, and a translated endpoint 
 reached under another spelling that would skip translation."""
 
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote
 
-import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +22,17 @@ from shim.config import Settings
 from shim.serving.app import create_app
 from tests.asgi import raw_request
 from tests.conftest import MakeClient
-from tests.fakes import CAROL, CONSUMER_KEY, CONSUMER_SECRET, FakeV2, concrete, sign, twitter_user
+from tests.fakes import (
+    CAROL,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    FakeV2,
+    FakeV2App,
+    concrete,
+    sign,
+    twitter_user,
+)
+from tests.servers import hang_up_all
 
 # An in-memory store: hypothesis runs each example on its own app.
 TEST_SETTINGS = Settings(
@@ -43,7 +56,7 @@ def test_a_path_that_normalises_to_another_is_refused(
     make_client: MakeClient, fake_v2: FakeV2, path: bytes, method: str
 ):
     client: TestClient = make_client()
-    status, body = raw_request(client.app, method, path, BEARER)
+    status, body = raw_request(client, method, path, BEARER)
 
     assert (status, body["errors"][0]["code"]) == (404, 34)
     assert fake_v2.calls == []
@@ -51,11 +64,22 @@ def test_a_path_that_normalises_to_another_is_refused(
 
 def test_a_plain_path_still_passes_through(make_client: MakeClient, fake_v2: FakeV2):
     client: TestClient = make_client()
-    status, body = raw_request(client.app, "GET", b"/1.1/account/settings.json?x=1", BEARER)
+    status, body = raw_request(client, "GET", b"/1.1/account/settings.json?x=1", BEARER)
 
     assert status == 200
     assert body["path"] == "/1.1/account/settings.json"
     assert fake_v2.paths()[-1] == ("GET", "/1.1/account/settings.json")
+
+
+@contextmanager
+def started(v2_server: tuple[FakeV2App, Any], fake: FakeV2) -> Iterator[TestClient]:
+    """An app of its own for one generated example, `fake` answering on the session's socket
+    (hypothesis runs a test's examples under one set of function-scoped fixtures)."""
+    served, server = v2_server
+    hang_up_all(server)  # as `v2_socket` does between tests
+    served.model = fake
+    with TestClient(create_app(replace(TEST_SETTINGS, upstream_url=served.url))) as client:
+        yield client
 
 
 SEGMENTS = st.sampled_from(
@@ -65,11 +89,11 @@ SEGMENTS = st.sampled_from(
 
 @settings(max_examples=200, deadline=None)
 @given(segments=st.lists(SEGMENTS, min_size=1, max_size=6))
-def test_generated_paths_never_leave_the_fence(segments: list[str]):
+def test_generated_paths_never_leave_the_fence(v2_server, segments: list[str]):
     fake = FakeV2(twitter_user())
-    app = create_app(TEST_SETTINGS, httpx2.MockTransport(fake))
     path = "/" + "/".join(segments)
-    status, _ = raw_request(app, "GET", path.encode(), BEARER)
+    with started(v2_server, fake) as client:
+        status, _ = raw_request(client, "GET", path.encode(), BEARER)
 
     assert status < 500
     resolved = posixpath.normpath(unquote(path))
@@ -112,7 +136,7 @@ def test_a_translated_endpoint_under_another_spelling_never_passes_through(
     query = b"?user_id=783214"
     signed = sign("POST", "http://testserver" + (path + query).decode("latin-1"))
     headers = [(b"authorization", signed["Authorization"].encode())]
-    status, body = raw_request(make_client().app, "POST", path + query, headers)
+    status, body = raw_request(make_client(), "POST", path + query, headers)
 
     assert (status, body["errors"][0]["code"]) == (404, 34)
     assert fake_v2.calls == []
@@ -131,12 +155,14 @@ def spelled(path: str, data: st.DataObject) -> str:
 
 @settings(max_examples=100, deadline=None)
 @given(endpoint=st.sampled_from(ENDPOINTS), data=st.data())
-def test_generated_spellings_of_translated_endpoints_are_served_or_refused(endpoint, data):
+def test_generated_spellings_of_translated_endpoints_are_served_or_refused(
+    v2_server, endpoint, data
+):
     fake = FakeV2(twitter_user())
-    app = create_app(TEST_SETTINGS, httpx2.MockTransport(fake))
     exact = concrete(endpoint.path)
     path = spelled(exact, data)
-    status, body = raw_request(app, endpoint.methods[0], path.encode(), BEARER)
+    with started(v2_server, fake) as client:
+        status, body = raw_request(client, endpoint.methods[0], path.encode(), BEARER)
 
     if path != exact:
         assert (status, body["errors"][0]["code"]) == (404, 34), path

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import httpx2
 import pytest
 import redis
 from starlette.testclient import TestClient
@@ -286,7 +285,7 @@ def test_a_repeated_call_costs_one_redis_round_trip(two, redis_url: str):
 def instance(settings, fake_v2: FakeV2, redis_url: str, clock) -> Iterator[TestClient]:
     """One instance on the shared Redis, its wall clock `clock`."""
     changed = replace(settings, redis_url=redis_url, admin_token=ADMIN_TOKEN)
-    with TestClient(create_app(changed, httpx2.MockTransport(fake_v2), clock)) as client:
+    with TestClient(create_app(changed, clock)) as client:
         yield client
 
 

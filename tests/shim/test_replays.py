@@ -83,13 +83,11 @@ def test_a_body_swapped_under_its_hash_is_refused(
 
 
 def test_a_replay_after_a_restart_is_refused(settings: Settings, fake_v2: FakeV2):
-    import httpx2
-
     headers = sign("POST", f"http://testserver{MUTE}")
-    with TestClient(create_app(settings, httpx2.MockTransport(fake_v2))) as first:
+    with TestClient(create_app(settings)) as first:
         assert first.post(MUTE, headers=headers).status_code == 200
 
-    with TestClient(create_app(settings, httpx2.MockTransport(fake_v2))) as restarted:
+    with TestClient(create_app(settings)) as restarted:
         assert refusal(restarted.post(MUTE, headers=headers)) == (401, 32)
 
 
@@ -104,12 +102,10 @@ class SteppedClock:
 def test_a_wall_clock_stepped_back_replays_nothing(settings: Settings, fake_v2: FakeV2):
     """Dated +299 s, accepted; the clock steps back 300 s, then 599 s pass: the request's own
     timestamp is inside the window again, and its nonce must still be remembered."""
-    import httpx2
-
     clock = SteppedClock()
     stamp = str(int(clock.now) + 299)
     headers = sign("POST", f"http://testserver{MUTE}", timestamp=stamp)
-    app = create_app(replace(settings), httpx2.MockTransport(fake_v2), clock=clock)
+    app = create_app(replace(settings), clock=clock)
     with TestClient(app) as client:
         assert client.post(MUTE, headers=headers).status_code == 200
         clock.now -= 300

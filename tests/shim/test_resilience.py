@@ -7,7 +7,7 @@ import pytest
 
 from shim.upstream.breaker import CircuitBreaker
 from tests.conftest import MakeClient
-from tests.fakes import FakeV2, sign, v2_response
+from tests.fakes import HANG_UP, Answer, FakeV2, sign, v2_response
 
 CREATE = "http://testserver/1.1/mutes/users/create.json?user_id=783214"
 UPDATE = "http://testserver/1.1/account/update_profile.json?description=hi"
@@ -22,21 +22,18 @@ LIMITS = {
 class Script:
     """Answers from a script for one path, the fake v2 for everything else; counts the tries."""
 
-    def __init__(self, fake: FakeV2, path: str, *answers: httpx2.Response | Exception) -> None:
+    def __init__(self, fake: FakeV2, path: str, *answers: Answer) -> None:
         self.fake, self.path, self.answers, self.tries = fake, path, list(answers), 0
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    def __call__(self, request: httpx2.Request) -> Answer:
         if request.url.path != self.path:
             return self.fake(request)
         self.tries += 1
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
 def run(make_client: MakeClient, script: Script, url: str = CREATE):
-    client = make_client(httpx2.MockTransport(script))
+    client = make_client(script)
     started = time.monotonic()
     response = client.post(url, headers=sign("POST", url))
     return response, time.monotonic() - started
@@ -79,7 +76,7 @@ def test_429_is_not_retried_and_passes_its_reset_on(make_client, fake_v2):
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        (httpx2.ConnectError("connection refused"), (503, 130)),
+        (HANG_UP, (503, 130)),
         (httpx2.Response(502, text="<html><h1>502 Bad Gateway</h1></html>"), (503, 130)),
         (httpx2.Response(500, text="<html>Internal Server Error</html>"), (500, 131)),
         (httpx2.Response(200, text='{"data": {"muting": tr'), (500, 131)),
@@ -112,8 +109,8 @@ def strict(now: list[float]) -> CircuitBreaker:
 def test_an_open_breaker_answers_at_once_without_calling(make_client, fake_v2):
     now = [0.0]
     breaker = strict(now)
-    script = Script(fake_v2, MUTING, httpx2.ConnectError("refused"))
-    client = make_client(httpx2.MockTransport(script))
+    script = Script(fake_v2, MUTING, HANG_UP)
+    client = make_client(script)
     client.app.state.resources.upstream.breaker = breaker
 
     for _ in range(2):
@@ -138,7 +135,7 @@ def test_a_retried_call_is_one_outcome_to_the_breaker(make_client, fake_v2):
     now = [0.0]
     breaker = strict(now)
     script = Script(fake_v2, MUTING, OVER)
-    client = make_client(httpx2.MockTransport(script))
+    client = make_client(script)
     client.app.state.resources.upstream.breaker = breaker
 
     assert code(client.post(CREATE, headers=sign("POST", CREATE))) == (503, 130)

@@ -8,7 +8,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import httpx2
 import pytest
 
 import shim.serving.app
@@ -20,7 +19,16 @@ from shim.stores.routes import RoutingFile
 from shim.stores.sqlite import SQLiteSwitch, connect
 from tests.conftest import MakeClient
 from tests.fake_timelines import TWITTER_TIMELINE, add_recorded
-from tests.fakes import ALICE, COMPARE_ROUTING, ERRORS, OWNER, FakeV2, sign, v2_response
+from tests.fakes import (
+    ALICE,
+    COMPARE_ROUTING,
+    ERRORS,
+    HANG_UP,
+    OWNER,
+    FakeV2,
+    sign,
+    v2_response,
+)
 from tests.stored import Stored
 
 BASE = "http://testserver"
@@ -274,7 +282,7 @@ def test_no_comparison_while_the_upstream_struggles(make_client, config, fake_v2
 def test_the_shims_own_failure_is_no_difference(make_client, config, fake_v2: FakeV2):
     """v1.1 answers; every v2 call fails: the v2 side is the shim's own 130, not v2's answer."""
     client = routed(make_client, config, COMPARE_ROUTING)
-    fake_v2.canned[("GET", "/2/users/by/username/Twitter")] = httpx2.ConnectError("refused")
+    fake_v2.canned[("GET", "/2/users/by/username/Twitter")] = HANG_UP
     answer = client.post(CREATE, headers=sign("POST", CREATE))
 
     assert answer.status_code == 200  # v1.1 is primary for create

@@ -17,7 +17,7 @@ def form(response) -> dict[str, str]:
     return dict(parse_qsl(response.text))
 
 
-def test_a_user_signs_in_and_can_mute_at_once(make_client: MakeClient, fake_v2: FakeV2):
+def test_a_user_signs_in_and_can_mute_at_once(make_client: MakeClient, fake_v2: FakeV2, settings):
     """The access token the upstream grants goes into the store: no `shim tokens add` needed."""
     client = make_client()
     requested = client.post(REQUEST, headers=sign("POST", REQUEST, None, callback="oob"))
@@ -34,7 +34,7 @@ def test_a_user_signs_in_and_can_mute_at_once(make_client: MakeClient, fake_v2: 
     }
     assert authorize.status_code == 302
     assert authorize.headers["location"] == (
-        f"https://api.x.com/oauth/authorize?oauth_token={REQUEST_TOKEN.token}"
+        f"{settings.upstream_url}/oauth/authorize?oauth_token={REQUEST_TOKEN.token}"
     )
     assert form(granted)["oauth_token"] == DAVE.token
     assert (muted.status_code, muted.json()["muting"]) == (200, True)

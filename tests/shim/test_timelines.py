@@ -5,7 +5,6 @@ v1.1's errors for a user not there or protected."""
 from typing import Any
 
 import pytest
-from httpx2 import MockTransport
 
 from tests.conftest import MakeClient
 from tests.fake_timelines import FIRST, fake_tweet, posted
@@ -108,7 +107,7 @@ def test_a_user_not_there_is_34(make_client: MakeClient, fake_v2: FakeV2, path: 
 def test_a_protected_user_not_followed_is_not_authorized(make_client: MakeClient):
     hidden = minimal_user("42", "hidden")
     hidden["data"]["protected"] = True
-    client = make_client(MockTransport(FakeV2(twitter_user(), hidden)))
+    client = make_client(FakeV2(twitter_user(), hidden))
     answer = get(client, "statuses/user_timeline.json?screen_name=hidden")
 
     assert answer.status_code == 401

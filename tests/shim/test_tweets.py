@@ -41,7 +41,7 @@ def test_another_spelling_of_a_path_with_an_id_is_no_page(make_client: MakeClien
     client = make_client()
     for path in (f"/1.1/STATUSES/show/{RECENT}.json", f"/1.1/statuses/show/{RECENT}.json/"):
         bearer = [(b"authorization", f"Bearer {CAROL.token}".encode())]
-        status, body = raw_request(client.app, "GET", path.encode(), bearer)
+        status, body = raw_request(client, "GET", path.encode(), bearer)
 
         assert (status, body["errors"][0]["code"]) == (404, 34), path
     assert fake_v2.calls == []

@@ -2,9 +2,11 @@
 that checks a new bearer token, sign-in's request_token and access_token, signed with keys every
 client holds) shares one bounded part of the upstream, and within it a part per client address:
 a flood of it cannot take what verified users need. Past its share, 429 code 88, at once, before
-any upstream call. In process, one event loop: the upstream holds the flood's calls until let go."""
+any upstream call. The app in process; the fake upstream, on its socket, holds the flood's calls
+until let go."""
 
 import asyncio
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from shim.config import ConfigError, Settings
 from shim.serving.app import create_app
-from tests.fakes import ALICE, APP_ONLY, CAROL, FakeV2, sign, twitter_user
+from tests.fakes import ALICE, APP_ONLY, CAROL, Answer, FakeV2, FakeV2App, sign, twitter_user
 
 BASE = "http://testserver:8000"  # a port of its own: ASGITransport names no default one
 TIMELINE = "/1.1/lists/statuses.json"
@@ -28,17 +30,20 @@ FLOOD = 60
 
 class Held:
     """The fake v2, but calls to the flood's paths wait until `go` is set: a slow upstream
-    holding a connection each. `waiting` counts them."""
+    holding a connection each. `waiting` counts them. (A threading.Event: the fake answers on
+    its socket's thread, the test lets go from its own.)"""
 
     def __init__(self, fake: FakeV2) -> None:
         self.fake = fake
         self.waiting = 0
-        self.go = asyncio.Event()
+        self.go = threading.Event()
 
-    async def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    async def __call__(self, request: httpx2.Request) -> Answer:
         if request.url.path in FLOODED:
             self.waiting += 1
-            await self.go.wait()
+            async with asyncio.timeout(30):
+                while not self.go.is_set():
+                    await asyncio.sleep(0.01)
         return self.fake(request)
 
 
@@ -76,7 +81,11 @@ async def settle(held: Held, tasks: list[asyncio.Task[httpx2.Response]]) -> None
 
 
 def flood(
-    settings: Settings, send: Send, addresses: int, network: str = "198.51.100.{}"
+    settings: Settings,
+    served_v2: FakeV2App,
+    send: Send,
+    addresses: int,
+    network: str = "198.51.100.{}",
 ) -> dict[str, object]:
     """FLOOD requests from each of `addresses` client addresses in `network`; while the upstream
     holds what it was given, a verified user mutes; then the upstream lets go."""
@@ -84,8 +93,8 @@ def flood(
     found: dict[str, object] = {}
 
     async def run() -> None:
-        held = Held(fake)
-        app = create_app(replace(settings, upstream_timeout=30), httpx2.MockTransport(held))
+        held = served_v2.model = Held(fake)
+        app = create_app(replace(settings, upstream_timeout=30))
         clients = [
             httpx2.AsyncClient(
                 transport=httpx2.ASGITransport(app, client=(network.format(a), 4000)),
@@ -122,8 +131,10 @@ def flood(
     # The fake v2 knows neither the app-only nor the junk tokens; it grants request tokens.
     [(app_only, [401]), (junk_bearer, [401]), (request_token, [200])],
 )
-def test_one_address_gets_its_share_of_unverified_work(settings: Settings, send, answered):
-    found = flood(settings, send, addresses=1)
+def test_one_address_gets_its_share_of_unverified_work(
+    settings: Settings, served_v2: FakeV2App, send, answered
+):
+    found = flood(settings, served_v2, send, addresses=1)
 
     assert found == {
         "at the upstream": PER_ADDRESS,
@@ -135,17 +146,17 @@ def test_one_address_gets_its_share_of_unverified_work(settings: Settings, send,
     }
 
 
-def test_many_addresses_share_one_bound(settings: Settings):
-    found = flood(settings, app_only, addresses=6)
+def test_many_addresses_share_one_bound(settings: Settings, served_v2: FakeV2App):
+    found = flood(settings, served_v2, app_only, addresses=6)
 
     assert (found["at the upstream"], found["upstream calls"]) == (TOTAL, TOTAL)
     assert found["refused"] == 6 * FLOOD - TOTAL
     assert found["user"] == 200
 
 
-def test_an_ipv6_slash_64_is_one_address(settings: Settings):
+def test_an_ipv6_slash_64_is_one_address(settings: Settings, served_v2: FakeV2App):
     """One host is commonly given a whole /64: its addresses are one client's."""
-    found = flood(settings, app_only, addresses=3, network="2001:db8:0:1::{}")
+    found = flood(settings, served_v2, app_only, addresses=3, network="2001:db8:0:1::{}")
 
     assert (found["at the upstream"], found["refused"]) == (PER_ADDRESS, 3 * FLOOD - PER_ADDRESS)
 
@@ -176,7 +187,9 @@ def test_shares_out_of_bounds_are_refused(env):
         Settings.from_env(env)
 
 
-def test_one_check_of_a_new_bearer_token_serves_all_its_requests(settings: Settings):
+def test_one_check_of_a_new_bearer_token_serves_all_its_requests(
+    settings: Settings, served_v2: FakeV2App
+):
     """A client's first burst with a new token waits for one /2/users/me, not one each (which
     would also have taken the unverified share and refused most of the burst)."""
     fake = FakeV2(twitter_user())
@@ -185,8 +198,8 @@ def test_one_check_of_a_new_bearer_token_serves_all_its_requests(settings: Setti
     entered = 0
 
     async def run() -> list[int]:
-        held = Held(fake)
-        app = create_app(replace(settings, upstream_timeout=30), httpx2.MockTransport(held))
+        held = served_v2.model = Held(fake)
+        app = create_app(replace(settings, upstream_timeout=30))
 
         async def counting(scope, receive, send) -> None:
             nonlocal entered
