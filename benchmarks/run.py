@@ -57,6 +57,25 @@ async def load(call: Callable[[], Awaitable[int]], count: int, concurrency: int)
     return latencies
 
 
+BLOCKS = 10  # each latency row is taken in blocks, the shim's and direct's in turn
+
+
+async def paired(
+    via_shim: Callable[[], Awaitable[int]],
+    direct: Callable[[], Awaitable[int]],
+    args: argparse.Namespace,
+) -> tuple[list[float], list[float]]:
+    """Latencies through the shim and direct, taken in alternating blocks: a stretch of noise
+    on the machine (another process, a disk flush) falls on both sides alike, not on whichever
+    row it happened to land in."""
+    through_shim: list[float] = []
+    directly: list[float] = []
+    for _ in range(BLOCKS):
+        through_shim += await load(via_shim, args.samples // BLOCKS, args.concurrency)
+        directly += await load(direct, args.samples // BLOCKS, args.concurrency)
+    return through_shim, directly
+
+
 def p(values: list[float], percent: int) -> float:
     return statistics.quantiles(values, n=100)[percent - 1] * 1000
 
@@ -112,8 +131,7 @@ async def measure(args: argparse.Namespace, shim: str, upstream: str, pid: int) 
             ("user_id", lambda: through("user_id=783214"), direct_by_id),
             ("cached screen_name", lambda: through("screen_name=Twitter"), mute),
         ):
-            shim_times = await load(via_shim, args.samples, args.concurrency)
-            direct_times = await load(direct, args.samples, args.concurrency)
+            shim_times, direct_times = await paired(via_shim, direct, args)
             rows.append((name, shim_times, direct_times))
         print(
             f"{'request':<20}{'shim p50':>10}{'p99':>9}{'direct p50':>12}{'p99':>9}"
