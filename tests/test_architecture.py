@@ -276,9 +276,10 @@ def test_a_request_visits_identity_once(
 
 
 def test_the_tests_reach_v2_one_way():
-    """Issue 27: in-process tests stood in for v2 with httpx2's MockTransport, a way no `shim
-    serve` sends, so the aiohttp path the shim takes went untested there (moving off it found a
-    header answered 500). The app takes no transport; every test meets a fake v2 on a socket."""
+    """Issue 27: in-process tests stood in for v2 with httpx2's mocked transport, a way no
+    `shim serve` sends, so the aiohttp path the shim takes went untested there (moving off it
+    found a header answered 500). The app takes no transport; every test meets a fake v2 on a
+    socket."""
     root = Path(__file__).parent.parent
     mocked = [
         str(path.relative_to(root))
