@@ -1,36 +1,32 @@
 """The simulated X: one request in (`httpx2.Request`), its answer out, as API v2 and the v1.1
-sign-in answer: each call's OAuth 1.0a signature checked with the app's keys and the tokens it
-knows, users looked up, follows, mutes and blocks made, undone and listed, Tweets and timelines
-(`shim.sandbox.tweets`). Its state changes as calls are made and is bounded (`limit`). Any
+sign-in answer (`shim.sandbox.signin`): each call's OAuth 1.0a signature checked with the app's
+keys and the tokens it knows, users looked up, follows, mutes and blocks made, undone and
+listed, Tweets and timelines (`shim.sandbox.tweets`). Its state changes as calls are made and is bounded (`limit`). Any
 other v1.1 call is answered 403, code 453, as X answers it on self-serve access today."""
 
 import json
 from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx2
 
 from shim.sandbox.answers import (
-    DAVE,
     ERRORS,
     INVALID,
     NOT_AUTHORIZED,
-    REQUEST_TOKEN,
-    VERIFIER,
     Token,
     minimal_user,
     not_found,
     rate_limits,
     v2_response,
 )
-from shim.sandbox.signatures import granted, oauth_params, signed_by, signer
+from shim.sandbox.signatures import signer
+from shim.sandbox.signin import PATHS, SignIn
 from shim.sandbox.timelines import LEAST, page, selected
 from shim.sandbox.tweets import Tweets
 
 LIMIT = 100_000  # relations, Tweets and likes together: what calls can add before a 429
-SIGNED_IN = "dave"  # the screen name of the user whom signing in grants `DAVE`
 
 
 class SimulatedX(Tweets):
@@ -59,13 +55,11 @@ class SimulatedX(Tweets):
         self.related = {"following": following, "muting": self.muted, "blocking": set()}
         # Follows of a protected account waiting for its approval, by (source, target).
         self.requested: set[tuple[str, str]] = set()
-        self.callback = "oob"  # where the user's browser goes once it has authorized
+        self.sign_in = SignIn(self.tokens)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        if request.url.path in ("/oauth/request_token", "/oauth/access_token"):
+        if request.url.path in PATHS:
             return self.sign_in(request)
-        if request.url.path in ("/oauth/authorize", "/oauth/authenticate"):
-            return self.authorize(request)
         token = signer(request, self.tokens, self.bearers)
         if token is None:
             return v2_response(401, ERRORS["unauthorized"])
@@ -74,39 +68,6 @@ class SimulatedX(Tweets):
     def crowded(self) -> bool:
         kept = sum(map(len, self.related.values())) + len(self.requested)
         return super().crowded() or len(self.statuses) + len(self.likes) + kept >= self.limit
-
-    def sign_in(self, request: httpx2.Request) -> httpx2.Response:
-        """oauth/request_token, then oauth/access_token with the verifier the user got."""
-        params = oauth_params(request)
-        if request.url.path == "/oauth/request_token":
-            if "oauth_callback" in params and signed_by(request, params, None):
-                self.callback = params["oauth_callback"]
-                return granted(REQUEST_TOKEN, oauth_callback_confirmed="true")
-        elif (
-            params.get("oauth_token") == REQUEST_TOKEN.token
-            and params.get("oauth_verifier") == VERIFIER
-            and signed_by(request, params, REQUEST_TOKEN)
-        ):
-            self.tokens[DAVE.token] = DAVE
-            return granted(DAVE, user_id=DAVE.user_id, screen_name=SIGNED_IN)
-        return httpx2.Response(
-            401, json={"errors": [{"code": 32, "message": "Could not authenticate you."}]}
-        )
-
-    def authorize(self, request: httpx2.Request) -> httpx2.Response:
-        """The page where the user approves the app: the simulated X approves at once, as
-        @dave, sending the browser to the app's callback with the verifier, or (`oob`) showing
-        the PIN to type into the app."""
-        if request.url.params.get("oauth_token") != REQUEST_TOKEN.token:
-            return httpx2.Response(400, text="Sandbox: no such request token.\n")
-        if self.callback != "oob":
-            verified = {"oauth_token": REQUEST_TOKEN.token, "oauth_verifier": VERIFIER}
-            glue = "&" if "?" in self.callback else "?"
-            return httpx2.Response(
-                302, headers={"location": self.callback + glue + urlencode(verified)}
-            )
-        page = f"Simulated X (sandbox): signed in as @{SIGNED_IN}. The PIN is {VERIFIER}.\n"
-        return httpx2.Response(200, text=page)
 
     def route(self, request: httpx2.Request, token: Token) -> httpx2.Response:
         parts = request.url.path.strip("/").split("/")
