@@ -1,8 +1,9 @@
 """The simulated X: one request in (`httpx2.Request`), its answer out, as API v2 and the v1.1
 sign-in answer (`shim.sandbox.signin`): each call's OAuth 1.0a signature checked with the app's
 keys and the tokens it knows, users looked up, follows, mutes and blocks made, undone and
-listed, Tweets and timelines (`shim.sandbox.tweets`). Its state changes as calls are made and is bounded (`limit`). Any
-other v1.1 call is answered 403, code 453, as X answers it on self-serve access today."""
+listed, Tweets and timelines (`shim.sandbox.tweets`). Its state changes as calls are made and
+is bounded (`limit`). Any other v1.1 call is answered 403, code 453, as X answers it on
+self-serve access today."""
 
 import json
 from collections.abc import Callable
