@@ -15,7 +15,7 @@ middlewares and `shim.edge.server`'s answers written before a request is read:
     ├── Internal
     └── Refused
         ├── BodyTooLarge, BodyTooSlow, HeadTooLarge, TooManyParameters, BadQuery, BadMultipart
-        ├── BadHeader, BadOverride, NoSuchPage, CrossSite
+        ├── BadHeader, BadOverride, NoSuchPage, CrossSite, NotHTTP
         └── Unauthenticated
             └── BadAuthData, NotAuthenticated, UnknownToken, StaleTimestamp, AppOnly
 """
@@ -105,6 +105,10 @@ class BadOverride(Refused):
 class NoSuchPage(Refused): ...
 
 
+class NotHTTP(Refused):
+    """Bytes that are no HTTP request: answered before any request exists."""
+
+
 class CrossSite(Refused):
     """An operator's switch posted without its csrf token."""
 
@@ -151,6 +155,7 @@ ANSWERS: Mapping[type[ShellError], V11Error] = {
     BadHeader: V11Error(195, "A request header cannot be passed on as it came.", status=400),
     BadOverride: V11Error(195, "x-shim-backend must be v1 or v2.", status=400),
     NoSuchPage: V11Error(34),
+    NotHTTP: V11Error(195, "The request is not valid HTTP.", status=400),
     CrossSite: V11Error(353),
     BadAuthData: V11Error(215),
     NotAuthenticated: V11Error(32),

@@ -23,29 +23,28 @@ from urllib.parse import urlsplit
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from shim.config import ConfigError, Settings
-from shim.edge import handshake
+from shim.edge import handshake, simulated
 from shim.edge.contained import CUT
 from shim.edge.processes import Config
 from shim.edge.throttle import network
-from shim.errors import AtCapacity, HeadTooLarge, ShellError, answer
+from shim.errors import AtCapacity, HeadTooLarge, NotHTTP, ShellError, answer
 
 IPNetwork = IPv4Network | IPv6Network
 
 
-def _closing(cause: ShellError) -> bytes:
-    """A whole v1.1 error answer that closes the connection, written before any request runs."""
+def _closing(cause: ShellError, mark: tuple[bytes, bytes] | None = None) -> bytes:
+    """A whole v1.1 error answer that closes the connection, written before any request runs;
+    `mark`, a header it carries too (the sandbox's)."""
     error = answer(cause)
     body = json.dumps(error.body(), separators=(",", ":")).encode()
     head = (
         f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
         "content-type: application/json;charset=utf-8\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
-    )
-    return head.encode() + body
+        f"content-length: {len(body)}\r\nconnection: close\r\n"
+    ).encode()
+    marked = b"%s: %s\r\n" % mark if mark else b""
+    return head + marked + b"\r\n" + body
 
-
-FULL = _closing(AtCapacity())
-HEAD_TOO_LARGE = _closing(HeadTooLarge())
 
 # asyncio gives each TLS connection a 256 KiB read buffer, where a TLS record holds at most
 # 16 KiB: 1,000 idle TLS clients took 280 MB, which the allocator then kept after they left.
@@ -74,6 +73,12 @@ same (`lingering_time`, `lingering_timeout`)."""
 def protocol(settings: Settings) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol with the settings' bounds and HEAD_LIMIT."""
     max_connections, read_timeout = settings.max_connections, settings.read_timeout
+    # Written before there is a request to run the app's middleware on: the sandbox's mark
+    # goes into them here (`shim.edge.simulated` marks the rest).
+    mark = simulated.HEADER if settings.sandbox else None
+    full, too_large, not_http = (
+        _closing(cause, mark) for cause in (AtCapacity(), HeadTooLarge(), NotHTTP())
+    )
     proxies: list[IPNetwork] = [ipaddress.ip_network(proxy) for proxy in settings.trusted_proxies]
     clients: Counter[str] = Counter()  # open connections by client address, proxies left out
 
@@ -96,7 +101,7 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
             if len(self.connections) >= max_connections or (
                 client is not None and clients[client] >= settings.client_connections
             ):
-                handshake.refuse(self.loop, transport, tls, read_timeout, FULL)
+                handshake.refuse(self.loop, transport, tls, read_timeout, full)
                 return
             super().connection_made(transport)
             if client is not None:
@@ -159,11 +164,12 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         def send_400_response(self, msg: str) -> None:
             if self._too_large:
                 self._refuse_head()
-            else:
-                super().send_400_response(msg)
+            else:  # bytes the parser cannot read as HTTP: v1.1's shape, not uvicorn's text
+                self.transport.write(not_http)
+                self.transport.close()
 
         def _refuse_head(self) -> None:
-            self.transport.write(HEAD_TOO_LARGE)
+            self.transport.write(too_large)
             self._head_received()
             self._lingering = 0
             if self.transport.can_write_eof():  # TLS cannot: the answer says `close` itself

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -200,3 +201,25 @@ def test_a_bot_posts_a_picture(sandbox: Sandbox):
     assert posted.status_code == 200
     (media,) = posted.json()["extended_entities"]["media"]
     assert (media["id_str"], media["type"]) == (media_id, "photo")
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 20_000 + b"\r\n\r\n", b"431"),
+        (b"\x16\x03\x01\x02\x00\x01 not http\r\n\r\n", b"400"),
+    ],
+)
+def test_what_the_server_writes_before_a_request_is_marked_too(sandbox: Sandbox, sent, status):
+    """A head too large and bytes that are not HTTP are answered before the app runs, where
+    the mark of the rest is added: the real process marks them too."""
+    host, port = sandbox.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(sent)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+
+    head = received.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0].split(b" ")[1] == status
+    assert f"x-shim-sandbox: {MARK}".encode() in head

@@ -3,6 +3,7 @@ into reads at every point, with a stand-in transport, counting the requests it s
 
 import asyncio
 import ipaddress
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,11 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from shim.config import Settings
-from shim.edge.server import HEAD_LIMIT, HEAD_TOO_LARGE, _counted, protocol
+from shim.edge.server import HEAD_LIMIT, _closing, _counted, protocol
+from shim.errors import HeadTooLarge
+
+HEAD_TOO_LARGE = _closing(HeadTooLarge())
+MARK = b"\r\nx-shim-sandbox: simulated\r\n"
 
 
 class Transport(asyncio.Transport):
@@ -39,6 +44,9 @@ class Transport(asyncio.Transport):
     def pause_reading(self) -> None:
         pass
 
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        pass
+
     def resume_reading(self) -> None:
         pass
 
@@ -51,9 +59,9 @@ async def app(scope: object, receive: object, send: object) -> None:
 def feed() -> Iterator[object]:
     loop = asyncio.new_event_loop()
 
-    def run(*reads: bytes) -> tuple[int, Transport]:
+    def run(*reads: bytes, settings: Settings | None = None) -> tuple[int, Transport]:
         """Feed the reads to a new connection; the requests started, and the transport."""
-        bounded = protocol(Settings())
+        bounded = protocol(settings or Settings())
         config = uvicorn.Config(app, http=bounded, log_config=None)
         state = ServerState()
         connection = bounded(config=config, server_state=state, app_state={}, _loop=loop)
@@ -133,3 +141,41 @@ class Peer(Transport):
 )
 def test_the_address_a_connection_counts_against(peer: str, counted: str | None):
     assert _counted(Peer(peer), [ipaddress.ip_network("10.0.0.0/8")]) == counted
+
+
+def answered(written: bytes) -> tuple[str, object]:
+    """The status line and the JSON body of an answer written whole."""
+    head, _, body = written.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), json.loads(body)
+
+
+def test_bytes_that_are_not_http_are_answered_in_v11s_shape(feed):
+    """uvicorn answered them in plain text of its own; every refusal of the shim's is v1.1's."""
+    started, transport = feed(b"\x16\x03\x01\x02\x00\x01 not http\r\n\r\n")
+
+    assert (started, transport.closed) == (0, True)
+    assert answered(transport.written) == (
+        "HTTP/1.1 400 Bad Request",
+        {"errors": [{"code": 195, "message": "The request is not valid HTTP."}]},
+    )
+
+
+def test_the_sandbox_marks_what_is_written_before_a_request_is_read(feed):
+    """Issue 25 left these three unmarked: past the connection cap, a head too large, bytes
+    that are not HTTP. No answer of a sandbox may pass for X's."""
+    sandbox = Settings(sandbox=True)
+    answers = [
+        feed(request(HEAD_LIMIT + 1), settings=sandbox)[1].written,
+        feed(b"not http at all\r\n\r\n", settings=sandbox)[1].written,
+        feed(b"GET / HTTP/1.1\r\n\r\n", settings=Settings(sandbox=True, max_connections=0))[
+            1
+        ].written,
+    ]
+
+    assert [answered(a)[0] for a in answers] == [
+        "HTTP/1.1 431 Request Header Fields Too Large",
+        "HTTP/1.1 400 Bad Request",
+        "HTTP/1.1 503 Service Unavailable",
+    ]
+    assert [MARK in a for a in answers] == [True, True, True]
+    assert MARK not in feed(request(HEAD_LIMIT + 1))[1].written  # only the sandbox's
